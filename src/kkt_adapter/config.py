@@ -1,0 +1,129 @@
+"""Settings from ``KKT_*`` environment variables (and ``.env``), read once at start into a frozen object.
+
+A wrong value stops the start with the variable's name and what is allowed (:class:`ConfigError`).
+Every name, its meaning and default are listed in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "KKT_"
+
+
+class ConfigError(Exception):
+    """A configuration value is wrong; the message names each variable and what it allows."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the adapter. Build it with :func:`load_settings`, not at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    mode: Literal["mock", "production"] = "mock"
+    driver_type: Literal["mock", "atol"] = "mock"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path("./data")
+    adapter_id: str = Field(default_factory=lambda: f"kkt-adapter-{socket.gethostname()}", min_length=1)
+
+    buffer_max_size: int = Field(default=10_000, gt=0)
+    buffer_alert_threshold: float = Field(default=0.8, gt=0, le=1)
+    buffer_block_threshold: float = Field(default=1.0, gt=0, le=1)
+    buffer_retention_days: int = Field(default=90, ge=1)
+
+    ofd_api_url: AnyHttpUrl | None = None
+    ofd_api_token: SecretStr | None = None
+    ofd_timeout: float = Field(default=10.0, gt=0)
+    ofd_retry_attempts: int = Field(default=1, ge=0, le=10)
+    ofd_warn_days: int = Field(default=25, ge=1, le=30)
+
+    circuit_breaker_threshold: int = Field(default=5, ge=1)
+    circuit_breaker_timeout: float = Field(default=60.0, gt=0)
+    circuit_breaker_recovery_timeout: float = Field(default=300.0, gt=0)
+    circuit_breaker_success_threshold: int = Field(default=2, ge=1)
+
+    hlc_sync_interval: float = Field(default=30.0, gt=0)
+    hlc_max_offset_ms: int = Field(default=60_000, ge=0)
+    sync_batch_size: int = Field(default=50, ge=1, le=10_000)
+    sync_concurrency: int = Field(default=8, ge=1, le=256)
+    sync_max_attempts: int = Field(default=20, ge=1)
+    sync_lease_seconds: float = Field(default=60.0, gt=0)
+
+    odoo_api_url: AnyHttpUrl | None = None
+    heartbeat_interval: float = Field(default=30.0, gt=0)
+
+    emulator_print_delay_ms: int | None = Field(default=None, ge=0, le=60_000)
+
+    port: str | None = None
+    baudrate: int = Field(default=115200, gt=0)
+
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> Settings:
+        if self.buffer_alert_threshold > self.buffer_block_threshold:
+            raise ValueError(
+                "KKT_BUFFER_ALERT_THRESHOLD must not exceed KKT_BUFFER_BLOCK_THRESHOLD "
+                f"({self.buffer_alert_threshold} > {self.buffer_block_threshold})"
+            )
+        if self.circuit_breaker_timeout > self.circuit_breaker_recovery_timeout:
+            raise ValueError(
+                "KKT_CIRCUIT_BREAKER_TIMEOUT must not exceed KKT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT "
+                f"({self.circuit_breaker_timeout} > {self.circuit_breaker_recovery_timeout})"
+            )
+        return self
+
+    @property
+    def buffer_capacity(self) -> int:
+        """Unsynced receipts at which new sales are refused (max size × block threshold)."""
+        return max(1, int(self.buffer_max_size * self.buffer_block_threshold))
+
+    @property
+    def buffer_path(self) -> Path:
+        """The adapter's SQLite buffer file."""
+        return self.data_dir / "buffer.sqlite3"
+
+    @property
+    def device_dir(self) -> Path:
+        """Where the emulated KKT keeps its state."""
+        return self.data_dir / "kkt"
+
+
+def _describe(error: ErrorDetails) -> str:
+    location = [str(part) for part in error["loc"]]
+    name = ENV_PREFIX + location[0].upper() if location else "configuration"
+    message = error["msg"]
+    got = error.get("input")
+    shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
+    return f"{name}: {message}{shown}"
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> Settings:
+    """Read settings once. ``env`` replaces the process environment (tests pass a dict)."""
+    try:
+        if env is None:
+            return Settings(_env_file=env_file)
+        values = {
+            key[len(ENV_PREFIX) :].lower(): value for key, value in env.items() if key.upper().startswith(ENV_PREFIX)
+        }
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        lines = [_describe(error) for error in exc.errors()]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from exc

@@ -1,0 +1,64 @@
+"""Settings are read once from KKT_* variables; a wrong value names the variable and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from kkt_adapter.config import ConfigError, load_settings
+
+
+def test_defaults_bind_loopback() -> None:
+    """With nothing set the adapter listens on 127.0.0.1:8000 with the emulated KKT."""
+    settings = load_settings({})
+    assert (settings.api_host, settings.api_port, settings.mode, settings.driver_type) == (
+        "127.0.0.1",
+        8000,
+        "mock",
+        "mock",
+    )
+    assert settings.circuit_breaker_threshold == 5
+    assert settings.sync_max_attempts == 20
+
+
+def test_fractional_intervals_allowed() -> None:
+    """Intervals accept fractions of a second (tests shorten them through configuration)."""
+    settings = load_settings({"KKT_HLC_SYNC_INTERVAL": "0.05", "KKT_HEARTBEAT_INTERVAL": "0.1"})
+    assert settings.hlc_sync_interval == 0.05
+    assert settings.heartbeat_interval == 0.1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("KKT_BUFFER_MAX_SIZE", "-1", "greater than 0"),
+        ("KKT_BUFFER_MAX_SIZE", "many", "valid integer"),
+        ("KKT_MODE", "testing", "'mock' or 'production'"),
+        ("KKT_OFD_API_URL", "not a url", "URL"),
+        ("KKT_API_PORT", "70000", "less than or equal to 65535"),
+        ("KKT_EMULATOR_PRINT_DELAY_MS", "-5", "greater than or equal to 0"),
+        ("KKT_LOG_FORMAT", "xml", "'text' or 'json'"),
+    ],
+)
+def test_wrong_value_names_variable(name: str, value: str, allowed: str) -> None:
+    """A wrong value raises ConfigError naming the variable, what is allowed and what was given."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings({name: value})
+    message = str(caught.value)
+    assert name in message
+    assert allowed in message
+    assert repr(value) in message
+
+
+def test_env_file_is_read(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Values in .env are read when the process environment does not set them."""
+    env_file = tmp_path / ".env"  # type: ignore[operator]
+    env_file.write_text("KKT_BUFFER_MAX_SIZE=42\nKKT_ADAPTER_ID=shop-7\n")
+    settings = load_settings(env_file=env_file)
+    assert settings.buffer_max_size == 42
+    assert settings.adapter_id == "shop-7"
+
+
+def test_process_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process environment is read when no mapping is passed."""
+    monkeypatch.setenv("KKT_SYNC_BATCH_SIZE", "7")
+    assert load_settings(env_file=None).sync_batch_size == 7
