@@ -1,0 +1,61 @@
+"""The adapter's HTTP routes (v1). No try/except here: domain errors reach HTTP through ``api.errors``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse, Response
+
+from kkt_adapter.api import views
+from kkt_adapter.api.schemas import ReceiptIn
+from kkt_adapter.bootstrap import Adapter
+from kkt_adapter.domain.errors import NotFound
+
+router = APIRouter()
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="The client's unique id of this sale (printable ASCII, 1–128 characters). A retry with the same "
+        "key returns the first answer and never prints again.",
+    ),
+]
+
+
+def _adapter(request: Request) -> Adapter:
+    adapter: Adapter = request.app.state.adapter
+    return adapter
+
+
+@router.post("/v1/kkt/receipt", tags=["receipts"], summary="Accept a sale or refund and print it on the KKT")
+async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: IdempotencyKey) -> Response:
+    receipt = body.to_receipt()
+    response = await _adapter(request).fiscalizer.accept(receipt, key=idempotency_key)
+    return Response(content=response, media_type="application/json")
+
+
+@router.get("/v1/kkt/receipt/{receipt_id}", tags=["receipts"], summary="One receipt: state, fiscal data, sync")
+async def get_receipt(receipt_id: str, request: Request) -> dict[str, Any]:
+    stored = await asyncio.to_thread(_adapter(request).buffer.get, receipt_id)
+    if stored is None:
+        raise NotFound(f"no receipt {receipt_id!r}")
+    return views.receipt(stored)
+
+
+@router.get("/v1/kkt/buffer/status", tags=["buffer"], summary="Buffer occupancy and counts")
+async def buffer_status(request: Request) -> dict[str, Any]:
+    return await asyncio.to_thread(views.buffer_status, _adapter(request))
+
+
+@router.get("/v1/health", tags=["health"], summary="healthy, degraded or unhealthy (503), with reasons")
+async def health(request: Request) -> JSONResponse:
+    adapter = _adapter(request)
+    device = await adapter.fiscalizer.device_state()
+    body = await asyncio.to_thread(views.health, adapter, device)
+    return JSONResponse(body, status_code=503 if body["status"] == "unhealthy" else 200)

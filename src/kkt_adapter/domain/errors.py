@@ -1,0 +1,84 @@
+"""The adapter's error tree. Every error the API can answer with is one of these; one table maps them to HTTP.
+
+AdapterError
+├── InvalidReceipt          the request is wrong (422), with field-named problems
+├── IdempotencyConflict     the key was used with another body (422)
+├── RequestInFlight         the key is being printed by another process (409)
+├── BufferFull              unsynced receipts reached capacity (503, Retry-After)
+├── DeviceRefused           the KKT refused the document; nothing was printed (503)
+├── DeviceUnavailable       the KKT could not be reached; nothing was printed (503)
+└── NotFound                no such receipt / dead letter (404)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AdapterError(Exception):
+    """Base of every error the adapter reports to its clients."""
+
+    code = "adapter_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem with one field of a request: where it is and what is allowed."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+class InvalidReceipt(AdapterError):
+    """The receipt request breaks a rule that a field alone cannot show (sums that do not balance)."""
+
+    code = "invalid_receipt"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(".".join(map(str, p.loc)) + ": " + p.message for p in problems))
+        self.problems = problems
+
+
+class IdempotencyConflict(AdapterError):
+    """The Idempotency-Key was already used for a different request body."""
+
+    code = "idempotency_conflict"
+
+
+class RequestInFlight(AdapterError):
+    """Another process is printing the request with this key right now."""
+
+    code = "request_in_flight"
+
+
+class BufferFull(AdapterError):
+    """The buffer holds as many unsynced receipts as it may; nothing was printed."""
+
+    code = "buffer_full"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class DeviceRefused(AdapterError):
+    """The KKT refused to print (paper out, shift expired, ...); nothing was printed."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class DeviceUnavailable(DeviceRefused):
+    """The KKT is offline or not answering; nothing was printed."""
+
+
+class NotFound(AdapterError):
+    """No such receipt or dead letter."""
+
+    code = "not_found"

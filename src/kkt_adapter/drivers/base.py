@@ -1,0 +1,64 @@
+"""The :class:`FiscalDriver` port. Calls block (a device prints one document at a time); the API runs them in a
+worker thread, never on the event loop.
+
+A driver raises :class:`~kkt_adapter.domain.errors.DeviceRefused` (or ``DeviceUnavailable``) only when it knows
+nothing was printed. Any other exception means "outcome unknown": the caller asks the device's journal by key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from kkt_adapter.domain.fiscal import FiscalResult
+from kkt_adapter.domain.receipt import Receipt
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """What the device says about itself."""
+
+    online: bool
+    paper: bool
+    shift_open: bool
+    shift_number: int
+    shift_expired: bool
+    last_fd_number: int
+    fn_number: str
+    kkt_number: str
+
+    @property
+    def usable(self) -> bool:
+        """Whether a receipt could be printed now."""
+        return self.online and self.paper and not self.shift_expired
+
+    @property
+    def problem(self) -> str | None:
+        """Why the device cannot print, in the cashier's words, or ``None``."""
+        if not self.online:
+            return "device offline"
+        if not self.paper:
+            return "paper out"
+        if self.shift_expired:
+            return "shift open for more than 24 hours: close the shift (Z report)"
+        return None
+
+
+class FiscalDriver(Protocol):
+    """A KKT as the adapter sees it."""
+
+    def print_receipt(self, receipt: Receipt, *, idempotency_key: str) -> FiscalResult:
+        """Print and return the fiscal data; the device records ``idempotency_key`` in its journal."""
+        ...
+
+    def find_by_key(self, idempotency_key: str) -> FiscalResult | None:
+        """The document printed for this key, from the device's journal, or ``None``."""
+        ...
+
+    def state(self) -> DeviceState:
+        """The device's state now."""
+        ...
+
+    def close(self) -> None:
+        """Release the device."""
+        ...

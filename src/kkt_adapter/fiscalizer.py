@@ -1,0 +1,164 @@
+"""Phase 1: accept a sale, print it once, keep it durably. The only place that orders buffer and device calls.
+
+The order is what makes a crash harmless: the key is stored (``accepted``) before the device prints; the device
+records the key with the document; the fiscal data is committed (``pending``) before the client hears 200. A process
+killed between the two is reconciled from the device's journal (:meth:`Fiscalizer.reconcile`). Blocking work runs in
+threads: the device in its own single thread (one document at a time), the buffer in the default pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from kkt_adapter.buffer import store
+from kkt_adapter.buffer.store import Buffer
+from kkt_adapter.domain.errors import BufferFull, DeviceRefused, DeviceUnavailable, IdempotencyConflict, RequestInFlight
+from kkt_adapter.domain.fiscal import FiscalResult
+from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.drivers.base import DeviceState, FiscalDriver
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """What start-up reconciliation found among receipts caught between store and print."""
+
+    recovered: int
+    not_printed: int
+
+
+class Fiscalizer:
+    """Accepts receipts: idempotent by key, bounded by capacity, printed exactly once."""
+
+    def __init__(
+        self,
+        buffer: Buffer,
+        driver: FiscalDriver,
+        *,
+        capacity: int,
+        retry_after_s: int,
+        stale_after_s: float = 60.0,
+        on_printed: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.buffer = buffer
+        self.driver = driver
+        self.capacity = capacity
+        self.retry_after_s = retry_after_s
+        self.stale_after_s = stale_after_s
+        self.on_printed = on_printed
+        self._device_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kkt-device")
+        self._in_flight: dict[str, asyncio.Future[str]] = {}
+
+    def close(self) -> None:
+        self._device_thread.shutdown(wait=True)
+
+    async def accept(self, receipt: Receipt, *, key: str) -> str:
+        """Print ``receipt`` once for ``key`` and return the response body; a replay returns the same body."""
+        running = self._in_flight.get(key)
+        if running is not None:
+            # The same key is being printed in this process: share its outcome instead of printing again.
+            return await asyncio.shield(running)
+        task = asyncio.ensure_future(self._accept(receipt, key))
+        self._in_flight[key] = task
+        task.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        # Shielded: a client that goes away must not abandon a print half-way.
+        return await asyncio.shield(task)
+
+    async def _accept(self, receipt: Receipt, key: str) -> str:
+        decision = await asyncio.to_thread(self.buffer.begin_accept, key=key, receipt=receipt, capacity=self.capacity)
+        if isinstance(decision, store.InFlight):
+            decision = await self._take_over(decision, receipt, key)
+        match decision:
+            case store.Replay(response_json=response):
+                return response
+            case store.Conflict():
+                raise IdempotencyConflict(
+                    "Idempotency-Key was already used for a different receipt; use a new key for a new sale"
+                )
+            case store.Full(unsynced=unsynced, capacity=capacity):
+                raise BufferFull(
+                    f"Buffer full: {unsynced} receipts are waiting for the OFD (capacity {capacity}); "
+                    "nothing was printed, retry later",
+                    retry_after_s=self.retry_after_s,
+                )
+            case store.InFlight():
+                raise RequestInFlight("this Idempotency-Key is being printed right now; retry with the same key")
+            case store.Fresh(receipt_id=receipt_id) | store.Retry(receipt_id=receipt_id):
+                return await self._print(receipt_id, receipt, key)
+        raise AssertionError(decision)  # pragma: no cover
+
+    async def _take_over(self, decision: store.InFlight, receipt: Receipt, key: str) -> store.AcceptDecision:
+        """Another process holds the key: finish it from the journal, or retry it if it has been left for long."""
+        found = await self._on_device(self.driver.find_by_key, key)
+        if found is not None:
+            response = await asyncio.to_thread(self.buffer.complete_print, decision.receipt_id, found)
+            return store.Replay(decision.receipt_id, response)
+        if self.buffer.clock.time() - decision.since < self.stale_after_s:
+            return decision
+        await asyncio.to_thread(
+            self.buffer.fail_print, decision.receipt_id, code=INTERRUPTED, reason="abandoned before printing"
+        )
+        return await asyncio.to_thread(self.buffer.begin_accept, key=key, receipt=receipt, capacity=self.capacity)
+
+    async def _print(self, receipt_id: str, receipt: Receipt, key: str) -> str:
+        try:
+            result = await self._on_device(self.driver.print_receipt, receipt, idempotency_key=key)
+        except DeviceRefused as refused:
+            await asyncio.to_thread(self.buffer.fail_print, receipt_id, code=refused.code, reason=refused.reason)
+            raise
+        except Exception as exc:
+            result = await self._outcome_from_journal(receipt_id, key, exc)
+        response = await asyncio.to_thread(self.buffer.complete_print, receipt_id, result)
+        self.on_printed()
+        return response
+
+    async def _outcome_from_journal(self, receipt_id: str, key: str, exc: Exception) -> FiscalResult:
+        """After an unexpected driver error, the device's journal says whether the receipt was printed."""
+        log.warning("print outcome unknown, asking the device's journal", extra={"receipt_id": receipt_id, "key": key})
+        try:
+            found = await self._on_device(self.driver.find_by_key, key)
+        except Exception as lookup_error:
+            # Leave the row accepted: start-up or a later replay reconciles it. Nothing is printed twice.
+            raise DeviceUnavailable(
+                "unknown", f"device not answering ({lookup_error}); retry with the same Idempotency-Key"
+            ) from exc
+        if found is None:
+            reason = f"device error, nothing printed: {exc}"
+            await asyncio.to_thread(self.buffer.fail_print, receipt_id, code="device_error", reason=reason)
+            raise DeviceUnavailable("device_error", reason) from exc
+        return found
+
+    async def _on_device(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._device_thread, lambda: fn(*args, **kwargs))
+
+    async def device_state(self) -> DeviceState:
+        return await self._on_device(self.driver.state)
+
+    def reconcile(self) -> ReconcileReport:
+        """At start, before serving: settle every receipt left ``accepted`` by a killed process."""
+        recovered = not_printed = 0
+        for row in self.buffer.in_flight():
+            found = self.driver.find_by_key(row.idempotency_key)
+            if found is not None:
+                self.buffer.complete_print(row.receipt_id, found)
+                recovered += 1
+            else:
+                self.buffer.fail_print(
+                    row.receipt_id,
+                    code=INTERRUPTED,
+                    reason="the adapter stopped before the device printed; resend with the same Idempotency-Key",
+                )
+                not_printed += 1
+        if recovered or not_printed:
+            log.warning("reconciled interrupted receipts", extra={"recovered": recovered, "not_printed": not_printed})
+        return ReconcileReport(recovered=recovered, not_printed=not_printed)

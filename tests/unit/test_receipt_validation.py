@@ -1,0 +1,167 @@
+"""Receipt requests: exact money, balanced sums, and a 422 naming the field for anything wrong."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from kkt_adapter.api.schemas import ReceiptIn
+from kkt_adapter.domain.errors import InvalidReceipt
+from kkt_adapter.domain.money import line_sum, to_kopecks
+
+
+def request(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "pos_id": "POS-001",
+        "type": "sale",
+        "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
+        "payments": [{"type": "cash", "amount": 100}],
+    }
+    body.update(overrides)
+    return body
+
+
+def test_field_example_is_accepted() -> None:
+    """The request shape of the field's documents builds a 100.00 ruble sale at VAT code 1 (20%)."""
+    receipt = ReceiptIn.model_validate(request()).to_receipt()
+    assert receipt.total_kop == 10000
+    assert receipt.items[0].vat_code == 1
+    assert receipt.paid("cash") == 10000
+
+
+def test_float_trap_is_exact() -> None:
+    """12.45 × 7 is 87.15 exactly (binary floats give 87.1499…)."""
+    body = request(
+        items=[{"name": "Lens", "price": 12.45, "quantity": 7, "vat_rate": "none"}],
+        payments=[{"type": "card", "amount": 87.15}],
+    )
+    receipt = ReceiptIn.model_validate(body).to_receipt()
+    assert receipt.total_kop == 8715
+    assert receipt.paid("electronic") == 8715
+
+
+@given(
+    kopecks=st.integers(min_value=1, max_value=10**11),
+)
+def test_kopecks_round_trip(kopecks: int) -> None:
+    """Any amount with two decimals converts to kopecks exactly."""
+    assert to_kopecks(Decimal(kopecks) / 100) == kopecks
+
+
+@given(
+    price=st.integers(min_value=1, max_value=10**8),
+    thousandths=st.integers(min_value=1, max_value=10**6),
+)
+def test_line_sum_rounds_half_up(price: int, thousandths: int) -> None:
+    """A line sum is price × quantity rounded half up to the kopeck, computed without floats."""
+    quantity = Decimal(thousandths) / 1000
+    exact = Decimal(price) * quantity
+    assert abs(Decimal(line_sum(price, quantity)) - exact) <= Decimal("0.5")
+
+
+@given(
+    prices=st.lists(st.integers(min_value=1, max_value=10**7), min_size=1, max_size=8),
+    cash_share=st.integers(min_value=0, max_value=100),
+)
+def test_balanced_receipts_build(prices: list[int], cash_share: int) -> None:
+    """Any receipt whose payments add up to its items' sum is accepted, split across cash and card."""
+    total = sum(prices)
+    cash = total * cash_share // 100
+    payments = [p for p in ({"type": "cash", "amount": str(Decimal(cash) / 100)},) if cash] + (
+        [{"type": "card", "amount": str(Decimal(total - cash) / 100)}] if total - cash else []
+    )
+    body = request(
+        items=[
+            {"name": f"item {i}", "price": str(Decimal(p) / 100), "quantity": 1, "vat_rate": 10}
+            for i, p in enumerate(prices)
+        ],
+        payments=payments,
+    )
+    assert ReceiptIn.model_validate(body).to_receipt().total_kop == total
+
+
+@given(delta=st.integers(min_value=-9999, max_value=10**6).filter(lambda d: d != 0))
+def test_unbalanced_receipts_refused(delta: int) -> None:
+    """Payments that differ from the total by any amount are refused, naming ``payments``."""
+    amount = Decimal(10000 + delta) / 100
+    with pytest.raises(InvalidReceipt) as caught:
+        ReceiptIn.model_validate(request(payments=[{"type": "cash", "amount": str(amount)}])).to_receipt()
+    assert caught.value.problems[0].loc == ("payments",)
+
+
+BAD_FIELDS = [
+    ({"items": []}, ("items",)),
+    ({"payments": []}, ("payments",)),
+    ({"type": "exchange"}, ("type",)),
+    ({"pos_id": ""}, ("pos_id",)),
+    ({"items": [{"name": "A", "price": 1.005, "quantity": 1, "vat_rate": 20}]}, ("items", 0, "price")),
+    ({"items": [{"name": "A", "price": 0, "quantity": 1, "vat_rate": 20}]}, ("items", 0, "price")),
+    ({"items": [{"name": "A", "price": -5, "quantity": 1, "vat_rate": 20}]}, ("items", 0, "price")),
+    ({"items": [{"name": "A", "price": 1, "quantity": 0, "vat_rate": 20}]}, ("items", 0, "quantity")),
+    ({"items": [{"name": "A", "price": 1, "quantity": 1.0005, "vat_rate": 20}]}, ("items", 0, "quantity")),
+    ({"items": [{"name": "A", "price": 1, "quantity": 1, "vat_rate": 18}]}, ("items", 0, "vat_rate")),
+    ({"items": [{"name": "", "price": 1, "quantity": 1, "vat_rate": 20}]}, ("items", 0, "name")),
+    ({"items": [{"name": "x" * 129, "price": 1, "quantity": 1, "vat_rate": 20}]}, ("items", 0, "name")),
+    ({"items": [{"price": 1, "quantity": 1, "vat_rate": 20}]}, ("items", 0, "name")),
+    ({"payments": [{"type": "bitcoin", "amount": 100}]}, ("payments", 0, "type")),
+    ({"payments": [{"type": "cash", "amount": "NaN"}]}, ("payments", 0, "amount")),
+    ({"payments": [{"type": "cash", "amount": 100.001}]}, ("payments", 0, "amount")),
+    ({"payments": [{"type": "cash", "amount": True}]}, ("payments", 0, "amount")),
+    ({"surprise": 1}, ("surprise",)),
+]
+
+
+@pytest.mark.parametrize(("overrides", "loc"), BAD_FIELDS)
+def test_bad_field_is_named(overrides: dict[str, Any], loc: tuple[Any, ...]) -> None:
+    """Each bad field is refused with its location."""
+    with pytest.raises(ValidationError) as caught:
+        ReceiptIn.model_validate(request(**overrides))
+    locs = [tuple(error["loc"])[: len(loc)] for error in caught.value.errors()]
+    assert loc in locs
+
+
+def test_item_total_must_match() -> None:
+    """An item's declared total must equal price × quantity."""
+    body = request(items=[{"name": "A", "price": 100, "quantity": 1, "vat_rate": 20, "total": 90}])
+    with pytest.raises(InvalidReceipt) as caught:
+        ReceiptIn.model_validate(body).to_receipt()
+    assert caught.value.problems[0].loc == ("items", 0, "total")
+
+
+@pytest.mark.parametrize(
+    ("rate", "code"),
+    [
+        (20, 1),
+        ("20", 1),
+        (10, 2),
+        ("20/120", 3),
+        ("10/110", 4),
+        (0, 5),
+        ("none", 6),
+        (5, 7),
+        (7, 8),
+        (22, 11),
+        ("22/122", 12),
+    ],
+)
+def test_vat_rates(rate: object, code: int) -> None:
+    """VAT rates map to their tag 1199 codes, as percents or as fractions."""
+    body = request(items=[{"name": "A", "price": 100, "quantity": 1, "vat_rate": rate}])
+    assert ReceiptIn.model_validate(body).to_receipt().items[0].vat_code == code
+
+
+def test_equal_amounts_hash_alike() -> None:
+    """100 and 100.00 rubles are the same request (same body hash)."""
+    a = ReceiptIn.model_validate(request()).to_receipt()
+    b = ReceiptIn.model_validate(
+        request(
+            items=[{"name": "Test Product", "price": "100.00", "quantity": "1.000", "vat_rate": "20"}],
+            payments=[{"type": "cash", "amount": 100.0}],
+        )
+    ).to_receipt()
+    assert a.body_hash() == b.body_hash()
