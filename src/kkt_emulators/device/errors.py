@@ -1,0 +1,67 @@
+"""Errors the emulated KKT raises. Every one means: nothing was printed, no FD number was used.
+
+::
+
+    DeviceError                 code "device_error"
+    ├── PaperOut                code "paper_out"
+    ├── DeviceOffline           code "offline"
+    ├── ShiftExpired            code "shift_expired"   (open shift older than 24 h; ATOL error 68)
+    ├── InvalidTask             code "invalid_task"    (the task itself is wrong: retrying it cannot help)
+    ├── ShiftAlreadyOpen        code "shift_open"      (open_shift while a shift is open)
+    └── ShiftNotOpen            code "shift_closed"    (close_shift with no open shift)
+
+``reason`` is a human-readable text for the cashier (in Russian, as a real device shows it); ``code`` is the
+stable machine name to branch on.
+"""
+
+from __future__ import annotations
+
+
+class DeviceError(Exception):
+    """Base of the device's errors: ``code`` (stable), ``reason`` (for the cashier), ``printed`` (always False)."""
+
+    code: str = "device_error"
+
+    def __init__(self, reason: str, *, printed: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.printed = printed
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, reason={self.reason!r})"
+
+
+class PaperOut(DeviceError):
+    """The printer has no paper."""
+
+    code = "paper_out"
+
+
+class DeviceOffline(DeviceError):
+    """The device does not answer (cable, power)."""
+
+    code = "offline"
+
+
+class ShiftExpired(DeviceError):
+    """The open shift is older than 24 hours: close it (Z report) before printing receipts."""
+
+    code = "shift_expired"
+
+
+class InvalidTask(DeviceError):
+    """The task cannot be printed as given: sums do not balance, a VAT code is unknown, a name is too long, ..."""
+
+    code = "invalid_task"
+
+
+class ShiftAlreadyOpen(DeviceError):
+    """A shift is already open."""
+
+    code = "shift_open"
+
+
+class ShiftNotOpen(DeviceError):
+    """There is no open shift to close."""
+
+    code = "shift_closed"
