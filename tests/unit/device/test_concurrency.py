@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT, FiscalDocument
-from kkt_emulators.device import kkt as kkt_module
 
 from .helpers import KKTFactory, sale
 
@@ -120,7 +119,7 @@ def test_default_print_delay_is_200_to_500_ms_per_document(
 ) -> None:
     """Without a configured delay, each printed document takes a random 200–500 ms, as the emulation guide says."""
     waits: list[float] = []
-    monkeypatch.setattr(kkt_module.time, "sleep", waits.append)
+    monkeypatch.setattr(time, "sleep", waits.append)
     kkt = make_kkt(print_delay_ms=None)
     doc = kkt.print_receipt(sale(), idempotency_key="a")  # shift opening + receipt
     kkt.print_receipt(sale(), idempotency_key="b")
@@ -129,3 +128,43 @@ def test_default_print_delay_is_200_to_500_ms_per_document(
     assert 0.4 <= waits[0] <= 1.0
     assert 0.2 <= waits[1] <= 0.5
     assert doc.receipt_number == 1
+
+
+LOOPER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from decimal import Decimal
+    from kkt_emulators.device import EmulatedKKT, ReceiptTask, TaskItem
+
+    item = TaskItem(name="Товар", price_kop=100, quantity=Decimal(1), sum_kop=100, vat_code=1)
+    task = ReceiptTask(operation=1, items=(item,), cash_kop=100)
+    kkt = EmulatedKKT(Path(sys.argv[1]), print_delay_ms=int(sys.argv[2]))
+    i = 0
+    while True:
+        kkt.print_receipt(task, idempotency_key=f"loop-{i}")
+        print(i, flush=True)
+        i += 1
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay_ms", [0, 5])
+def test_process_killed_mid_print_leaves_a_consistent_journal(
+    state_dir: Path, make_kkt: KKTFactory, delay_ms: int
+) -> None:
+    """SIGKILL at an arbitrary instant: every acknowledged receipt is journaled, no gap, and printing continues."""
+    command = [sys.executable, "-c", LOOPER, str(state_dir), str(delay_ms)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        acknowledged = [proc.stdout.readline() for _ in range(20)]
+        proc.kill()
+        proc.wait(timeout=10)
+    kkt = make_kkt()
+    for line in acknowledged:
+        assert kkt.find_by_key(f"loop-{line.strip()}") is not None
+    after = kkt.print_receipt(sale(), idempotency_key="after-crash")
+    journal = kkt.journal(limit=100_000)
+    _assert_gap_free(journal, len(journal) - 2)
+    assert after.fd_number == journal[-1].fd_number
