@@ -6,9 +6,11 @@ import typer
 
 from kkt_adapter.config import ConfigError, load_settings
 from kkt_emulators.cli import app as emulate_app
+from kkt_emulators.device.cli import app as device_app
 
 app = typer.Typer(help="Offline-first 54-FZ fiscalization adapter.", no_args_is_help=True)
 app.add_typer(emulate_app, name="emulate")
+app.add_typer(device_app, name="device", help="Inspect and drive the emulated KKT (status, journal, faults, shifts).")
 
 
 @app.command()

@@ -61,9 +61,11 @@ class Settings(BaseSettings):
     hlc_sync_interval: float = Field(default=30.0, gt=0)
     hlc_max_offset_ms: int = Field(default=60_000, ge=0)
     sync_batch_size: int = Field(default=50, ge=1, le=10_000)
-    sync_concurrency: int = Field(default=8, ge=1, le=256)
+    sync_concurrency: int = Field(default=4, ge=1, le=256)
     sync_max_attempts: int = Field(default=20, ge=1)
     sync_lease_seconds: float = Field(default=60.0, gt=0)
+    sync_backoff_base: float = Field(default=1.0, gt=0)
+    sync_backoff_max: float = Field(default=300.0, gt=0)
 
     odoo_api_url: AnyHttpUrl | None = None
     heartbeat_interval: float = Field(default=30.0, gt=0)

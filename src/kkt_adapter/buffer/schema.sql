@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS receipts (
 -- Sync claims due pending receipts in HLC order.
 CREATE INDEX IF NOT EXISTS receipts_sync_order
     ON receipts (state, hlc_wall_ms, hlc_logical) WHERE state = 'pending';
+-- The next retry due (the worker sleeps until then).
+CREATE INDEX IF NOT EXISTS receipts_next_attempt
+    ON receipts (next_attempt_at) WHERE state = 'pending';
 -- Oldest unsynced receipt, retention.
 CREATE INDEX IF NOT EXISTS receipts_state_created ON receipts (state, created_at);
 -- An FD number of one FN belongs to one receipt.
