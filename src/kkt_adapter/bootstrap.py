@@ -1,14 +1,31 @@
-"""The composition root: build every part of the adapter from :class:`Settings`, and nothing at import time."""
+"""The composition root: build every part of the adapter from :class:`Settings`, and nothing at import time.
+
+:func:`build` wires the parts; :meth:`Adapter.start` and :meth:`Adapter.stop` run the background work (the sync
+worker, and in mock mode without ``KKT_OFD_API_URL`` an embedded mock OFD) inside the app's lifespan.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
 from kkt_adapter.buffer import Buffer
+from kkt_adapter.buffer.outbox import Outbox
 from kkt_adapter.clock import Clock, SystemClock
 from kkt_adapter.config import ConfigError, Settings
 from kkt_adapter.drivers.base import FiscalDriver
 from kkt_adapter.fiscalizer import Fiscalizer
+from kkt_adapter.sync.backoff import Backoff
+from kkt_adapter.sync.breaker import CircuitBreaker, Transition
+from kkt_adapter.sync.ofd_client import OFDClient
+from kkt_adapter.sync.worker import SyncWorker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -18,9 +35,79 @@ class Adapter:
     settings: Settings
     clock: Clock
     buffer: Buffer
+    outbox: Outbox
     driver: FiscalDriver
     fiscalizer: Fiscalizer
+    breaker: CircuitBreaker
     started_at: float
+    worker: SyncWorker | None = None
+    ofd_url: str | None = None
+    embedded_ofd: Any = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _client: OFDClient | None = None
+
+    @property
+    def sync_mode(self) -> str:
+        """``off`` (disabled or no OFD), ``embedded`` (mock OFD in-process) or ``remote``."""
+        if self.worker is None:
+            return "off"
+        return "embedded" if self.embedded_ofd is not None else "remote"
+
+    async def start(self) -> None:
+        """Start the background work: the embedded mock OFD (if any), then the sync worker."""
+        settings = self.settings
+        if not settings.sync_enabled:
+            return
+        url = None if settings.ofd_api_url is None else str(settings.ofd_api_url)
+        if url is None and settings.mode == "mock":
+            from kkt_emulators.ofd import MockOFDServer
+
+            self.embedded_ofd = MockOFDServer(port=0)
+            await asyncio.to_thread(self.embedded_ofd.start)
+            url = str(self.embedded_ofd.url)
+            log.info("no KKT_OFD_API_URL in mock mode: syncing to an embedded mock OFD", extra={"ofd_url": url})
+        if url is None:
+            log.warning("no KKT_OFD_API_URL: receipts are printed and kept, but not sent to an OFD")
+            return
+        self.ofd_url = url
+        self._client = OFDClient(
+            url,
+            token=settings.ofd_api_token,
+            timeout=settings.ofd_timeout,
+            connect_retries=settings.ofd_retry_attempts,
+            max_connections=max(4, settings.sync_concurrency),
+        )
+        self.worker = SyncWorker(
+            self.outbox,
+            self._client,
+            self.breaker,
+            self.clock,
+            owner=f"{settings.adapter_id}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+            batch_size=settings.sync_batch_size,
+            concurrency=settings.sync_concurrency,
+            lease_seconds=settings.sync_lease_seconds,
+            interval=settings.hlc_sync_interval,
+            backoff=Backoff(base=settings.sync_backoff_base, cap=settings.sync_backoff_max),
+        )
+        self.fiscalizer.on_printed = self.worker.wake
+        self._tasks.append(asyncio.create_task(self.worker.run(), name="sync-worker"))
+
+    async def stop(self) -> None:
+        """Stop the background work and wait for it (a pass in progress finishes recording)."""
+        if self.worker is not None:
+            self.worker.stop()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, timeout=15)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._tasks.clear()
+        if self._client is not None:
+            await self._client.aclose()
+        if self.embedded_ofd is not None:
+            await asyncio.to_thread(self.embedded_ofd.stop)
 
     def close(self) -> None:
         self.fiscalizer.close()
@@ -40,11 +127,31 @@ def make_driver(settings: Settings, clock: Clock) -> FiscalDriver:
     )
 
 
+def _audit_breaker(outbox: Outbox) -> Any:
+    def on_transition(transition: Transition) -> None:
+        detail = f"{transition.old} -> {transition.new}: {transition.reason}"
+        log.warning("circuit breaker " + detail)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            outbox.record_event("circuit_breaker", detail)
+        else:
+            loop.run_in_executor(None, outbox.record_event, "circuit_breaker", detail)
+
+    return on_transition
+
+
 def build(settings: Settings, *, clock: Clock | None = None, driver: FiscalDriver | None = None) -> Adapter:
     """Open the buffer and the device and wire the adapter; the caller owns :meth:`Adapter.close`."""
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     buffer = Buffer(settings.buffer_path, clock=clock)
+    outbox = Outbox(
+        buffer.db,
+        clock=clock,
+        max_attempts=settings.sync_max_attempts,
+        hlc_max_offset_ms=settings.hlc_max_offset_ms,
+    )
     driver = driver or make_driver(settings, clock)
     fiscalizer = Fiscalizer(
         buffer,
@@ -52,11 +159,21 @@ def build(settings: Settings, *, clock: Clock | None = None, driver: FiscalDrive
         capacity=settings.buffer_capacity,
         retry_after_s=max(1, round(settings.hlc_sync_interval)),
     )
+    breaker = CircuitBreaker(
+        clock,
+        failure_threshold=settings.circuit_breaker_threshold,
+        open_timeout=settings.circuit_breaker_timeout,
+        max_open_timeout=settings.circuit_breaker_recovery_timeout,
+        success_threshold=settings.circuit_breaker_success_threshold,
+        on_transition=_audit_breaker(outbox),
+    )
     return Adapter(
         settings=settings,
         clock=clock,
         buffer=buffer,
+        outbox=outbox,
         driver=driver,
         fiscalizer=fiscalizer,
+        breaker=breaker,
         started_at=clock.time(),
     )

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     circuit_breaker_recovery_timeout: float = Field(default=300.0, gt=0)
     circuit_breaker_success_threshold: int = Field(default=2, ge=1)
 
+    sync_enabled: bool = True
     hlc_sync_interval: float = Field(default=30.0, gt=0)
     hlc_max_offset_ms: int = Field(default=60_000, ge=0)
     sync_batch_size: int = Field(default=50, ge=1, le=10_000)

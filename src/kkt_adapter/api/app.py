@@ -24,8 +24,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, driver: Fiscal
         adapter: Adapter = await asyncio.to_thread(build, settings, clock=clock, driver=driver)
         try:
             await asyncio.to_thread(adapter.fiscalizer.reconcile)
+            await adapter.start()
             app.state.adapter = adapter
-            yield
+            try:
+                yield
+            finally:
+                await adapter.stop()
         finally:
             await asyncio.to_thread(adapter.close)
 

@@ -16,6 +16,7 @@ STATUS: dict[type[errors.AdapterError], int] = {
     errors.DeviceUnavailable: 503,
     errors.DeviceRefused: 503,
     errors.NotFound: 404,
+    errors.SyncDisabled: 409,
 }
 
 

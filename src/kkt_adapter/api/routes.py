@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from kkt_adapter.api import views
 from kkt_adapter.api.schemas import ReceiptIn
 from kkt_adapter.bootstrap import Adapter
-from kkt_adapter.domain.errors import NotFound
+from kkt_adapter.domain.errors import NotFound, SyncDisabled
 
 router = APIRouter()
 
@@ -59,3 +59,37 @@ async def health(request: Request) -> JSONResponse:
     device = await adapter.fiscalizer.device_state()
     body = await asyncio.to_thread(views.health, adapter, device)
     return JSONResponse(body, status_code=503 if body["status"] == "unhealthy" else 200)
+
+
+@router.post("/v1/kkt/buffer/sync", tags=["sync"], summary="Run a sync pass now (same claiming as the worker)")
+async def sync_now(request: Request) -> dict[str, Any]:
+    adapter = _adapter(request)
+    if adapter.worker is None:
+        raise SyncDisabled("sync is off: set KKT_OFD_API_URL (or KKT_MODE=mock for the embedded mock OFD)")
+    result = await adapter.worker.step()
+    return result.to_dict() | {"circuit_breaker": adapter.breaker.snapshot()}
+
+
+@router.get("/v1/kkt/worker/status", tags=["sync"], summary="Sync worker state, last pass, next wake")
+async def worker_status(request: Request) -> dict[str, Any]:
+    adapter = _adapter(request)
+    if adapter.worker is None:
+        return {"state": "disabled", "sync_mode": adapter.sync_mode, "circuit_breaker": adapter.breaker.snapshot()}
+    return adapter.worker.status() | {"sync_mode": adapter.sync_mode, "ofd_url": adapter.ofd_url}
+
+
+@router.get("/v1/kkt/dlq", tags=["sync"], summary="Dead letters: receipts the OFD did not take, with the reason")
+async def dead_letters(request: Request, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+    adapter = _adapter(request)
+    items = await asyncio.to_thread(adapter.outbox.dead_letters, limit=min(max(limit, 1), 1000), offset=max(offset, 0))
+    return {"items": items, "count": adapter.buffer.counts().dlq}
+
+
+@router.post("/v1/kkt/dlq/{receipt_id}/requeue", tags=["sync"], summary="Send a dead letter again")
+async def requeue(receipt_id: str, request: Request) -> dict[str, Any]:
+    adapter = _adapter(request)
+    if not await asyncio.to_thread(adapter.outbox.requeue, receipt_id):
+        raise NotFound(f"no receipt {receipt_id!r} in the DLQ")
+    if adapter.worker is not None:
+        adapter.worker.wake()
+    return {"receipt_id": receipt_id, "state": "pending"}

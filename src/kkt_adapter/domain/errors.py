@@ -82,3 +82,9 @@ class NotFound(AdapterError):
     """No such receipt or dead letter."""
 
     code = "not_found"
+
+
+class SyncDisabled(AdapterError):
+    """Sync was requested but no OFD is configured."""
+
+    code = "sync_disabled"

@@ -1,0 +1,158 @@
+"""The OFD client (httpx, async): send one fiscal document, classify the answer once.
+
+Outcome classes (decided here, and only here):
+
+- :class:`Accepted` — 2xx with an acknowledgement, or the OFD's duplicate acknowledgement (also a 409 that names
+  the document): keep ``ofd_id`` and the server's time.
+- :class:`Retryable` — 5xx, 429 (honouring ``Retry-After``), 408, 401/403 (a wrong token is the adapter's
+  configuration, not the document's fault), connection errors, and timeouts. A timeout means "outcome unknown":
+  the retry carries the same ``Idempotency-Key`` and the OFD answers it as a duplicate.
+- :class:`Permanent` — any other 4xx: the OFD rejected the document itself; it goes to the DLQ with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+RECEIPT_PATH = "/ofd/v1/receipt"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    ofd_id: str
+    server_time: str | None
+    server_ms: int | None
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Retryable:
+    reason: str
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Permanent:
+    reason: str
+    status_code: int
+
+
+SendOutcome = Accepted | Retryable | Permanent
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _server_ms(body: dict[str, Any]) -> int | None:
+    raw = body.get("server_time")
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return int(raw if raw > 10**11 else raw * 1000)  # seconds or milliseconds since the epoch
+    stamp = body.get("timestamp")
+    if isinstance(stamp, str):
+        try:
+            return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+        except ValueError:
+            return None
+    return None
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+    if isinstance(body, dict):
+        message = body.get("error") or body.get("message") or body.get("detail")
+        code = body.get("code")
+        text = f"{code}: {message}" if code else str(message)
+        return f"HTTP {response.status_code}: {text}"
+    return f"HTTP {response.status_code}: {body!r}"[:300]
+
+
+def classify(response: httpx.Response) -> SendOutcome:
+    """Turn an OFD answer into an outcome."""
+    status = response.status_code
+    if 200 <= status < 300 or status == 409:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and (body.get("status") == "accepted" or body.get("ofd_id")):
+            stamp = body.get("timestamp")
+            return Accepted(
+                ofd_id=str(body.get("ofd_id") or body.get("id") or ""),
+                server_time=str(stamp) if stamp is not None else None,
+                server_ms=_server_ms(body),
+                duplicate=bool(body.get("duplicate")) or status == 409,
+            )
+        if status == 409:
+            return Permanent(_reason(response), status)
+        return Retryable(f"HTTP {status} without an acknowledgement")
+    if status == 429:
+        return Retryable(_reason(response), _retry_after(response))
+    if status >= 500 or status in (401, 403, 408):
+        return Retryable(_reason(response), _retry_after(response))
+    return Permanent(_reason(response), status)
+
+
+class OFDClient:
+    """Sends fiscal documents to ``{base_url}/ofd/v1/receipt``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: SecretStr | None = None,
+        timeout: float = 10.0,
+        connect_retries: int = 1,
+        max_connections: int = 16,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        headers = {"User-Agent": "kkt-adapter"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=timeout,
+            transport=transport
+            or httpx.AsyncHTTPTransport(
+                retries=connect_retries,  # only connection failures: nothing was sent, so nothing is duplicated
+                limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            ),
+        )
+        self.last_latency_s: float | None = None
+
+    async def send(self, *, receipt_id: str, pos_id: str, document: dict[str, Any], key: str) -> SendOutcome:
+        """POST one document with a stable ``Idempotency-Key``; never raises for network trouble."""
+        started = time.perf_counter()
+        try:
+            response = await self._http.post(
+                RECEIPT_PATH,
+                json={"receipt_id": receipt_id, "pos_id": pos_id, "fiscal_document": document},
+                headers={"Idempotency-Key": key},
+            )
+        except httpx.TimeoutException as exc:
+            outcome: SendOutcome = Retryable(f"timeout, outcome unknown ({type(exc).__name__})")
+        except httpx.TransportError as exc:
+            outcome = Retryable(f"connection error: {type(exc).__name__}: {exc}")
+        else:
+            outcome = classify(response)
+        self.last_latency_s = time.perf_counter() - started
+        return outcome
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
