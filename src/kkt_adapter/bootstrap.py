@@ -20,6 +20,8 @@ from kkt_adapter.clock import Clock, SystemClock
 from kkt_adapter.config import ConfigError, Settings
 from kkt_adapter.drivers.base import FiscalDriver
 from kkt_adapter.fiscalizer import Fiscalizer
+from kkt_adapter.heartbeat import Heartbeat
+from kkt_adapter.metrics import Metrics
 from kkt_adapter.sync.backoff import Backoff
 from kkt_adapter.sync.breaker import CircuitBreaker, Transition
 from kkt_adapter.sync.ofd_client import OFDClient
@@ -43,8 +45,15 @@ class Adapter:
     worker: SyncWorker | None = None
     ofd_url: str | None = None
     embedded_ofd: Any = None
+    metrics: Metrics = field(default_factory=Metrics)
+    heartbeat: Heartbeat | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _client: OFDClient | None = None
+
+    @property
+    def last_exchange_ok(self) -> bool | None:
+        """Whether the last exchange with the OFD got an answer (``None`` before any)."""
+        return None if self.worker is None else self.worker.last_exchange_ok
 
     @property
     def sync_mode(self) -> str:
@@ -54,8 +63,22 @@ class Adapter:
         return "embedded" if self.embedded_ofd is not None else "remote"
 
     async def start(self) -> None:
-        """Start the background work: the embedded mock OFD (if any), then the sync worker."""
+        """Start the background work: the heartbeat, the embedded mock OFD (if any), then the sync worker."""
         settings = self.settings
+        if settings.odoo_api_url is not None:
+            from kkt_adapter.api.views import heartbeat_payload
+
+            async def payload() -> dict[str, Any]:
+                return await heartbeat_payload(self)
+
+            self.heartbeat = Heartbeat(
+                str(settings.odoo_api_url),
+                adapter_id=settings.adapter_id,
+                interval=settings.heartbeat_interval,
+                clock=self.clock,
+                payload=payload,
+            )
+            self._tasks.append(asyncio.create_task(self.heartbeat.run(), name="heartbeat"))
         if not settings.sync_enabled:
             return
         url = None if settings.ofd_api_url is None else str(settings.ofd_api_url)
@@ -88,6 +111,7 @@ class Adapter:
             lease_seconds=settings.sync_lease_seconds,
             interval=settings.hlc_sync_interval,
             backoff=Backoff(base=settings.sync_backoff_base, cap=settings.sync_backoff_max),
+            metrics=self.metrics,
         )
         self.fiscalizer.on_printed = self.worker.wake
         self._tasks.append(asyncio.create_task(self.worker.run(), name="sync-worker"))
@@ -96,6 +120,8 @@ class Adapter:
         """Stop the background work and wait for it (a pass in progress finishes recording)."""
         if self.worker is not None:
             self.worker.stop()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         for task in self._tasks:
             try:
                 await asyncio.wait_for(task, timeout=15)
@@ -106,6 +132,8 @@ class Adapter:
         self._tasks.clear()
         if self._client is not None:
             await self._client.aclose()
+        if self.heartbeat is not None:
+            await self.heartbeat.aclose()
         if self.embedded_ofd is not None:
             await asyncio.to_thread(self.embedded_ofd.stop)
 
@@ -153,11 +181,13 @@ def build(settings: Settings, *, clock: Clock | None = None, driver: FiscalDrive
         hlc_max_offset_ms=settings.hlc_max_offset_ms,
     )
     driver = driver or make_driver(settings, clock)
+    metrics = Metrics()
     fiscalizer = Fiscalizer(
         buffer,
         driver,
         capacity=settings.buffer_capacity,
         retry_after_s=max(1, round(settings.hlc_sync_interval)),
+        metrics=metrics,
     )
     breaker = CircuitBreaker(
         clock,
@@ -176,4 +206,5 @@ def build(settings: Settings, *, clock: Clock | None = None, driver: FiscalDrive
         fiscalizer=fiscalizer,
         breaker=breaker,
         started_at=clock.time(),
+        metrics=metrics,
     )

@@ -21,6 +21,7 @@ from kkt_adapter.domain.errors import BufferFull, DeviceRefused, DeviceUnavailab
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
 from kkt_adapter.drivers.base import DeviceState, FiscalDriver
+from kkt_adapter.metrics import Metrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,6 +49,7 @@ class Fiscalizer:
         retry_after_s: int,
         stale_after_s: float = 60.0,
         on_printed: Callable[[], None] = lambda: None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.buffer = buffer
         self.driver = driver
@@ -55,6 +57,7 @@ class Fiscalizer:
         self.retry_after_s = retry_after_s
         self.stale_after_s = stale_after_s
         self.on_printed = on_printed
+        self.metrics = metrics or Metrics()
         self._device_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kkt-device")
         self._in_flight: dict[str, asyncio.Future[str]] = {}
 
@@ -93,6 +96,7 @@ class Fiscalizer:
             case store.InFlight():
                 raise RequestInFlight("this Idempotency-Key is being printed right now; retry with the same key")
             case store.Fresh(receipt_id=receipt_id) | store.Retry(receipt_id=receipt_id):
+                self.metrics.accepted.inc()
                 return await self._print(receipt_id, receipt, key)
         raise AssertionError(decision)  # pragma: no cover
 
@@ -114,10 +118,16 @@ class Fiscalizer:
             result = await self._on_device(self.driver.print_receipt, receipt, idempotency_key=key)
         except DeviceRefused as refused:
             await asyncio.to_thread(self.buffer.fail_print, receipt_id, code=refused.code, reason=refused.reason)
+            self.metrics.print_failed.inc()
+            log.warning(
+                "device refused to print", extra={"receipt_id": receipt_id, "key": key, "reason": refused.reason}
+            )
             raise
         except Exception as exc:
             result = await self._outcome_from_journal(receipt_id, key, exc)
         response = await asyncio.to_thread(self.buffer.complete_print, receipt_id, result)
+        self.metrics.printed.inc()
+        log.debug("printed", extra={"receipt_id": receipt_id, "key": key, "fd": result.fiscal_doc_number})
         self.on_printed()
         return response
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kkt_adapter.api import views
 from kkt_adapter.api.schemas import ReceiptIn
@@ -55,10 +56,22 @@ async def buffer_status(request: Request) -> dict[str, Any]:
 
 @router.get("/v1/health", tags=["health"], summary="healthy, degraded or unhealthy (503), with reasons")
 async def health(request: Request) -> JSONResponse:
-    adapter = _adapter(request)
-    device = await adapter.fiscalizer.device_state()
-    body = await asyncio.to_thread(views.health, adapter, device)
+    body = await views.health(_adapter(request))
     return JSONResponse(body, status_code=503 if body["status"] == "unhealthy" else 200)
+
+
+@router.get("/v1/kkt/heartbeat/status", tags=["health"], summary="The ERP heartbeat's state")
+async def heartbeat_status(request: Request) -> dict[str, Any]:
+    return views.heartbeat_status(_adapter(request))
+
+
+@router.get("/metrics", tags=["health"], summary="Prometheus metrics (text format)")
+async def metrics(request: Request) -> Response:
+    adapter = _adapter(request)
+    snapshot = await views.metrics_snapshot(adapter)
+    adapter.metrics.latest = snapshot
+    body = await asyncio.to_thread(generate_latest, adapter.metrics.registry)
+    return Response(content=body, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.post("/v1/kkt/buffer/sync", tags=["sync"], summary="Run a sync pass now (same claiming as the worker)")

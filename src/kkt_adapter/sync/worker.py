@@ -12,11 +12,13 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from kkt_adapter.buffer import outbox as ob
 from kkt_adapter.clock import Clock
+from kkt_adapter.metrics import Metrics
 from kkt_adapter.sync.backoff import Backoff
 from kkt_adapter.sync.breaker import BreakerState, CircuitBreaker
 from kkt_adapter.sync.ofd_client import Accepted, Permanent, Retryable, SendOutcome
@@ -66,6 +68,7 @@ class SyncWorker:
         interval: float = 30.0,
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.outbox = outbox
         self.client = client
@@ -78,6 +81,7 @@ class SyncWorker:
         self.interval = interval
         self.backoff = backoff or Backoff()
         self.rng = rng or random.Random()
+        self.metrics = metrics or Metrics()
         self._wake = asyncio.Event()
         self._stopping = False
         self.state = "idle"
@@ -111,6 +115,8 @@ class SyncWorker:
         gate = asyncio.Semaphore(self.concurrency)  # FIFO: sends start in HLC order
         outcomes = await asyncio.gather(*(self._send(claim, gate) for claim in claims))
         report = await asyncio.to_thread(self.outbox.record, list(outcomes))
+        self.metrics.synced.inc(report.synced)
+        self.metrics.dead_lettered.inc(report.dead)
         if report.fenced:
             log.warning("lease lost before recording; another worker owns these", extra={"receipts": report.fenced})
         return self._done(
@@ -129,12 +135,14 @@ class SyncWorker:
         async with gate:
             if not self.breaker.allow():
                 return ob.Released(claim)
+            started = time.perf_counter()
             result = await self.client.send(
                 receipt_id=claim.receipt_id,
                 pos_id=claim.pos_id,
                 document=claim.fiscal.document,
                 key=claim.receipt_id,
             )
+            self.metrics.ofd_latency.labels(type(result).__name__.lower()).observe(time.perf_counter() - started)
             # Recorded before the gate opens for the next send, so that an outage stops the batch promptly.
             return self._judge(claim, result)
 
