@@ -1,0 +1,320 @@
+"""The mock OFD (fiscal data operator): receives fiscal documents, acknowledges each once, and fails on demand.
+
+HTTP contract (see ``docs/emulators.md``)::
+
+    POST /ofd/v1/receipt          any JSON object (validate=True: a fiscal document) → 200 acknowledgement
+    GET  /ofd/v1/health           {"status": "healthy", "permanent_failure", "failure_count", "call_count", ...}
+    POST /ofd/v1/_test/reset      and the other admin routes under /ofd/v1/_test/ (stats, receipts, faults, ...)
+
+A resend of a document (same ``Idempotency-Key`` header, or same FN 1041 + FD 1040) gets its first acknowledgement
+again, with ``"duplicate": true``, and is counted as a duplicate, never as a second document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from kkt_emulators.clock import Clock
+from kkt_emulators.emulator import EmulatorServer
+from kkt_emulators.faults import FaultProgram, Verdict
+from kkt_emulators.ledger import Ack, DedupeLedger, FnFd, FnSequence, Journal
+from kkt_emulators.validation import check_receipt
+from kkt_emulators.web import BadRequest, answer_fault, error_response, fault_routes, json_response, lose_reply
+from kkt_emulators.web import parse_object as parse_json_object
+
+RECEIPT_PATH = "/ofd/v1/receipt"
+HEALTH_PATH = "/ofd/v1/health"
+ADMIN_PREFIX = "/ofd/v1/_test"
+
+DEFAULT_JOURNAL_SIZE = 10_000
+DEFAULT_LEDGER_SIZE = 100_000
+
+
+def _fn_fd(body: Mapping[str, Any]) -> FnFd | None:
+    doc = body.get("fiscal_document")
+    if not isinstance(doc, Mapping):
+        return None
+    fn, fd = doc.get("1041"), doc.get("1040")
+    if fn is None or fd is None or isinstance(fd, bool):
+        return None
+    try:
+        return str(fn), int(fd)
+    except (TypeError, ValueError):
+        return None
+
+
+def _digest(body: Mapping[str, Any]) -> bytes:
+    content = body.get("fiscal_document", body)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
+
+
+class OFDCore:
+    """The mock OFD's state and rules, without HTTP: counters, dedupe ledger, per-FN order, journal; thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        validate: bool = False,
+        fn_secrets: Mapping[str, bytes] | None = None,
+        journal_size: int = DEFAULT_JOURNAL_SIZE,
+        ledger_size: int = DEFAULT_LEDGER_SIZE,
+    ) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.validate = validate
+        self._secrets: dict[str, bytes] = dict(fn_secrets or {})
+        self._journal_size = journal_size
+        self._ledger_size = ledger_size
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every document and counter (FN secrets and the validate switch stay)."""
+        with self._lock:
+            self._journal = Journal(self._journal_size)
+            self._ledger = DedupeLedger(self._ledger_size)
+            self._fns: dict[str, FnSequence] = {}
+            self._seq = 0
+            self._calls = 0
+            self._duplicates = 0
+            self._conflicts = 0
+            self._rejected = 0
+            self._faulted = 0
+            self._lost = 0
+
+    def register_fn(self, fn_number: str, secret: bytes) -> None:
+        """Let validation check the fiscal signs of FN ``fn_number`` with ``secret``."""
+        with self._lock:
+            self._secrets[fn_number] = secret
+
+    def count_call(self) -> None:
+        """Count a request to the receipt endpoint, whatever becomes of it."""
+        with self._lock:
+            self._calls += 1
+
+    def count_fault(self) -> None:
+        """Count a request answered by a fault (503, 429, reset) instead of being processed."""
+        with self._lock:
+            self._faulted += 1
+
+    def count_lost_reply(self) -> None:
+        """Count a processed request whose reply was lost on purpose."""
+        with self._lock:
+            self._lost += 1
+
+    def reject_malformed(self) -> None:
+        """Count a request whose body was not a JSON object."""
+        with self._lock:
+            self._rejected += 1
+
+    def submit(self, body: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
+        """Process one document: the HTTP status and JSON answer the OFD gives."""
+        if self.validate:
+            with self._lock:
+                secrets = dict(self._secrets)
+            rejection = check_receipt(body, secrets)
+            if rejection is not None:
+                with self._lock:
+                    self._rejected += 1
+                return rejection.status, rejection.answer()
+        fn_fd = _fn_fd(body)
+        digest = _digest(body)
+        with self._lock:
+            first = self._ledger.find(key, fn_fd)
+            if first is not None:
+                self._duplicates += 1
+                if first.digest != digest:
+                    self._conflicts += 1
+                return 200, first.answer(duplicate=True)
+            self._seq += 1
+            ack = Ack(self._seq, int(self._clock.time() * 1000), digest, key, fn_fd)
+            self._ledger.remember(ack)
+            self._journal.append(body)
+            if fn_fd is not None:
+                self._fns.setdefault(fn_fd[0], FnSequence()).arrive(fn_fd[1])
+            return 200, ack.answer(duplicate=False)
+
+    @property
+    def call_count(self) -> int:
+        """Requests to the receipt endpoint so far."""
+        with self._lock:
+            return self._calls
+
+    def received(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The bodies of the documents accepted (first copies only), oldest first, from the bounded journal."""
+        with self._lock:
+            items = list(self._journal)
+        return items[-limit:] if limit else items
+
+    def stats(self) -> dict[str, Any]:
+        """Counters, dedupe and per-FN order statistics, as JSON-ready values."""
+        with self._lock:
+            return {
+                "calls": self._calls,
+                "unique_documents": self._journal.total,
+                "duplicates": self._duplicates,
+                "conflicts": self._conflicts,
+                "rejected": self._rejected,
+                "faulted": self._faulted,
+                "lost_replies": self._lost,
+                "journal": {"size": self._journal.size, "kept": len(self._journal), "total": self._journal.total},
+                "ledger": {"size": self._ledger_size, "kept": len(self._ledger)},
+                "fn": {fn: sequence.as_dict() for fn, sequence in self._fns.items()},
+            }
+
+
+def create_ofd_app(core: OFDCore, faults: FaultProgram) -> ASGIApp:
+    """The mock OFD's ASGI app over ``core`` and ``faults``."""
+
+    async def receipt(request: Request) -> Response:
+        core.count_call()
+        await faults.delay()
+        decision = faults.decide()
+        faulted = await answer_fault(request, decision)
+        if faulted is not None:
+            core.count_fault()
+            return faulted
+        try:
+            body = parse_json_object(await request.body())
+        except BadRequest as exc:
+            core.reject_malformed()
+            response = error_response(400, str(exc), "INVALID_JSON")
+        else:
+            key = request.headers.get("idempotency-key", "").strip() or None
+            status, answer = core.submit(body, key)
+            response = json_response(answer, status)
+        if decision.verdict is Verdict.LOSE_REPLY:
+            core.count_lost_reply()
+            return await lose_reply(request, decision)
+        return response
+
+    async def health(request: Request) -> Response:
+        armed = faults.snapshot()
+        stats = core.stats()
+        return json_response(
+            {
+                "status": "healthy",
+                "permanent_failure": armed["permanent_failure"],
+                "failure_count": armed["failure_count"],
+                "call_count": stats["calls"],
+                "receipts_received": stats["unique_documents"],
+                "duplicates": stats["duplicates"],
+                "validate": core.validate,
+            }
+        )
+
+    async def reset(request: Request) -> Response:
+        faults.set_success()
+        core.reset()
+        return json_response({"status": "ok"})
+
+    async def stats(request: Request) -> Response:
+        return json_response(core.stats())
+
+    async def receipts(request: Request) -> Response:
+        limit = request.query_params.get("limit", "")
+        return json_response(core.received(int(limit) if limit.isdigit() else None))
+
+    async def register_fn(request: Request) -> Response:
+        try:
+            body = parse_json_object(await request.body())
+            fn_number, secret = body.get("fn_number"), body.get("secret")
+            if not isinstance(fn_number, str) or not isinstance(secret, str):
+                raise BadRequest("'fn_number' and 'secret' must be strings")
+        except BadRequest as exc:
+            return error_response(400, str(exc))
+        core.register_fn(fn_number, secret.encode())
+        return json_response({"status": "ok"})
+
+    async def set_validate(request: Request) -> Response:
+        try:
+            body = parse_json_object(await request.body(), allow_empty=True)
+        except BadRequest as exc:
+            return error_response(400, str(exc))
+        core.validate = bool(body.get("enabled", True))
+        return json_response({"status": "ok", "validate": core.validate})
+
+    routes = [
+        Route(RECEIPT_PATH, receipt, methods=["POST"]),
+        Route(HEALTH_PATH, health, methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/reset", reset, methods=["POST"]),
+        Route(f"{ADMIN_PREFIX}/stats", stats, methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/receipts", receipts, methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/register-fn", register_fn, methods=["POST"]),
+        Route(f"{ADMIN_PREFIX}/validate", set_validate, methods=["POST"]),
+        *fault_routes(ADMIN_PREFIX, faults),
+    ]
+    return Starlette(routes=routes)
+
+
+class MockOFDServer(EmulatorServer):
+    """The mock OFD, served from a background thread: ``with MockOFDServer(port=0) as ofd: ofd.set_failure_count(3)``.
+
+    ``validate=True`` checks fiscal documents and answers 422 with an OFD-style code; ``fn_secrets`` (FN number →
+    secret) lets it verify fiscal signs. ``clock`` drives timestamps and ``set_down_for``. The journal keeps the last
+    ``journal_size`` documents; dedupe remembers the last ``ledger_size`` acknowledgements.
+    """
+
+    name: ClassVar[str] = "mock OFD"
+
+    def __init__(
+        self,
+        port: int = 9000,
+        *,
+        host: str = "127.0.0.1",
+        validate: bool = False,
+        fn_secrets: Mapping[str, bytes] | None = None,
+        clock: Clock | None = None,
+        journal_size: int = DEFAULT_JOURNAL_SIZE,
+        ledger_size: int = DEFAULT_LEDGER_SIZE,
+    ) -> None:
+        super().__init__(host=host, port=port, clock=clock)
+        self.core = OFDCore(
+            clock=self.clock,
+            validate=validate,
+            fn_secrets=fn_secrets,
+            journal_size=journal_size,
+            ledger_size=ledger_size,
+        )
+
+    def _build_app(self) -> ASGIApp:
+        return create_ofd_app(self.core, self.faults)
+
+    def _reset_state(self) -> None:
+        self.core.reset()
+
+    @property
+    def validate(self) -> bool:
+        """Whether documents are checked (can be switched at any time)."""
+        return self.core.validate
+
+    @validate.setter
+    def validate(self, enabled: bool) -> None:
+        self.core.validate = enabled
+
+    def register_fn(self, fn_number: str, secret: bytes) -> None:
+        """Let validation verify the fiscal signs of FN ``fn_number``, signed with ``secret``."""
+        self.core.register_fn(fn_number, secret)
+
+    def get_received_receipts(self) -> list[dict[str, Any]]:
+        """The bodies of the accepted documents (first copies only; the last ``journal_size``), oldest first."""
+        return self.core.received()
+
+    def get_call_count(self) -> int:
+        """Requests to ``POST /ofd/v1/receipt`` so far, whatever their answer."""
+        return self.core.call_count
+
+    def get_stats(self) -> dict[str, Any]:
+        """Calls, unique documents, duplicates, conflicts, rejections, faults, and per FN: order and gaps."""
+        return self.core.stats()

@@ -1,0 +1,136 @@
+"""HTTP pieces both mock servers share: fault answers, JSON bodies, and the fault-programming admin routes.
+
+The admin routes (``POST <prefix>/failure-count {"count": 3}`` and so on) call exactly the same
+:class:`~kkt_emulators.faults.FaultProgram` methods as the Python API and the command line; they never go through
+the fault program themselves, so a fault never blocks them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from kkt_emulators.faults import Decision, FaultProgram, Verdict
+from kkt_emulators.server import drop_connection
+
+
+class BadRequest(Exception):
+    """The request's body is not what the endpoint takes (answered 400)."""
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """A compact JSON answer."""
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def error_response(status: int, message: str, code: str | None = None) -> Response:
+    """An error answer: ``{"error": message}`` (and ``"code"`` when given)."""
+    body = {"error": message} if code is None else {"error": message, "code": code}
+    return json_response(body, status)
+
+
+def parse_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
+    """Parse a JSON object from a request body; raises :class:`BadRequest` otherwise."""
+    if allow_empty and not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise BadRequest("body must be a JSON object")
+    return value
+
+
+async def answer_fault(request: Request, decision: Decision) -> Response | None:
+    """The answer a failing verdict gives instead of processing the request; ``None`` to process it."""
+    if decision.verdict is Verdict.FAIL:
+        return error_response(503, decision.reason)
+    if decision.verdict is Verdict.RATE_LIMIT:
+        headers = {"Retry-After": str(math.ceil(decision.retry_after_s))}
+        body = {"error": decision.reason, "retry_after": decision.retry_after_s}
+        return json_response(body, 429, headers)
+    if decision.verdict is Verdict.RESET:
+        await drop_connection(request.scope, request.receive, reset=True)
+        return Response(status_code=503)  # never sent: the connection is gone
+    return None
+
+
+async def lose_reply(request: Request, decision: Decision) -> Response:
+    """Lose the reply of a processed request: drop the connection, or answer 503."""
+    if decision.lose_mode == "503":
+        return error_response(503, "reply lost after processing")
+    await drop_connection(request.scope, request.receive, reset=False)
+    return Response(status_code=503)  # never sent: the connection is gone
+
+
+def _count(body: Mapping[str, Any], name: str = "count") -> int:
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"'{name}' must be an integer")
+    return value
+
+
+def _number(body: Mapping[str, Any], name: str, default: float | None = None) -> float:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadRequest(f"'{name}' must be a number")
+    return float(value)
+
+
+def _fault_setters(faults: FaultProgram) -> dict[str, Callable[[Mapping[str, Any]], None]]:
+    def rate_limit(body: Mapping[str, Any]) -> None:
+        retry_after = body.get("retry_after_s")
+        count = body.get("count")
+        if count is not None:
+            count = _count(body)
+        faults.set_rate_limit(None if retry_after is None else _number(body, "retry_after_s"), count=count)
+
+    def lose_reply_setter(body: Mapping[str, Any]) -> None:
+        mode = body.get("mode", "drop")
+        if mode not in ("drop", "503"):
+            raise BadRequest("'mode' must be 'drop' or '503'")
+        faults.set_lose_reply(_count(body), mode=mode)
+
+    return {
+        "success": lambda body: faults.set_success(),
+        "failure-count": lambda body: faults.set_failure_count(_count(body)),
+        "permanent-failure": lambda body: faults.set_permanent_failure(bool(body.get("enabled", True))),
+        "fail-every": lambda body: faults.set_fail_every(_count(body, "n")),
+        "latency": lambda body: faults.set_latency(_number(body, "ms"), _number(body, "jitter_ms", 0)),
+        "rate-limit": rate_limit,
+        "connection-reset": lambda body: faults.set_connection_reset(_count(body)),
+        "lose-reply": lose_reply_setter,
+        "down-for": lambda body: faults.set_down_for(_number(body, "seconds")),
+        "hold": lambda body: faults.hold(),
+        "release": lambda body: faults.release(),
+    }
+
+
+def fault_routes(prefix: str, faults: FaultProgram) -> list[Route]:
+    """Admin routes under ``prefix`` that program ``faults``: one ``POST`` per fault, ``GET faults`` to read them."""
+
+    def make(setter: Callable[[Mapping[str, Any]], None]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                setter(parse_object(await request.body(), allow_empty=True))
+            except (BadRequest, ValueError) as exc:
+                return error_response(400, str(exc))
+            return json_response({"status": "ok", "faults": faults.snapshot()})
+
+        return endpoint
+
+    async def read(request: Request) -> Response:
+        return json_response(faults.snapshot())
+
+    routes = [
+        Route(f"{prefix}/{name}", make(setter), methods=["POST"]) for name, setter in _fault_setters(faults).items()
+    ]
+    routes.append(Route(f"{prefix}/faults", read, methods=["GET"]))
+    return routes
