@@ -31,7 +31,8 @@ def driver() -> FakeDriver:
 
 
 def make_client(tmp_path: Path, driver: FakeDriver, **env: str) -> TestClient:
-    settings = load_settings({"KKT_DATA_DIR": str(tmp_path), **{f"KKT_{k.upper()}": v for k, v in env.items()}})
+    base = {"KKT_DATA_DIR": str(tmp_path), "KKT_SYNC_ENABLED": "false"}  # Phase 1 alone: nothing leaves the buffer
+    settings = load_settings(base | {f"KKT_{k.upper()}": v for k, v in env.items()})
     return TestClient(create_app(settings, clock=FakeClock(), driver=driver))
 
 
