@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -145,3 +149,30 @@ def test_sigkill_at_random_instants_loses_nothing(tmp_path: Path) -> None:
         assert printed_rows == fd_by_key, "every printed document has exactly its one buffer row"
     finally:
         buffer.close()
+
+
+def test_json_log_format_is_one_object_per_line(tmp_path: Path) -> None:
+    """With KKT_LOG_FORMAT=json every line the process writes is one JSON object with time, level and message."""
+    process = AdapterProcess(tmp_path / "data", env={"KKT_LOG_FORMAT": "json", "KKT_SYNC_ENABLED": "false"})
+    with process, httpx.Client(base_url=process.url) as http:
+        assert http.post("/v1/kkt/receipt", json=sale(100), headers={"Idempotency-Key": "j1"}).status_code == 200
+    lines = [line for line in process.log_path.read_text().splitlines() if line.strip()]
+    assert len(lines) >= 3
+    entries = [json.loads(line) for line in lines]
+    assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
+
+
+def test_wrong_setting_stops_the_start_with_its_name(tmp_path: Path) -> None:
+    """A wrong KKT_* value stops `kkt-adapter serve` with exit code 2, naming the variable and what is allowed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KKT_")} | {"KKT_BUFFER_MAX_SIZE": "lots"}
+    result = subprocess.run(
+        [sys.executable, "-m", "kkt_adapter", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "KKT_BUFFER_MAX_SIZE" in result.stderr
+    assert "valid integer" in result.stderr
