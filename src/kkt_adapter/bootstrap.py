@@ -29,6 +29,8 @@ from kkt_adapter.sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
+RETENTION_PERIOD_S = 3600.0
+
 
 @dataclass
 class Adapter:
@@ -48,6 +50,7 @@ class Adapter:
     metrics: Metrics = field(default_factory=Metrics)
     heartbeat: Heartbeat | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _client: OFDClient | None = None
 
     @property
@@ -79,6 +82,7 @@ class Adapter:
                 payload=payload,
             )
             self._tasks.append(asyncio.create_task(self.heartbeat.run(), name="heartbeat"))
+        self._tasks.append(asyncio.create_task(self._retention(), name="retention"))
         if not settings.sync_enabled:
             return
         url = None if settings.ofd_api_url is None else str(settings.ofd_api_url)
@@ -116,8 +120,24 @@ class Adapter:
         self.fiscalizer.on_printed = self.worker.wake
         self._tasks.append(asyncio.create_task(self.worker.run(), name="sync-worker"))
 
+    async def _retention(self) -> None:
+        """Hourly, delete synced receipts past ``KKT_BUFFER_RETENTION_DAYS`` in small transactions."""
+        while not self._stopping.is_set():
+            cutoff = self.clock.time() - self.settings.buffer_retention_days * 86_400
+            removed = 0
+            while not self._stopping.is_set():
+                batch = await asyncio.to_thread(self.buffer.purge_synced, older_than=cutoff)
+                removed += batch
+                if batch == 0:
+                    break
+            if removed:
+                log.info("retention removed synced receipts", extra={"removed": removed})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), RETENTION_PERIOD_S)
+
     async def stop(self) -> None:
         """Stop the background work and wait for it (a pass in progress finishes recording)."""
+        self._stopping.set()
         if self.worker is not None:
             self.worker.stop()
         if self.heartbeat is not None:
@@ -143,16 +163,21 @@ class Adapter:
         self.buffer.close()
 
 
+def check_supported(settings: Settings) -> None:
+    """Refuse, before anything starts, settings this version cannot serve."""
+    if settings.driver_type != "mock":
+        raise ConfigError(
+            f"KKT_DRIVER_TYPE: {settings.driver_type!r} has no driver in this version; allowed now: 'mock' "
+            "(the emulated KKT)"
+        )
+
+
 def make_driver(settings: Settings, clock: Clock) -> FiscalDriver:
     """The fiscal driver named by ``KKT_DRIVER_TYPE``."""
-    if settings.driver_type == "mock":
-        from kkt_adapter.drivers.emulated import EmulatedDriver
+    check_supported(settings)
+    from kkt_adapter.drivers.emulated import EmulatedDriver
 
-        return EmulatedDriver(settings.device_dir, print_delay_ms=settings.emulator_print_delay_ms, clock=clock)
-    raise ConfigError(
-        f"KKT_DRIVER_TYPE: {settings.driver_type!r} has no driver in this version; allowed now: 'mock' "
-        "(the emulated KKT)"
-    )
+    return EmulatedDriver(settings.device_dir, print_delay_ms=settings.emulator_print_delay_ms, clock=clock)
 
 
 def _audit_breaker(outbox: Outbox) -> Any:

@@ -16,8 +16,11 @@ app.add_typer(device_app, name="device", help="Inspect and drive the emulated KK
 @app.command()
 def serve() -> None:
     """Start the adapter's HTTP API with the settings from KKT_* variables and .env."""
+    from kkt_adapter.bootstrap import check_supported
+
     try:
         settings = load_settings()
+        check_supported(settings)
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from exc

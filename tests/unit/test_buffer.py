@@ -170,3 +170,22 @@ def test_oldest_unsynced_age(tmp_path: Path, clock: FakeClock) -> None:
     clock.advance(60)
     print_one(buffer, driver, "b")
     assert buffer.oldest_unsynced_at() == start
+
+
+def test_retention_removes_only_old_synced(tmp_path: Path, clock: FakeClock) -> None:
+    """Retention deletes synced receipts older than the cutoff and never an unsynced one, however old."""
+    buffer = open_buffer(tmp_path, clock)
+    driver = FakeDriver()
+    for key in ("old-synced", "old-pending", "new-synced"):
+        print_one(buffer, driver, key)
+        if key == "old-synced":
+            clock.advance(1)
+    with buffer.db.write() as conn:
+        conn.execute("UPDATE receipts SET state = 'synced' WHERE idempotency_key IN ('old-synced', 'new-synced')")
+        conn.execute("UPDATE receipts SET created_at = created_at - 100 WHERE idempotency_key LIKE 'old-%'")
+    removed = buffer.purge_synced(older_than=clock.time() - 50)
+    assert removed == 1
+    assert buffer.get_by_key("old-synced") is None
+    assert buffer.get_by_key("old-pending") is not None
+    assert buffer.get_by_key("new-synced") is not None
+    assert (buffer.counts().synced, buffer.counts().pending) == (1, 1)

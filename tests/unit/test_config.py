@@ -62,3 +62,24 @@ def test_process_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     """The process environment is read when no mapping is passed."""
     monkeypatch.setenv("KKT_SYNC_BATCH_SIZE", "7")
     assert load_settings(env_file=None).sync_batch_size == 7
+
+
+def test_every_setting_is_documented() -> None:
+    """docs/configuration.md lists every KKT_* variable the adapter reads."""
+    from pathlib import Path
+
+    from kkt_adapter.config import Settings
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    missing = [f"KKT_{name.upper()}" for name in Settings.model_fields if f"`KKT_{name.upper()}`" not in doc]
+    assert missing == []
+
+
+def test_unknown_driver_stops_the_start(tmp_path: pytest.TempPathFactory) -> None:
+    """KKT_DRIVER_TYPE=atol, not shipped in this version, stops the start with a message naming the variable."""
+    from kkt_adapter.bootstrap import make_driver
+    from kkt_adapter.clock import SystemClock
+
+    settings = load_settings({"KKT_DRIVER_TYPE": "atol", "KKT_DATA_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError, match="KKT_DRIVER_TYPE"):
+        make_driver(settings, SystemClock())

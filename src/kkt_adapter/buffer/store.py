@@ -249,6 +249,17 @@ class Buffer:
             rows = conn.execute("SELECT * FROM receipts WHERE state = 'accepted' ORDER BY seq").fetchall()
         return [StoredReceipt.from_row(row) for row in rows]
 
+    def purge_synced(self, *, older_than: float, limit: int = 5000) -> int:
+        """Delete up to ``limit`` synced receipts created before ``older_than``; unsynced ones are never touched."""
+        with self.db.write() as conn:
+            return int(
+                conn.execute(
+                    "DELETE FROM receipts WHERE seq IN (SELECT seq FROM receipts WHERE state = 'synced'"
+                    " AND created_at < ? ORDER BY created_at LIMIT ?)",
+                    (older_than, limit),
+                ).rowcount
+            )
+
     # -- Reads ----------------------------------------------------------------------------------------------------
 
     def get(self, receipt_id: str) -> StoredReceipt | None:
