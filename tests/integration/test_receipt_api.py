@@ -197,3 +197,30 @@ def test_health_is_503_when_device_unusable(client: TestClient, driver: FakeDriv
     assert response.status_code == 503
     assert response.json()["status"] == "unhealthy"
     assert "device: device offline" in response.json()["reasons"]
+
+
+def test_abandoned_key_is_settled_or_reprinted_after_a_minute(tmp_path: Path, driver: FakeDriver) -> None:
+    """A key left `accepted` by another process is 409 at first; after a minute with nobody printing it, a resend
+    prints it once; a key the device's journal already has is completed from the journal, not printed again."""
+    from kkt_adapter.api.schemas import ReceiptIn
+    from kkt_adapter.buffer import Buffer
+
+    clock = FakeClock()
+    settings = load_settings({"KKT_DATA_DIR": str(tmp_path), "KKT_SYNC_ENABLED": "false"})
+    with TestClient(create_app(settings, clock=clock, driver=driver)) as client:
+        other_process = Buffer(settings.buffer_path, clock=clock)
+        receipt = ReceiptIn.model_validate(SALE).to_receipt()
+        other_process.begin_accept(key="abandoned", receipt=receipt, capacity=100)
+        other_process.begin_accept(key="printed-elsewhere", receipt=receipt, capacity=100)
+        driver.print_receipt(receipt, idempotency_key="printed-elsewhere")
+        other_process.close()
+        busy = post(client, "abandoned")
+        assert (busy.status_code, busy.headers["Retry-After"]) == (409, "1")
+        from_journal = post(client, "printed-elsewhere")
+        assert from_journal.status_code == 200
+        assert len(driver.printed) == 1
+        clock.advance(61)
+        taken_over = post(client, "abandoned")
+        assert taken_over.status_code == 200
+        assert len(driver.printed) == 2
+        assert post(client, "abandoned").content == taken_over.content
