@@ -84,7 +84,9 @@ def _number(body: Mapping[str, Any], name: str, default: float | None = None) ->
     return float(value)
 
 
-def _fault_setters(faults: FaultProgram) -> dict[str, Callable[[Mapping[str, Any]], None]]:
+def fault_setters(faults: FaultProgram) -> dict[str, Callable[[Mapping[str, Any]], None]]:
+    """Admin route name → function applying a JSON body to ``faults`` (raises on a bad value)."""
+
     def rate_limit(body: Mapping[str, Any]) -> None:
         retry_after = body.get("retry_after_s")
         count = body.get("count")
@@ -130,7 +132,7 @@ def fault_routes(prefix: str, faults: FaultProgram) -> list[Route]:
         return json_response(faults.snapshot())
 
     routes = [
-        Route(f"{prefix}/{name}", make(setter), methods=["POST"]) for name, setter in _fault_setters(faults).items()
+        Route(f"{prefix}/{name}", make(setter), methods=["POST"]) for name, setter in fault_setters(faults).items()
     ]
     routes.append(Route(f"{prefix}/faults", read, methods=["GET"]))
     return routes

@@ -1,0 +1,42 @@
+"""The emulators' documentation covers every fault in Python, curl and on the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kkt_emulators.clock import ManualClock
+from kkt_emulators.faults import FaultProgram
+from kkt_emulators.web import fault_setters
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "emulators.md"
+PYTHON_NAMES = {
+    "success": "set_success(",
+    "failure-count": "set_failure_count(",
+    "permanent-failure": "set_permanent_failure(",
+    "fail-every": "set_fail_every(",
+    "latency": "set_latency(",
+    "rate-limit": "set_rate_limit(",
+    "connection-reset": "set_connection_reset(",
+    "lose-reply": "set_lose_reply(",
+    "down-for": "set_down_for(",
+    "hold": "hold()",
+    "release": "release()",
+}
+CLI_FLAGS = ["--fail-count", "--permanent-failure", "--fail-every", "--latency-ms", "--rate-limit"]
+CLI_FLAGS += ["--connection-reset", "--lose-reply", "--down-for", "--validate"]
+
+
+@pytest.mark.parametrize("route", sorted(fault_setters(FaultProgram(ManualClock()))))
+def test_every_admin_fault_route_is_documented_with_curl_and_python(route: str) -> None:
+    """Each fault's admin route appears in a curl example, and its Python method in a code example."""
+    text = DOC.read_text(encoding="utf-8")
+    assert f"curl -X POST localhost:9000/ofd/v1/_test/{route}" in text
+    assert PYTHON_NAMES[route] in text
+
+
+@pytest.mark.parametrize("flag", CLI_FLAGS)
+def test_every_cli_flag_is_documented(flag: str) -> None:
+    """Each fault flag of ``kkt-adapter emulate ofd`` appears in the documentation."""
+    assert f"kkt-adapter emulate ofd {flag}" in DOC.read_text(encoding="utf-8")
