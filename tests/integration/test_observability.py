@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import statistics
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
 from kkt_adapter.domain.errors import DeviceUnavailable
 from kkt_adapter.logs import JsonFormatter
-from kkt_adapter.testing import FakeClock, FakeDriver
+from kkt_adapter.testing import FakeClock, FakeDriver, wait_for
 from kkt_emulators.odoo import MockOdooServer
 
 SALE: dict[str, Any] = {
@@ -27,16 +26,6 @@ SALE: dict[str, Any] = {
     "payments": [{"type": "cash", "amount": 100}],
 }
 DAY = 86_400
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def client_for(

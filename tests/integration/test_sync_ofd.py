@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
+from kkt_adapter.testing import wait_for
 from kkt_emulators.device import EmulatedKKT
 from kkt_emulators.ofd import MockOFDServer
 
@@ -30,16 +31,6 @@ FAST = {
     "KKT_CIRCUIT_BREAKER_TIMEOUT": "0.2",
     "KKT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT": "0.4",
 }
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture

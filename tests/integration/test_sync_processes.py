@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from kkt_adapter.testing import wait_for
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_emulators.ofd import MockOFDServer
 
@@ -32,15 +32,6 @@ def sale(i: int) -> dict[str, Any]:
         "items": [{"name": f"Товар {i}", "price": amount, "quantity": 1, "vat_rate": 20}],
         "payments": [{"type": "cash", "amount": amount}],
     }
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def post_all(urls: list[str], count: int, *, threads: int = 4) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Fakes that stand in for the outside world in unit tests: time that jumps, a driver that never sleeps."""
+"""Fakes that stand in for the outside world in tests: time that jumps, a driver that never sleeps."""
 
 from __future__ import annotations
 
@@ -9,36 +9,11 @@ from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
 from kkt_adapter.drivers.base import DeviceState
+from kkt_emulators.clock import ManualClock
 
-
-class FakeClock:
-    """A clock that moves only when told to: ``advance(3600)`` passes an hour at once."""
-
-    def __init__(self, *, wall: float = 1_764_504_000.0, monotonic: float = 1_000.0) -> None:
-        self._wall = wall
-        self._mono = monotonic
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self._mono
-
-    def time(self) -> float:
-        with self._lock:
-            return self._wall
-
-    def advance(self, seconds: float) -> None:
-        """Move both clocks forward."""
-        if seconds < 0:
-            raise ValueError("time does not go back on a monotonic clock")
-        with self._lock:
-            self._mono += seconds
-            self._wall += seconds
-
-    def set_wall(self, wall: float) -> None:
-        """Set the wall clock alone, as an operator setting the system time would (it may go back)."""
-        with self._lock:
-            self._wall = wall
+#: A clock that moves only when told to (``advance(3600)`` passes an hour at once); the emulators' manual clock, so
+#: one fake time can drive the adapter and the emulators together.
+FakeClock = ManualClock
 
 
 class FakeDriver:
