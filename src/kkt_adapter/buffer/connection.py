@@ -1,17 +1,23 @@
 """Opening the buffer's SQLite file with the storage rules: WAL, synchronous=FULL (read back), busy timeout.
 
-Writes go through :meth:`Database.write`, a ``BEGIN IMMEDIATE`` transaction, so that two processes on one file
-serialize their writes instead of failing halfway.
+Writes are ``BEGIN IMMEDIATE`` transactions, so that two processes on one file serialize their writes instead of
+failing halfway; the receipt path's short writes are group-committed (:meth:`Database.run`).
 """
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 _SYNCHRONOUS_FULL = 2
@@ -22,26 +28,41 @@ class StorageError(Exception):
 
 
 class Database:
-    """One connection to the buffer file, shared by threads under a lock."""
+    """The buffer file: a write connection behind a lock, a read connection of its own, and group commit.
+
+    :meth:`run` hands a short transaction body to a writer thread, which runs the bodies queued by concurrent
+    callers in one ``BEGIN IMMEDIATE`` transaction (each in a savepoint, so one failing body rolls back alone) and
+    commits once: one fsync for a batch instead of one per receipt. A body's result is returned only after the
+    commit, so nothing is acknowledged before it is durable.
+    """
+
+    MAX_BATCH = 256
 
     def __init__(self, path: Path, *, busy_timeout_ms: int = 10_000) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
-        )
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StorageError(f"{path}: journal_mode is {mode}, WAL is required")
-        self._conn.execute("PRAGMA synchronous = FULL")
-        synchronous = self._conn.execute("PRAGMA synchronous").fetchone()[0]
-        if synchronous != _SYNCHRONOUS_FULL:
-            raise StorageError(f"{path}: synchronous is {synchronous}, FULL (2) is required")
-        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn = self._connect(busy_timeout_ms)
+        self._read_lock = threading.Lock()
         self._migrate()
+        self._read_conn = self._connect(busy_timeout_ms)
+        self._queue: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name="buffer-writer", daemon=True)
+        self._writer.start()
+
+    def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StorageError(f"{self.path}: journal_mode is {mode}, WAL is required")
+        conn.execute("PRAGMA synchronous = FULL")
+        synchronous = conn.execute("PRAGMA synchronous").fetchone()[0]
+        if synchronous != _SYNCHRONOUS_FULL:
+            raise StorageError(f"{self.path}: synchronous is {synchronous}, FULL (2) is required")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
 
     def _migrate(self) -> None:
         with self.write() as conn:
@@ -58,7 +79,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A ``BEGIN IMMEDIATE`` transaction, committed (and fsynced) on exit, rolled back on error."""
+        """A ``BEGIN IMMEDIATE`` transaction of its own, committed (and fsynced) on exit, rolled back on error."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -68,11 +89,63 @@ class Database:
                 raise
             self._conn.execute("COMMIT")
 
+    def submit(self, body: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """Queue a transaction body for the writer thread; the future resolves after its batch is committed."""
+        job: _Job[T] = _Job(body, Future())
+        self._queue.put(job)
+        return job.future
+
+    def run(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a transaction body with group commit and return its result once it is durable."""
+        return self.submit(body).result()
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch: list[_Job[Any]] = [first]
+            stop = False
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                batch.append(job)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[_Job[Any]]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self.write() as conn:
+                for job in batch:
+                    conn.execute("SAVEPOINT job")
+                    try:
+                        outcomes.append((True, job.body(conn)))
+                    except Exception as exc:
+                        conn.execute("ROLLBACK TO job")
+                        outcomes.append((False, exc))
+                    conn.execute("RELEASE job")
+        except Exception as exc:
+            for job in batch:
+                job.future.set_exception(exc)
+            return
+        for job, (ok, value) in zip(batch, outcomes, strict=True):
+            if ok:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)
+
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """The connection for reads (each statement sees a committed snapshot)."""
-        with self._lock:
-            yield self._conn
+        """A connection for reads, apart from the writer: it sees committed data and never waits for a batch."""
+        with self._read_lock:
+            yield self._read_conn
 
     def writable(self) -> bool:
         """Tell whether a write transaction can be started and committed now."""
@@ -84,8 +157,18 @@ class Database:
         return True
 
     def close(self) -> None:
+        self._queue.put(None)
+        self._writer.join(timeout=30)
         with self._lock:
             self._conn.close()
+        with self._read_lock:
+            self._read_conn.close()
+
+
+@dataclass(frozen=True)
+class _Job(Generic[T]):
+    body: Callable[[sqlite3.Connection], T]
+    future: Future[T]
 
 
 def _split_sql(script: str) -> list[str]:

@@ -159,7 +159,9 @@ class Buffer:
         """Decide what to do with a request in one transaction; a fresh one is stored as ``accepted``."""
         body_hash = receipt.body_hash()
         now = self.clock.time()
-        with self.db.write() as conn:
+        request_json = json.dumps(receipt.canonical(), ensure_ascii=False)
+
+        def body(conn: sqlite3.Connection) -> AcceptDecision:
             row = conn.execute(
                 "SELECT receipt_id, body_hash, state, response_json, updated_at FROM receipts"
                 " WHERE idempotency_key = ?",
@@ -192,18 +194,22 @@ class Buffer:
                     receipt.pos_id,
                     receipt.operation,
                     receipt.total_kop,
-                    json.dumps(receipt.canonical(), ensure_ascii=False),
+                    request_json,
                     now,
                     now,
                 ),
             )
             return Fresh(receipt_id)
 
+        return self.db.run(body)
+
     def complete_print(self, receipt_id: str, result: FiscalResult) -> str:
         """Store the fiscal data, stamp the HLC and make the receipt ``pending``; return the response body."""
         response = result.response_json(receipt_id)
         now = self.clock.time()
-        with self.db.write() as conn:
+        fiscal_json = json.dumps(result.to_dict(), ensure_ascii=False)
+
+        def body(conn: sqlite3.Connection) -> str:
             row = conn.execute(
                 "SELECT state, response_json FROM receipts WHERE receipt_id = ?", (receipt_id,)
             ).fetchone()
@@ -222,7 +228,7 @@ class Buffer:
                 (
                     result.fiscal_doc_number,
                     result.fn_number,
-                    json.dumps(result.to_dict(), ensure_ascii=False),
+                    fiscal_json,
                     response,
                     now,
                     now,
@@ -232,16 +238,20 @@ class Buffer:
                     receipt_id,
                 ),
             )
-        return response
+            return response
+
+        return self.db.run(body)
 
     def fail_print(self, receipt_id: str, *, code: str, reason: str) -> None:
         """Record that the device printed nothing; a replay of the key prints again."""
-        with self.db.write() as conn:
-            conn.execute(
+        args = (f"{code}: {reason}", self.clock.time(), receipt_id)
+        self.db.run(
+            lambda conn: conn.execute(
                 "UPDATE receipts SET state = 'print_failed', print_error = ?, updated_at = ?"
                 " WHERE receipt_id = ? AND state = 'accepted'",
-                (f"{code}: {reason}", self.clock.time(), receipt_id),
+                args,
             )
+        )
 
     def in_flight(self) -> list[StoredReceipt]:
         """Receipts caught between ``accepted`` and a print outcome (to reconcile at start)."""
