@@ -1,0 +1,134 @@
+"""Helpers of the end-to-end suite: sales, polling with deadlines, and reading an adapter over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from kkt_adapter.testing.process import AdapterProcess
+from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT, FiscalDocument
+
+T = TypeVar("T")
+
+#: The ``spawn`` fixture: ``spawn(env, data_dir=..., start=True)`` → a started adapter process.
+Spawn = Callable[..., AdapterProcess]
+
+#: Intervals shortened so that outages, probes and retries happen in fractions of a second.
+FAST = {
+    "KKT_HLC_SYNC_INTERVAL": "0.05",
+    "KKT_SYNC_BACKOFF_BASE": "0.01",
+    "KKT_SYNC_BACKOFF_MAX": "0.1",
+    "KKT_CIRCUIT_BREAKER_TIMEOUT": "0.2",
+    "KKT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT": "0.4",
+    "KKT_SYNC_LEASE_SECONDS": "5",
+}
+
+#: Polling step of every wait; far below the 0.5 s any test may sleep at once.
+POLL_S = 0.02
+
+
+def sale(i: int = 0, *, pos_id: str = "POS-001") -> dict[str, Any]:
+    """A valid sale of one item whose amount depends on ``i`` (so that documents differ)."""
+    amount = f"{1 + i % 900}.{i % 100:02d}"
+    return {
+        "pos_id": pos_id,
+        "type": "sale",
+        "items": [{"name": f"Товар {i}", "price": amount, "quantity": 1, "vat_rate": 20}],
+        "payments": [{"type": "cash", "amount": amount}],
+    }
+
+
+def wait_for(predicate: Callable[[], T], *, timeout: float = 10.0, what: str = "condition") -> T:
+    """Poll ``predicate`` until it returns a truthy value (returned) or the deadline passes (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(POLL_S)
+
+
+def holds_for(predicate: Callable[[], bool], *, seconds: float, what: str) -> None:
+    """Poll ``predicate`` for ``seconds`` and fail at the first moment it is false."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert predicate(), f"stopped holding: {what}"
+        time.sleep(POLL_S)
+
+
+def post_receipt(url: str, body: dict[str, Any], key: str, *, http: httpx.Client | None = None) -> httpx.Response:
+    """``POST /v1/kkt/receipt`` with an idempotency key."""
+    if http is None:
+        return httpx.post(url + "/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key}, timeout=10)
+    return http.post(url + "/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key})
+
+
+def print_receipt(url: str, i: int, *, key: str | None = None) -> dict[str, Any]:
+    """Sell ``sale(i)`` and return the 200 answer (fails the test otherwise)."""
+    response = post_receipt(url, sale(i), key or f"sale-{i}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def get_json(url: str) -> Any:
+    response = httpx.get(url, timeout=10)
+    assert response.status_code < 500 or response.status_code == 503, response.text
+    return response.json()
+
+
+def receipt(url: str, receipt_id: str) -> dict[str, Any]:
+    """``GET /v1/kkt/receipt/{id}``."""
+    body: dict[str, Any] = get_json(f"{url}/v1/kkt/receipt/{receipt_id}")
+    return body
+
+
+def buffer_status(url: str) -> dict[str, Any]:
+    body: dict[str, Any] = get_json(url + "/v1/kkt/buffer/status")
+    return body
+
+
+def breaker(url: str) -> dict[str, Any]:
+    """The circuit breaker's snapshot, from ``GET /v1/kkt/worker/status``."""
+    body: dict[str, Any] = get_json(url + "/v1/kkt/worker/status")["circuit_breaker"]
+    return body
+
+
+def all_synced(url: str, ids: list[str]) -> bool:
+    return all(receipt(url, receipt_id)["state"] == "synced" for receipt_id in ids)
+
+
+def device_journal(data_dir: Path) -> list[FiscalDocument]:
+    """Every document the adapter's emulated KKT has issued (read from its device directory, safe while it runs)."""
+    with EmulatedKKT(data_dir / "kkt", print_delay_ms=0) as kkt:
+        return kkt.journal(limit=1_000_000)
+
+
+def printed_receipts(data_dir: Path) -> list[FiscalDocument]:
+    return [document for document in device_journal(data_dir) if document.doc_type == DOC_RECEIPT]
+
+
+def run_threads(target: Callable[[int], None], count: int) -> None:
+    """Run ``target(n)`` in ``count`` threads and re-raise the first failure in the caller."""
+    errors: list[BaseException] = []
+
+    def guarded(n: int) -> None:
+        try:
+            target(n)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=100)
+    if errors:
+        raise errors[0]
