@@ -103,3 +103,18 @@ def test_token_never_in_repr() -> None:
     settings = load_settings({"KKT_OFD_API_TOKEN": "s3cret"})
     assert "s3cret" not in repr(settings)
     assert "s3cret" not in str(settings.model_dump())
+
+
+async def test_broken_pooled_connection_is_resent_at_once_with_the_same_key() -> None:
+    """A connection dropped under the request is resent at once with the same key, costing no attempt."""
+    calls: list[str] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers["Idempotency-Key"])
+        if len(calls) == 1:
+            raise httpx.RemoteProtocolError("server disconnected without sending a response", request=request)
+        return httpx.Response(200, json={"status": "accepted", "ofd_id": "OFD-5"})
+
+    outcome, _ = await send_with(flaky)
+    assert outcome == Accepted("OFD-5", None, None)
+    assert calls == ["r-1", "r-1"]

@@ -219,3 +219,21 @@ async def test_leased_receipts_are_not_sent_twice(buffer: Buffer, clock: FakeClo
     stored = buffer.get(rid)
     assert stored is not None
     assert stored.state == "synced"
+
+
+async def test_a_long_outage_does_not_walk_receipts_into_the_dlq(buffer: Buffer, clock: FakeClock) -> None:
+    """Through 100 failed probes (days of outage at the 300 s cap) no receipt reaches the DLQ: failed probes do not
+    consume attempts, they only postpone the probed receipt so that the next probe tries another."""
+    ids = fill(buffer, 3, clock)
+    ofd = ScriptedOFD(Retryable("HTTP 503"))
+    worker = make_worker(buffer, clock, ofd, max_attempts=20)
+    worker.breaker.failure_threshold = 1
+    await worker.step()
+    for _ in range(100):
+        clock.advance(301)
+        assert (await worker.step()).claimed == 1
+    states = [buffer.get(i) for i in ids]
+    assert [s.state for s in states if s is not None] == ["pending"] * 3
+    assert [s.attempts for s in states if s is not None] == [1, 0, 0], "only the failure before the breaker opened"
+    assert buffer.counts().dlq == 0
+    assert {rid for rid, _ in ofd.sent} == set(ids), "probes rotate over the receipts"

@@ -43,11 +43,17 @@ class Synced:
 
 @dataclass(frozen=True)
 class Failed:
-    """A retryable failure: try again at ``retry_at`` unless this was the last attempt."""
+    """A retryable failure: try again at ``retry_at`` unless this was the last attempt.
+
+    A failed probe of an open circuit breaker is not held against the receipt (``counts=False``): the OFD is down
+    for everyone, and a days-long outage must not walk the oldest receipts into the DLQ one probe at a time. The
+    receipt is still postponed, so that the next probe tries another one.
+    """
 
     claim: Claim
     error: str
     retry_at: float
+    counts: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,14 +94,19 @@ class Outbox:
         self.max_attempts = max_attempts
         self.hlc_max_offset_ms = hlc_max_offset_ms
 
-    def claim_due(self, owner: str, *, limit: int, lease_seconds: float) -> list[Claim]:
-        """Lease up to ``limit`` due pending receipts in HLC order (expired leases are taken over)."""
+    def claim_due(self, owner: str, *, limit: int, lease_seconds: float, longest_waiting: bool = False) -> list[Claim]:
+        """Lease up to ``limit`` due pending receipts in HLC order (expired leases are taken over).
+
+        ``longest_waiting`` orders by due time first: a breaker's probe then rotates over the receipts, so that one
+        document the OFD chokes on cannot keep the breaker open for all the others.
+        """
         now = self.clock.time()
+        order = "next_attempt_at, hlc_wall_ms, hlc_logical" if longest_waiting else "hlc_wall_ms, hlc_logical"
         with self.db.write() as conn:
             rows = conn.execute(
                 "SELECT receipt_id, lease_epoch, attempts, pos_id, fiscal_json, hlc_wall_ms, hlc_logical"
                 " FROM receipts WHERE state = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
-                " ORDER BY hlc_wall_ms, hlc_logical LIMIT ?",
+                f" ORDER BY {order} LIMIT ?",
                 (now, now, limit),
             ).fetchall()
             conn.executemany(
@@ -141,16 +152,16 @@ class Outbox:
                     (outcome.ofd_id, outcome.server_time, outcome.server_ms, now, now, *key),
                 ).rowcount
                 report.synced += changed
-            case Failed() if outcome.claim.attempts + 1 >= self.max_attempts:
+            case Failed() if outcome.counts and outcome.claim.attempts + 1 >= self.max_attempts:
                 changed = self._dead_letter(
                     conn, outcome.claim, f"{self.max_attempts} attempts, last: {outcome.error}", now
                 )
                 report.dead += changed
             case Failed():
                 changed = conn.execute(
-                    "UPDATE receipts SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?,"
+                    "UPDATE receipts SET attempts = attempts + ?, last_error = ?, next_attempt_at = ?, updated_at = ?,"
                     " lease_owner = NULL, lease_until = 0" + fence,
-                    (outcome.error, outcome.retry_at, now, *key),
+                    (int(outcome.counts), outcome.error, outcome.retry_at, now, *key),
                 ).rowcount
                 report.retried += changed
             case Rejected():

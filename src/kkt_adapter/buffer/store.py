@@ -224,7 +224,9 @@ class Buffer:
             conn.execute(
                 "UPDATE receipts SET state = 'pending', fd_number = ?, fn_number = ?, fiscal_json = ?,"
                 " response_json = ?, printed_at = ?, updated_at = ?, hlc_wall_ms = ?, hlc_logical = ?,"
-                " next_attempt_at = ? WHERE receipt_id = ?",
+                # Due at once (0), not "now": a clock read before the commit could make a receipt stamped earlier
+                # look due later than one stamped after it, and break the HLC order of sending.
+                " next_attempt_at = 0 WHERE receipt_id = ?",
                 (
                     result.fiscal_doc_number,
                     result.fn_number,
@@ -234,7 +236,6 @@ class Buffer:
                     now,
                     stamp.wall_ms,
                     stamp.logical,
-                    now,
                     receipt_id,
                 ),
             )

@@ -130,27 +130,31 @@ class OFDClient:
             timeout=timeout,
             transport=transport
             or httpx.AsyncHTTPTransport(
-                retries=connect_retries,  # only connection failures: nothing was sent, so nothing is duplicated
                 limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             ),
         )
         self.last_latency_s: float | None = None
+        self.resend_on_broken_connection = connect_retries
 
     async def send(self, *, receipt_id: str, pos_id: str, document: dict[str, Any], key: str) -> SendOutcome:
         """POST one document with a stable ``Idempotency-Key``; never raises for network trouble."""
         started = time.perf_counter()
-        try:
-            response = await self._http.post(
-                RECEIPT_PATH,
-                json={"receipt_id": receipt_id, "pos_id": pos_id, "fiscal_document": document},
-                headers={"Idempotency-Key": key},
-            )
-        except httpx.TimeoutException as exc:
-            outcome: SendOutcome = Retryable(f"timeout, outcome unknown ({type(exc).__name__})")
-        except httpx.TransportError as exc:
-            outcome = Retryable(f"connection error: {type(exc).__name__}: {exc}")
-        else:
+        body = {"receipt_id": receipt_id, "pos_id": pos_id, "fiscal_document": document}
+        outcome: SendOutcome | None = None
+        # A connection the server closed while it sat in the pool fails at once; the same key makes an immediate
+        # resend safe (the OFD answers a duplicate if the first one did arrive), so it does not cost an attempt.
+        for _ in range(1 + self.resend_on_broken_connection):
+            try:
+                response = await self._http.post(RECEIPT_PATH, json=body, headers={"Idempotency-Key": key})
+            except httpx.TimeoutException as exc:
+                outcome = Retryable(f"timeout, outcome unknown ({type(exc).__name__})")
+                break
+            except httpx.TransportError as exc:
+                outcome = Retryable(f"connection error: {type(exc).__name__}: {exc}")
+                continue
             outcome = classify(response)
+            break
+        assert outcome is not None
         self.last_latency_s = time.perf_counter() - started
         return outcome
 

@@ -106,9 +106,13 @@ class SyncWorker:
         if self.breaker.state is BreakerState.OPEN and self.breaker.retry_in() > 0:
             return self._done(PassResult(breaker_open=True))
         # Recovering from an outage, a pass carries a single probe; a full batch waits until the breaker closes.
-        limit = self.batch_size if self.breaker.state is BreakerState.CLOSED else 1
+        probing = self.breaker.state is not BreakerState.CLOSED
         claims = await asyncio.to_thread(
-            self.outbox.claim_due, self.owner, limit=limit, lease_seconds=self.lease_seconds
+            self.outbox.claim_due,
+            self.owner,
+            limit=1 if probing else self.batch_size,
+            lease_seconds=self.lease_seconds,
+            longest_waiting=probing,
         )
         if not claims:
             return self._done(PassResult())
@@ -135,6 +139,7 @@ class SyncWorker:
         async with gate:
             if not self.breaker.allow():
                 return ob.Released(claim)
+            probe = self.breaker.state is BreakerState.HALF_OPEN
             started = time.perf_counter()
             result = await self.client.send(
                 receipt_id=claim.receipt_id,
@@ -144,9 +149,9 @@ class SyncWorker:
             )
             self.metrics.ofd_latency.labels(type(result).__name__.lower()).observe(time.perf_counter() - started)
             # Recorded before the gate opens for the next send, so that an outage stops the batch promptly.
-            return self._judge(claim, result)
+            return self._judge(claim, result, probe=probe)
 
-    def _judge(self, claim: ob.Claim, result: SendOutcome) -> ob.Outcome:
+    def _judge(self, claim: ob.Claim, result: SendOutcome, *, probe: bool = False) -> ob.Outcome:
         self.last_exchange_at = self.clock.time()
         self.last_exchange_ok = not isinstance(result, Retryable)
         match result:
@@ -162,7 +167,7 @@ class SyncWorker:
                 delay = self.backoff.delay(claim.attempts + 1, jitter=self.rng.random())
                 if result.retry_after_s is not None:
                     delay = max(delay, result.retry_after_s)
-                return ob.Failed(claim, result.reason, self.clock.time() + delay)
+                return ob.Failed(claim, result.reason, self.clock.time() + delay, counts=not probe)
         raise AssertionError(result)  # pragma: no cover
 
     def _done(self, result: PassResult) -> PassResult:
