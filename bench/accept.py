@@ -43,7 +43,7 @@ def run(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
                 if result.errors:
                     raise RuntimeError(f"accept at {level} clients: {result.errors} failed requests")
                 results[level] = result
-                notes["levels"][str(level)] = describe(result) | {"adapter_cpu_cores": round(server_cpu(), 2)}
+                notes["levels"][str(level)] = describe(result) | {"adapter_cpu_cores": round(server_cpu(), 3)}
     ref = "raw SQLite single-row commits/s (WAL, synchronous=FULL), same disk"
     goal = f">= {GOAL_RPS} receipts/s"
     figures: list[Figure] = []
@@ -60,6 +60,8 @@ def run(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
                 rps >= GOAL_RPS if level == 8 else None,
             )
         )
+    cpu = notes["levels"]["8"]["adapter_cpu_cores"]
+    figures.append(Figure("accept_adapter_cpu_ms_per_receipt_c8", 1000 * cpu / results[8].rps, "ms CPU"))
     for level in LEVELS:
         latencies = results[level].latencies_ms
         figures.append(Figure(f"accept_p50_ms_c{level}", percentile(latencies, 50), "ms"))

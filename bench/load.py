@@ -21,7 +21,7 @@ from bench.common import sale_body
 
 Kind = Literal["accept", "status"]
 # Spawned client processes need this long to import and connect before the common start instant.
-_START_DELAY_S = 2.0
+_START_DELAY_S = 1.5
 
 
 @dataclass(frozen=True)

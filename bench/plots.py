@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 LEVELS = (1, 8, 32)
 SIZES = (("1k", 1_000), ("100k", 100_000), ("1m", 1_000_000))
 
 
 def draw(figures: list[dict[str, Any]], directory: Path) -> list[Path]:
     """Draw whichever plots the figures allow; return the files written."""
+    # Imported here, not at the top: spawned load-generator processes import the runner and need no matplotlib.
+    import matplotlib
+
+    matplotlib.use("Agg")
     values = {f["name"]: f["value"] for f in figures if f.get("value") is not None}
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -27,6 +26,8 @@ def draw(figures: list[dict[str, Any]], directory: Path) -> list[Path]:
 
 
 def _latency_vs_concurrency(values: dict[str, float], path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 4.2))
     ax.plot(LEVELS, [values[f"accept_p50_ms_c{c}"] for c in LEVELS], "o-", label="p50 latency")
     ax.plot(LEVELS, [values[f"accept_p99_ms_c{c}"] for c in LEVELS], "s--", label="p99 latency")
@@ -49,6 +50,8 @@ def _latency_vs_concurrency(values: dict[str, float], path: Path) -> Path:
 
 
 def _throughput_vs_size(values: dict[str, float], path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
     present = [(label, size) for label, size in SIZES if f"accept_rps_c8_{label}" in values]
     sizes = [size for _, size in present]
     fig, ax = plt.subplots(figsize=(7, 4.2))

@@ -4,11 +4,13 @@ Buffer: ``begin_accept`` + ``complete_print`` per receipt (what a receipt costs 
 audit events, HLC), then ``Outbox.claim_due`` + ``Outbox.record(Synced ...)`` in batches of the sync default (50).
 persist-queue: ``put`` per receipt, then ``get`` + ``ack`` per receipt (it has no batch claim). Both in WAL mode
 with ``synchronous=FULL`` set explicitly and read back; both store the same JSON (the receipt and its fiscal data).
+Beside them, ``kkt_print_rps``: the emulated KKT alone (delay 0), the other half of what an accept costs.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import persistqueue
@@ -19,6 +21,7 @@ from bench.preload import sample_receipt
 from kkt_adapter.buffer import Buffer
 from kkt_adapter.buffer.outbox import Outbox, Synced
 from kkt_adapter.clock import SystemClock
+from kkt_adapter.drivers.emulated import EmulatedDriver
 from kkt_adapter.testing import FakeDriver
 
 BATCH = 50
@@ -32,6 +35,7 @@ def run(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
     with workdir("queue") as tmp:
         enqueue_rps, claim_rps = _buffer(tmp / "buffer.sqlite3", receipt, results)
         put_rps, get_ack_rps = _persist_queue(str(tmp / "pq"), receipt.canonical(), results)
+        print_rps = _device(tmp / "kkt", receipt, count)
     ref_put = "persist-queue SQLiteAckQueue put/s (WAL, synchronous=FULL), same rows"
     ref_get = "persist-queue SQLiteAckQueue get+ack/s (WAL, synchronous=FULL), same rows"
     figures = [
@@ -39,6 +43,7 @@ def run(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
         Figure("buffer_claim_complete_rps", claim_rps, "receipts/s", ref_get, get_ack_rps),
         Figure("pq_put_rps", put_rps, "items/s"),
         Figure("pq_get_ack_rps", get_ack_rps, "items/s"),
+        Figure("kkt_print_rps", print_rps, "receipts/s"),
     ]
     return figures, {"rows": count, "claim_batch": BATCH}
 
@@ -47,6 +52,18 @@ def _results(count: int) -> list[Any]:
     driver = FakeDriver()
     receipt = sample_receipt()
     return [driver.print_receipt(receipt, idempotency_key=f"q-{i}") for i in range(count)]
+
+
+def _device(state_dir: Path, receipt: Any, count: int) -> float:
+    """Receipts per second the emulated KKT prints in-process with no print delay (its own fsynced journal)."""
+    driver = EmulatedDriver(state_dir, print_delay_ms=0, clock=SystemClock())
+    try:
+        started = time.perf_counter()
+        for i in range(count):
+            driver.print_receipt(receipt, idempotency_key=f"k-{i}")
+        return count / (time.perf_counter() - started)
+    finally:
+        driver.close()
 
 
 def _buffer(path: Any, receipt: Any, results: list[Any]) -> tuple[float, float]:
