@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 import time
 import traceback
@@ -20,6 +21,7 @@ from bench import accept, drain, memory, plots, queue, report, scaling
 from bench.common import Figure, Skipped, machine
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "latest.json"
 GroupRun = Callable[[bool], tuple[list[Figure], dict[str, Any]]]
 
 
@@ -48,7 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller counts, same figures, under a minute")
     parser.add_argument("--only", action="append", choices=sorted(GROUPS), help="run only these groups")
+    parser.add_argument(
+        "--redraw", action="store_true", help="measure nothing: redraw the table and plots from the latest results"
+    )
     args = parser.parse_args(argv)
+    if args.redraw:
+        return _publish(json.loads(RESULTS.read_text(encoding="utf-8")))
     results: dict[str, Any] = {
         "machine": machine(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -81,12 +88,18 @@ def main(argv: list[str] | None = None) -> int:
             shown = "—" if figure.value is None else f"{figure.value:,.2f}"
             print(f"{figure.name:28} {shown:>12} {figure.unit}{verdict}", flush=True)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
-    report.write_json(ROOT / "bench" / "results" / "latest.json", results)
+    report.write_json(RESULTS, results)
+    _publish(results)
+    print(f"done in {results['total_seconds']} s", flush=True)
+    return 1 if failed else 0
+
+
+def _publish(results: dict[str, Any]) -> int:
+    """Refresh the table in BENCHMARKS.md and the plots from ``results``."""
     report.update_markdown(ROOT / "BENCHMARKS.md", results)
     for path in plots.draw(results["figures"], ROOT / "docs" / "plots"):
         print(f"plot: {path.relative_to(ROOT)}")
-    print(f"done in {results['total_seconds']} s", flush=True)
-    return 1 if failed else 0
+    return 0
 
 
 if __name__ == "__main__":

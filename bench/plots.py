@@ -29,8 +29,8 @@ def _latency_vs_concurrency(values: dict[str, float], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.plot(LEVELS, [values[f"accept_p50_ms_c{c}"] for c in LEVELS], "o-", label="p50 latency")
-    ax.plot(LEVELS, [values[f"accept_p99_ms_c{c}"] for c in LEVELS], "s--", label="p99 latency")
+    ax.plot(LEVELS, [values[f"accept_p50_ms_c{c}"] for c in LEVELS], "o-", color="tab:blue", label="p50 latency")
+    ax.plot(LEVELS, [values[f"accept_p99_ms_c{c}"] for c in LEVELS], "s--", color="tab:orange", label="p99 latency")
     ax.set_xscale("log", base=2)
     ax.set_xticks(LEVELS, [str(c) for c in LEVELS])
     ax.set_xlabel("concurrent clients")
@@ -39,14 +39,8 @@ def _latency_vs_concurrency(values: dict[str, float], path: Path) -> Path:
     rps.plot(LEVELS, [values[f"accept_rps_c{c}"] for c in LEVELS], "^:", color="tab:green", label="receipts/s")
     rps.set_ylabel("receipts/s")
     rps.set_ylim(bottom=0)
-    lines = ax.get_legend_handles_labels()[0] + rps.get_legend_handles_labels()[0]
-    ax.legend(lines, [str(line.get_label()) for line in lines], loc="upper left")
     ax.set_title("POST /v1/kkt/receipt: latency and throughput vs concurrency")
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, [ax, rps], path)
 
 
 def _throughput_vs_size(values: dict[str, float], path: Path) -> Path:
@@ -55,21 +49,33 @@ def _throughput_vs_size(values: dict[str, float], path: Path) -> Path:
     present = [(label, size) for label, size in SIZES if f"accept_rps_c8_{label}" in values]
     sizes = [size for _, size in present]
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.plot(sizes, [values[f"accept_rps_c8_{label}"] for label, _ in present], "o-", label="accept receipts/s (8)")
+    throughput = [values[f"accept_rps_c8_{label}"] for label, _ in present]
+    ax.plot(sizes, throughput, "o-", color="tab:green", label="accepts/s, 8 clients")
     ax.set_xscale("log")
     ax.set_xlabel("receipts already in the buffer")
     ax.set_ylabel("receipts/s")
     ax.set_ylim(bottom=0)
     latency = ax.twinx()
-    for metric, style in (("status_p50_ms", "s--"), ("accept_p50_ms", "^:")):
-        latency.plot(sizes, [values[f"{metric}_{label}"] for label, _ in present], style, label=f"{metric} (1 client)")
+    for metric, style, color, name in (
+        ("status_p50_ms", "s--", "tab:blue", "status p50, 1 client"),
+        ("accept_p50_ms", "^:", "tab:orange", "accept p50, 1 client"),
+    ):
+        series = [values[f"{metric}_{label}"] for label, _ in present]
+        latency.plot(sizes, series, style, color=color, label=name)
     latency.set_ylabel("p50 latency, ms")
     latency.set_ylim(bottom=0)
-    lines = ax.get_legend_handles_labels()[0] + latency.get_legend_handles_labels()[0]
-    ax.legend(lines, [str(line.get_label()) for line in lines], loc="lower left")
     ax.set_title("Throughput and latency vs buffer size")
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
+    return _save(fig, [ax, latency], path)
+
+
+def _save(fig: Any, axes: list[Any], path: Path) -> Path:
+    """One legend for both y axes, under the plot where it hides no line."""
+    import matplotlib.pyplot as plt
+
+    lines = [line for ax in axes for line in ax.get_legend_handles_labels()[0]]
+    fig.legend(lines, [str(line.get_label()) for line in lines], loc="lower center", ncol=3, frameon=False)
+    axes[0].grid(True, alpha=0.3)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
