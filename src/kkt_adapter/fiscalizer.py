@@ -125,7 +125,7 @@ class Fiscalizer:
             raise
         except Exception as exc:
             result = await self._outcome_from_journal(receipt_id, key, exc)
-        response = await asyncio.to_thread(self.buffer.complete_print, receipt_id, result)
+        response = await asyncio.wrap_future(self.buffer.submit_complete_print(receipt_id, result))
         self.metrics.printed.inc()
         log.debug("printed", extra={"receipt_id": receipt_id, "key": key, "fd": result.fiscal_doc_number})
         self.on_printed()

@@ -2,8 +2,8 @@
 
 uvicorn's ``Server`` polls for shutdown every 100 ms and sleeps another 100 ms while stopping; a test suite that starts
 a mock server per test pays that on every test. Here the listening socket is bound in the caller's thread (so a busy
-port fails in ``start()`` and ``port=0`` is resolved at once), the event loop runs uvicorn's h11 protocol on it, and
-``stop()`` closes idle connections at once, lets in-flight answers finish, then frees the port.
+port fails in ``start()`` and ``port=0`` is resolved at once), the event loop (uvloop when installed) runs uvicorn's
+HTTP protocol on it, and ``stop()`` closes idle connections at once, lets in-flight answers finish, then frees the port.
 
 Each connection's transport is put into the ASGI scope's ``state`` under :data:`TRANSPORT_KEY`, so that a handler
 can drop or reset its own connection (:func:`drop_connection`), which is how the mocks lose replies.
@@ -16,11 +16,16 @@ import contextlib
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope
 from uvicorn.config import Config
-from uvicorn.protocols.http.h11_impl import H11Protocol
+
+try:  # uvicorn's C parser when installed (a dependency of this project), else its pure-Python one
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HTTPProtocol
+except ImportError:  # pragma: no cover
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _HTTPProtocol  # type: ignore[assignment]
 from uvicorn.server import ServerState
 
 TRANSPORT_KEY = "kkt_emulators.transport"
@@ -29,12 +34,20 @@ TRANSPORT_KEY = "kkt_emulators.transport"
 STOP_GRACE_S = 1.0
 
 
-class _TransportInScope(H11Protocol):
-    """uvicorn's h11 protocol, exposing the connection's transport to the app through ``scope["state"]``."""
+class _TransportInScope(_HTTPProtocol):
+    """uvicorn's HTTP protocol, exposing the connection's transport to the app through ``scope["state"]``."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.app_state = {**self.app_state, TRANSPORT_KEY: transport}
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - not on Windows
+        return None
+    return uvloop.new_event_loop
 
 
 class BackgroundServer:
@@ -116,7 +129,8 @@ class BackgroundServer:
 
     def _run(self, sock: socket.socket) -> None:
         try:
-            asyncio.run(self._serve(sock))
+            with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+                runner.run(self._serve(sock))
         except BaseException as exc:  # pragma: no cover - reported to start() and re-raised there
             self._startup_error = exc
             self._ready.set()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,10 @@ class Buffer:
 
     def begin_accept(self, *, key: str, receipt: Receipt, capacity: int) -> AcceptDecision:
         """Decide what to do with a request in one transaction; a fresh one is stored as ``accepted``."""
+        return self.submit_begin_accept(key=key, receipt=receipt, capacity=capacity).result()
+
+    def submit_begin_accept(self, *, key: str, receipt: Receipt, capacity: int) -> Future[AcceptDecision]:
+        """:meth:`begin_accept`, group-committed: the future resolves once the decision is durable."""
         body_hash = receipt.body_hash()
         now = self.clock.time()
         request_json = json.dumps(receipt.canonical(), ensure_ascii=False)
@@ -201,10 +206,14 @@ class Buffer:
             )
             return Fresh(receipt_id)
 
-        return self.db.run(body)
+        return self.db.submit(body)
 
     def complete_print(self, receipt_id: str, result: FiscalResult) -> str:
         """Store the fiscal data, stamp the HLC and make the receipt ``pending``; return the response body."""
+        return self.submit_complete_print(receipt_id, result).result()
+
+    def submit_complete_print(self, receipt_id: str, result: FiscalResult) -> Future[str]:
+        """:meth:`complete_print`, group-committed: the future resolves once the fiscal data is durable."""
         response = result.response_json(receipt_id)
         now = self.clock.time()
         fiscal_json = json.dumps(result.to_dict(), ensure_ascii=False)
@@ -241,7 +250,7 @@ class Buffer:
             )
             return response
 
-        return self.db.run(body)
+        return self.db.submit(body)
 
     def fail_print(self, receipt_id: str, *, code: str, reason: str) -> None:
         """Record that the device printed nothing; a replay of the key prints again."""

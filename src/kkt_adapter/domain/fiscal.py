@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from kkt_adapter.domain.money import rubles
@@ -25,8 +25,8 @@ class FiscalResult:
     document: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict (stored in the buffer)."""
-        return asdict(self)
+        """A JSON-safe dict (stored in the buffer); shallow, as ``document`` is only ever serialized."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FiscalResult:
