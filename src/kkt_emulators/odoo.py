@@ -28,7 +28,16 @@ from kkt_emulators.clock import Clock
 from kkt_emulators.emulator import EmulatorServer
 from kkt_emulators.faults import FaultProgram, Verdict
 from kkt_emulators.ledger import Journal
-from kkt_emulators.web import BadRequest, answer_fault, error_response, fault_routes, json_response, lose_reply
+from kkt_emulators.web import (
+    CLIENT_GONE,
+    BadRequest,
+    answer_fault,
+    error_response,
+    fault_routes,
+    json_response,
+    lose_reply,
+    read_body,
+)
 from kkt_emulators.web import parse_object as parse_json_object
 
 HEARTBEAT_PATH = "/api/v1/kkt/heartbeat"
@@ -185,8 +194,11 @@ def create_odoo_app(core: HeartbeatCore, faults: FaultProgram) -> ASGIApp:
         if faulted is not None:
             core.count_fault()
             return faulted
+        raw = await read_body(request)
+        if raw is None:
+            return Response(status_code=CLIENT_GONE)
         try:
-            body = parse_json_object(await request.body())
+            body = parse_json_object(raw)
         except BadRequest as exc:
             core.reject_malformed()
             response = error_response(400, str(exc))

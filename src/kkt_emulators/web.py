@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -27,6 +27,18 @@ class BadRequest(Exception):
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     """A compact JSON answer."""
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+#: Not sent to anyone: the answer to a request whose client went away before its body arrived.
+CLIENT_GONE = 499
+
+
+async def read_body(request: Request) -> bytes | None:
+    """The request's body, or ``None`` when the client went away before sending all of it (nothing to process)."""
+    try:
+        return await request.body()
+    except ClientDisconnect:
+        return None
 
 
 def error_response(status: int, message: str, code: str | None = None) -> Response:

@@ -240,3 +240,18 @@ def test_admin_api_refuses_bad_values(
     assert answer.status_code == 400
     assert answer.json()["error"]
     assert post(client, mock_ofd_server) == 200
+
+
+def test_client_gone_before_its_body_is_counted_not_stored(caplog: pytest.LogCaptureFixture) -> None:
+    """A client that disconnects before sending its whole body (a killed adapter) is a call, not a document, and
+    leaves no error in the log."""
+    import logging
+    import socket
+
+    with caplog.at_level(logging.ERROR), MockOFDServer(port=0) as ofd:
+        with socket.create_connection((ofd.host, ofd.port)) as sock:
+            sock.sendall(b"POST /ofd/v1/receipt HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        wait_until(lambda: ofd.get_call_count() == 1)
+        ofd.set_success()  # a round trip through the server after the disconnect was handled
+        assert ofd.get_stats()["unique_documents"] == 0
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
