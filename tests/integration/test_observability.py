@@ -185,3 +185,13 @@ def test_secrets_never_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
         c.post("/v1/kkt/receipt", json=SALE, headers={"Idempotency-Key": "k"})
         c.get("/v1/health")
     assert all("tok-SECRET-1" not in JsonFormatter().format(r) for r in caplog.records)
+
+
+def test_health_unhealthy_when_database_not_writable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A buffer that cannot be written makes health unhealthy (503), naming the database."""
+    with client_for(tmp_path) as client:
+        adapter = client.app.state.adapter  # type: ignore[attr-defined]
+        monkeypatch.setattr(adapter.buffer.db, "writable", lambda: False)
+        response = client.get("/v1/health")
+    assert response.status_code == 503
+    assert "database not writable" in response.json()["reasons"]

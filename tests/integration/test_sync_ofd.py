@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kkt_adapter.api.app import create_app
+from kkt_adapter.buffer import Buffer
 from kkt_adapter.config import load_settings
-from kkt_adapter.testing import wait_for
+from kkt_adapter.testing import FakeClock, wait_for
 from kkt_emulators.device import EmulatedKKT
 from kkt_emulators.ofd import MockOFDServer
 
@@ -80,12 +81,14 @@ def test_receipt_is_delivered_within_a_second(
     receipt = state_of(client, printed["receipt_id"])
     assert receipt["sync"]["ofd_id"].startswith("OFD-")
     assert receipt["sync"]["hlc_server_ms"] is not None
+    assert client.get("/v1/kkt/buffer/status").json()["network_status"] == "online"
 
 
 def test_outage_opens_breaker_and_stops_calls(
-    make_client: Callable[..., TestClient], mock_ofd_server: MockOFDServer
+    tmp_path: Path, make_client: Callable[..., TestClient], mock_ofd_server: MockOFDServer
 ) -> None:
-    """With the OFD down, receipts still print and stay pending; after 5 failures the breaker opens and calls stop."""
+    """With the OFD down, receipts still print and stay pending; after 5 failures the breaker opens and calls stop;
+    the transition is in the audit trail."""
     mock_ofd_server.set_permanent_failure(True)
     # One send at a time makes the count exact; with concurrency c, up to c-1 sends already in flight also land.
     client = make_client(
@@ -106,6 +109,13 @@ def test_outage_opens_breaker_and_stops_calls(
     assert health.status_code == 200
     assert health.json()["status"] == "degraded"
     assert post(client, "after-open")["status"] == "printed", "Phase 1 never depends on the OFD"
+    events = Buffer(tmp_path / "data" / "buffer.sqlite3", clock=FakeClock())
+    try:
+        wait_for(lambda: any(e["kind"] == "circuit_breaker" for e in events.events()), what="the breaker's event")
+        (opened,) = [e for e in events.events() if e["kind"] == "circuit_breaker"]
+        assert opened["detail"].startswith("CLOSED -> OPEN")
+    finally:
+        events.close()
 
 
 def test_recovery_syncs_everything_and_closes_breaker(

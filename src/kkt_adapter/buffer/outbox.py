@@ -29,6 +29,7 @@ class Claim:
     pos_id: str
     fiscal: FiscalResult
     hlc: hlc.HLCStamp
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ class Outbox:
         order = "next_attempt_at, hlc_wall_ms, hlc_logical" if longest_waiting else "hlc_wall_ms, hlc_logical"
         with self.db.write() as conn:
             rows = conn.execute(
-                "SELECT receipt_id, lease_epoch, attempts, pos_id, fiscal_json, hlc_wall_ms, hlc_logical"
-                " FROM receipts WHERE state = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
+                "SELECT receipt_id, lease_epoch, attempts, pos_id, fiscal_json, hlc_wall_ms, hlc_logical,"
+                " idempotency_key FROM receipts WHERE state = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
                 f" ORDER BY {order} LIMIT ?",
                 (now, now, limit),
             ).fetchall()
@@ -122,6 +123,7 @@ class Outbox:
                 pos_id=row["pos_id"],
                 fiscal=FiscalResult.from_dict(json.loads(row["fiscal_json"])),
                 hlc=hlc.HLCStamp(row["hlc_wall_ms"], row["hlc_logical"]),
+                idempotency_key=row["idempotency_key"],
             )
             for row in rows
         ]

@@ -37,8 +37,6 @@ def merge(last: HLCStamp, remote_ms: int, now_ms: int, *, max_offset_ms: int) ->
     """Advance past a remote time (the OFD's server time); remote times too far ahead are capped."""
     remote = min(remote_ms, now_ms + max_offset_ms)
     wall = max(last.wall_ms, remote, now_ms)
-    if wall == last.wall_ms and wall == remote:
-        return HLCStamp(wall, last.logical + 1)
     if wall == last.wall_ms:
         return HLCStamp(wall, last.logical + 1)
     return HLCStamp(wall, 0)

@@ -157,13 +157,24 @@ class SyncWorker:
         match result:
             case Accepted():
                 self.breaker.record_success()
+                log.debug(
+                    "synced",
+                    extra={"receipt_id": claim.receipt_id, "key": claim.idempotency_key, "ofd_id": result.ofd_id},
+                )
                 return ob.Synced(claim, result.ofd_id, result.server_time, result.server_ms)
             case Permanent():
                 self.breaker.record_success()  # the OFD answered: it is up, the document is wrong
-                log.error("OFD rejected a receipt", extra={"receipt_id": claim.receipt_id, "reason": result.reason})
+                log.error(
+                    "OFD rejected a receipt",
+                    extra={"receipt_id": claim.receipt_id, "key": claim.idempotency_key, "reason": result.reason},
+                )
                 return ob.Rejected(claim, result.reason)
             case Retryable():
                 self.breaker.record_failure(result.reason)
+                log.info(
+                    "OFD send failed, will retry",
+                    extra={"receipt_id": claim.receipt_id, "key": claim.idempotency_key, "reason": result.reason},
+                )
                 delay = self.backoff.delay(claim.attempts + 1, jitter=self.rng.random())
                 if result.retry_after_s is not None:
                     delay = max(delay, result.retry_after_s)
