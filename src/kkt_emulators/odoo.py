@@ -26,19 +26,15 @@ from starlette.types import ASGIApp
 
 from kkt_emulators.clock import Clock
 from kkt_emulators.emulator import EmulatorServer
-from kkt_emulators.faults import FaultProgram, Verdict
+from kkt_emulators.faults import FaultProgram
 from kkt_emulators.ledger import Journal
 from kkt_emulators.web import (
-    CLIENT_GONE,
-    BadRequest,
-    answer_fault,
+    RequestCounters,
     error_response,
     fault_routes,
+    guarded_endpoint,
     json_response,
-    lose_reply,
-    read_body,
 )
-from kkt_emulators.web import parse_object as parse_json_object
 
 HEARTBEAT_PATH = "/api/v1/kkt/heartbeat"
 HEALTH_PATH = "/health"
@@ -99,7 +95,7 @@ class AdapterBeats:
         return record
 
 
-class HeartbeatCore:
+class HeartbeatCore(RequestCounters):
     """The mock ERP's state without HTTP: counters, the bounded journal, per-adapter records; thread-safe."""
 
     def __init__(
@@ -116,24 +112,7 @@ class HeartbeatCore:
         with self._lock:
             self._journal = Journal(self._journal_size)
             self._adapters: dict[str, AdapterBeats] = {}
-            self._calls = 0
-            self._faulted = 0
-            self._rejected = 0
-
-    def count_call(self) -> None:
-        """Count a request to the heartbeat endpoint, whatever becomes of it."""
-        with self._lock:
-            self._calls += 1
-
-    def count_fault(self) -> None:
-        """Count a request answered by a fault instead of being recorded."""
-        with self._lock:
-            self._faulted += 1
-
-    def reject_malformed(self) -> None:
-        """Count a request whose body was not a JSON object."""
-        with self._lock:
-            self._rejected += 1
+            self._reset_counters()
 
     def record(self, body: dict[str, Any]) -> None:
         """Record one successful heartbeat."""
@@ -148,12 +127,6 @@ class HeartbeatCore:
                 )
             else:
                 beats.beat(wall=wall, monotonic=monotonic)
-
-    @property
-    def call_count(self) -> int:
-        """Requests to the heartbeat endpoint so far."""
-        with self._lock:
-            return self._calls
 
     def received(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The successful heartbeats' bodies, oldest first (the last ``journal_size``)."""
@@ -178,6 +151,7 @@ class HeartbeatCore:
                 "received": self._journal.total,
                 "faulted": self._faulted,
                 "rejected": self._rejected,
+                "lost_replies": self._lost,
                 "adapters": len(self._adapters),
                 "journal": {"size": self._journal.size, "kept": len(self._journal), "total": self._journal.total},
             }
@@ -186,28 +160,11 @@ class HeartbeatCore:
 def create_odoo_app(core: HeartbeatCore, faults: FaultProgram) -> ASGIApp:
     """The mock ERP's ASGI app over ``core`` and ``faults``."""
 
-    async def heartbeat(request: Request) -> Response:
-        core.count_call()
-        await faults.delay()
-        decision = faults.decide()
-        faulted = await answer_fault(request, decision)
-        if faulted is not None:
-            core.count_fault()
-            return faulted
-        raw = await read_body(request)
-        if raw is None:
-            return Response(status_code=CLIENT_GONE)
-        try:
-            body = parse_json_object(raw)
-        except BadRequest as exc:
-            core.reject_malformed()
-            response = error_response(400, str(exc))
-        else:
-            core.record(body)
-            response = json_response({"status": "ok", "message": "Heartbeat received"})
-        if decision.verdict is Verdict.LOSE_REPLY:
-            return await lose_reply(request, decision)
-        return response
+    def process(request: Request, body: dict[str, Any]) -> Response:
+        core.record(body)
+        return json_response({"status": "ok", "message": "Heartbeat received"})
+
+    heartbeat = guarded_endpoint(core, faults, process)
 
     async def health(request: Request) -> Response:
         return json_response({"status": "ok"})

@@ -26,18 +26,16 @@ from starlette.types import ASGIApp
 
 from kkt_emulators.clock import Clock
 from kkt_emulators.emulator import EmulatorServer
-from kkt_emulators.faults import FaultProgram, Verdict
+from kkt_emulators.faults import FaultProgram
 from kkt_emulators.ledger import Ack, DedupeLedger, FnFd, FnSequence, Journal
 from kkt_emulators.validation import check_receipt
 from kkt_emulators.web import (
-    CLIENT_GONE,
     BadRequest,
-    answer_fault,
+    RequestCounters,
     error_response,
     fault_routes,
+    guarded_endpoint,
     json_response,
-    lose_reply,
-    read_body,
 )
 from kkt_emulators.web import parse_object as parse_json_object
 
@@ -68,7 +66,7 @@ def _digest(body: Mapping[str, Any]) -> bytes:
     return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
 
 
-class OFDCore:
+class OFDCore(RequestCounters):
     """The mock OFD's state and rules, without HTTP: counters, dedupe ledger, per-FN order, journal; thread-safe."""
 
     def __init__(
@@ -95,37 +93,14 @@ class OFDCore:
             self._ledger = DedupeLedger(self._ledger_size)
             self._fns: dict[str, FnSequence] = {}
             self._seq = 0
-            self._calls = 0
             self._duplicates = 0
             self._conflicts = 0
-            self._rejected = 0
-            self._faulted = 0
-            self._lost = 0
+            self._reset_counters()
 
     def register_fn(self, fn_number: str, secret: bytes) -> None:
         """Let validation check the fiscal signs of FN ``fn_number`` with ``secret``."""
         with self._lock:
             self._secrets[fn_number] = secret
-
-    def count_call(self) -> None:
-        """Count a request to the receipt endpoint, whatever becomes of it."""
-        with self._lock:
-            self._calls += 1
-
-    def count_fault(self) -> None:
-        """Count a request answered by a fault (503, 429, reset) instead of being processed."""
-        with self._lock:
-            self._faulted += 1
-
-    def count_lost_reply(self) -> None:
-        """Count a processed request whose reply was lost on purpose."""
-        with self._lock:
-            self._lost += 1
-
-    def reject_malformed(self) -> None:
-        """Count a request whose body was not a JSON object."""
-        with self._lock:
-            self._rejected += 1
 
     def submit(self, body: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
         """Process one document: the HTTP status and JSON answer the OFD gives."""
@@ -154,12 +129,6 @@ class OFDCore:
                 self._fns.setdefault(fn_fd[0], FnSequence()).arrive(fn_fd[1])
             return 200, ack.answer(duplicate=False)
 
-    @property
-    def call_count(self) -> int:
-        """Requests to the receipt endpoint so far."""
-        with self._lock:
-            return self._calls
-
     def received(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The bodies of the documents accepted (first copies only), oldest first, from the bounded journal."""
         with self._lock:
@@ -186,30 +155,12 @@ class OFDCore:
 def create_ofd_app(core: OFDCore, faults: FaultProgram) -> ASGIApp:
     """The mock OFD's ASGI app over ``core`` and ``faults``."""
 
-    async def receipt(request: Request) -> Response:
-        core.count_call()
-        await faults.delay()
-        decision = faults.decide()
-        faulted = await answer_fault(request, decision)
-        if faulted is not None:
-            core.count_fault()
-            return faulted
-        raw = await read_body(request)
-        if raw is None:
-            return Response(status_code=CLIENT_GONE)
-        try:
-            body = parse_json_object(raw)
-        except BadRequest as exc:
-            core.reject_malformed()
-            response = error_response(400, str(exc), "INVALID_JSON")
-        else:
-            key = request.headers.get("idempotency-key", "").strip() or None
-            status, answer = core.submit(body, key)
-            response = json_response(answer, status)
-        if decision.verdict is Verdict.LOSE_REPLY:
-            core.count_lost_reply()
-            return await lose_reply(request, decision)
-        return response
+    def process(request: Request, body: dict[str, Any]) -> Response:
+        key = request.headers.get("idempotency-key", "").strip() or None
+        status, answer = core.submit(body, key)
+        return json_response(answer, status)
+
+    receipt = guarded_endpoint(core, faults, process, malformed_code="INVALID_JSON")
 
     async def health(request: Request) -> Response:
         armed = faults.snapshot()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -22,6 +23,85 @@ from kkt_emulators.server import drop_connection
 
 class BadRequest(Exception):
     """The request's body is not what the endpoint takes (answered 400)."""
+
+
+class RequestCounters:
+    """The counters every mock endpoint keeps: calls, faulted, rejected as malformed, replies lost on purpose.
+
+    A subclass creates ``_lock`` (guarding its own state too) and calls :meth:`_reset_counters` under it.
+    """
+
+    _lock: threading.Lock
+
+    def _reset_counters(self) -> None:
+        self._calls = 0
+        self._faulted = 0
+        self._rejected = 0
+        self._lost = 0
+
+    def count_call(self) -> None:
+        """Count a request to the endpoint, whatever becomes of it."""
+        with self._lock:
+            self._calls += 1
+
+    def count_fault(self) -> None:
+        """Count a request answered by a fault (503, 429, reset) instead of being processed."""
+        with self._lock:
+            self._faulted += 1
+
+    def count_lost_reply(self) -> None:
+        """Count a processed request whose reply was lost on purpose."""
+        with self._lock:
+            self._lost += 1
+
+    def reject_malformed(self) -> None:
+        """Count a request whose body was not a JSON object."""
+        with self._lock:
+            self._rejected += 1
+
+    @property
+    def call_count(self) -> int:
+        """Requests to the endpoint so far."""
+        with self._lock:
+            return self._calls
+
+
+Process = Callable[[Request, dict[str, Any]], Response]
+
+
+def guarded_endpoint(
+    counters: RequestCounters, faults: FaultProgram, process: Process, *, malformed_code: str | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint that runs the fault program first, then ``process(request, body)`` on a JSON object body.
+
+    Latency and hold come first; a fault answers instead of processing; a lost reply processes, then drops the
+    answer; a client gone before its body arrived is counted and left alone.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        counters.count_call()
+        await faults.delay()
+        decision = faults.decide()
+        faulted = await answer_fault(request, decision)
+        if faulted is not None:
+            counters.count_fault()
+            return faulted
+        raw = await read_body(request)
+        if raw is None:
+            return Response(status_code=CLIENT_GONE)
+        try:
+            body = parse_object(raw)
+        except BadRequest as exc:
+            counters.reject_malformed()
+            response = error_response(400, str(exc), malformed_code)
+        else:
+            response = process(request, body)
+        if decision.verdict is Verdict.LOSE_REPLY:
+            counters.count_lost_reply()
+            return await lose_reply(request, decision)
+        return response
+
+    return endpoint
 
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
