@@ -30,6 +30,7 @@ from kkt_adapter.sync.worker import SyncWorker
 log = logging.getLogger(__name__)
 
 RETENTION_PERIOD_S = 3600.0
+MAINTENANCE_PERIOD_S = 60.0
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Adapter:
                 payload=payload,
             )
             self._tasks.append(asyncio.create_task(self.heartbeat.run(), name="heartbeat"))
-        self._tasks.append(asyncio.create_task(self._retention(), name="retention"))
+        self._tasks.append(asyncio.create_task(self._maintenance(), name="maintenance"))
         if not settings.sync_enabled:
             return
         url = None if settings.ofd_api_url is None else str(settings.ofd_api_url)
@@ -116,24 +117,37 @@ class Adapter:
             interval=settings.hlc_sync_interval,
             backoff=Backoff(base=settings.sync_backoff_base, cap=settings.sync_backoff_max),
             metrics=self.metrics,
+            send_budget_s=settings.ofd_send_budget_s,
         )
         self.fiscalizer.on_printed = self.worker.wake
         self._tasks.append(asyncio.create_task(self.worker.run(), name="sync-worker"))
 
-    async def _retention(self) -> None:
-        """Hourly, delete synced receipts past ``KKT_BUFFER_RETENTION_DAYS`` in small transactions."""
+    async def _maintenance(self) -> None:
+        """Every minute, settle receipts left ``accepted`` with nobody printing them; hourly, apply retention."""
+        last_retention: float | None = None
         while not self._stopping.is_set():
-            cutoff = self.clock.time() - self.settings.buffer_retention_days * 86_400
-            removed = 0
-            while not self._stopping.is_set():
-                batch = await asyncio.to_thread(self.buffer.purge_synced, older_than=cutoff)
-                removed += batch
-                if batch == 0:
-                    break
-            if removed:
-                log.info("retention removed synced receipts", extra={"removed": removed})
+            try:
+                await self.fiscalizer.reconcile_stale()
+                now = self.clock.monotonic()
+                if last_retention is None or now - last_retention >= RETENTION_PERIOD_S:
+                    last_retention = now
+                    await self._retention()
+            except Exception:
+                log.exception("maintenance pass failed; trying again at the next one")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), RETENTION_PERIOD_S)
+                await asyncio.wait_for(self._stopping.wait(), MAINTENANCE_PERIOD_S)
+
+    async def _retention(self) -> None:
+        """Delete synced receipts past ``KKT_BUFFER_RETENTION_DAYS`` in small transactions."""
+        cutoff = self.clock.time() - self.settings.buffer_retention_days * 86_400
+        removed = 0
+        while not self._stopping.is_set():
+            batch = await asyncio.to_thread(self.buffer.purge_synced, older_than=cutoff)
+            removed += batch
+            if batch == 0:
+                break
+        if removed:
+            log.info("retention removed synced receipts", extra={"removed": removed})
 
     async def stop(self) -> None:
         """Stop the background work and wait for it (a pass in progress finishes recording)."""
@@ -149,7 +163,11 @@ class Adapter:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            except Exception:
+                log.exception("background task %s failed", task.get_name())
         self._tasks.clear()
+        # Receipts still being printed finish (their fiscal data is committed) before the buffer closes.
+        await self.fiscalizer.drain(within_s=30)
         if self._client is not None:
             await self._client.aclose()
         if self.heartbeat is not None:
@@ -184,12 +202,8 @@ def _audit_breaker(outbox: Outbox) -> Any:
     def on_transition(transition: Transition) -> None:
         detail = f"{transition.old} -> {transition.new}: {transition.reason}"
         log.warning("circuit breaker " + detail)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            outbox.record_event("circuit_breaker", detail)
-        else:
-            loop.run_in_executor(None, outbox.record_event, "circuit_breaker", detail)
+        # Queued on the buffer's writer (in order, stamped now); the breaker never waits for the disk.
+        outbox.submit_event("circuit_breaker", detail)
 
     return on_transition
 

@@ -91,7 +91,17 @@ class Settings(BaseSettings):
                 "KKT_CIRCUIT_BREAKER_TIMEOUT must not exceed KKT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT "
                 f"({self.circuit_breaker_timeout} > {self.circuit_breaker_recovery_timeout})"
             )
+        if self.sync_lease_seconds <= self.ofd_send_budget_s:
+            raise ValueError(
+                "KKT_SYNC_LEASE_SECONDS must exceed KKT_OFD_TIMEOUT × (1 + KKT_OFD_RETRY_ATTEMPTS) "
+                f"({self.sync_lease_seconds} <= {self.ofd_send_budget_s}): a send must fit inside its lease"
+            )
         return self
+
+    @property
+    def ofd_send_budget_s(self) -> float:
+        """The longest one send to the OFD can take: its timeout for each try."""
+        return self.ofd_timeout * (1 + self.ofd_retry_attempts)
 
     @property
     def buffer_capacity(self) -> int:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 INTERRUPTED = "interrupted"
+CONFLICT = "Idempotency-Key was already used for a different receipt; use a new key for a new sale"
 
 
 @dataclass(frozen=True)
@@ -59,34 +60,37 @@ class Fiscalizer:
         self.on_printed = on_printed
         self.metrics = metrics or Metrics()
         self._device_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kkt-device")
-        self._in_flight: dict[str, asyncio.Future[str]] = {}
+        self._in_flight: dict[str, tuple[str, asyncio.Future[str]]] = {}
 
     def close(self) -> None:
         self._device_thread.shutdown(wait=True)
 
     async def accept(self, receipt: Receipt, *, key: str) -> str:
         """Print ``receipt`` once for ``key`` and return the response body; a replay returns the same body."""
+        body_hash = receipt.body_hash()
         running = self._in_flight.get(key)
         if running is not None:
-            # The same key is being printed in this process: share its outcome instead of printing again.
-            return await asyncio.shield(running)
+            if running[0] != body_hash:
+                raise IdempotencyConflict(CONFLICT)
+            # The same key and body are being printed in this process: share that outcome, print nothing more.
+            return await asyncio.shield(running[1])
         task = asyncio.ensure_future(self._accept(receipt, key))
-        self._in_flight[key] = task
+        self._in_flight[key] = (body_hash, task)
         task.add_done_callback(lambda _: self._in_flight.pop(key, None))
         # Shielded: a client that goes away must not abandon a print half-way.
         return await asyncio.shield(task)
 
     async def _accept(self, receipt: Receipt, key: str) -> str:
-        decision = await asyncio.to_thread(self.buffer.begin_accept, key=key, receipt=receipt, capacity=self.capacity)
+        decision = await asyncio.wrap_future(
+            self.buffer.submit_begin_accept(key=key, receipt=receipt, capacity=self.capacity)
+        )
         if isinstance(decision, store.InFlight):
             decision = await self._take_over(decision, receipt, key)
         match decision:
             case store.Replay(response_json=response):
                 return response
             case store.Conflict():
-                raise IdempotencyConflict(
-                    "Idempotency-Key was already used for a different receipt; use a new key for a new sale"
-                )
+                raise IdempotencyConflict(CONFLICT)
             case store.Full(unsynced=unsynced, capacity=capacity):
                 raise BufferFull(
                     f"Buffer full: {unsynced} receipts are waiting for the OFD (capacity {capacity}); "
@@ -154,10 +158,17 @@ class Fiscalizer:
     async def device_state(self) -> DeviceState:
         return await self._on_device(self.driver.state)
 
-    def reconcile(self) -> ReconcileReport:
-        """At start, before serving: settle every receipt left ``accepted`` by a killed process."""
+    def reconcile(self, *, older_than: float | None = None, skip: frozenset[str] = frozenset()) -> ReconcileReport:
+        """Settle receipts left ``accepted`` from the device's journal: printed → ``pending``, else ``print_failed``.
+
+        At start, before serving, every such row is settled (a killed process left it). Later, only rows untouched
+        since ``older_than`` and not being printed here (``skip``): a printed document must reach the OFD even if
+        its client never resends.
+        """
         recovered = not_printed = 0
-        for row in self.buffer.in_flight():
+        for row in self.buffer.in_flight(older_than=older_than):
+            if row.idempotency_key in skip:
+                continue
             found = self.driver.find_by_key(row.idempotency_key)
             if found is not None:
                 self.buffer.complete_print(row.receipt_id, found)
@@ -172,3 +183,15 @@ class Fiscalizer:
         if recovered or not_printed:
             log.warning("reconciled interrupted receipts", extra={"recovered": recovered, "not_printed": not_printed})
         return ReconcileReport(recovered=recovered, not_printed=not_printed)
+
+    async def reconcile_stale(self) -> ReconcileReport:
+        """:meth:`reconcile` for rows left ``accepted`` longer than ``stale_after_s``, on the device's thread."""
+        older_than = self.buffer.clock.time() - self.stale_after_s
+        skip = frozenset(self._in_flight)
+        return await self._on_device(self.reconcile, older_than=older_than, skip=skip)
+
+    async def drain(self, *, within_s: float) -> None:
+        """Wait for the receipts being printed to finish (at shutdown, before the buffer closes)."""
+        running = [task for _, task in self._in_flight.values()]
+        if running:
+            await asyncio.wait(running, timeout=within_s)

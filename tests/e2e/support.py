@@ -26,6 +26,7 @@ FAST = {
     "KKT_CIRCUIT_BREAKER_TIMEOUT": "0.2",
     "KKT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT": "0.4",
     "KKT_SYNC_LEASE_SECONDS": "5",
+    "KKT_OFD_TIMEOUT": "2",  # a send (timeout × 2 tries) must fit inside its lease
 }
 
 #: Polling step of every wait; far below the 0.5 s any test may sleep at once.

@@ -54,6 +54,7 @@ def test_sigkill_at_random_instants_loses_and_duplicates_nothing(
         "KKT_OFD_API_URL": mock_ofd_server.url,
         "KKT_EMULATOR_PRINT_DELAY_MS": "1",
         "KKT_SYNC_LEASE_SECONDS": "0.5",
+        "KKT_OFD_TIMEOUT": "0.2",
         "KKT_BUFFER_MAX_SIZE": "100000",
     }
     adapter = spawn(env)

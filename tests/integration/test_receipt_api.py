@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -224,3 +225,54 @@ def test_abandoned_key_is_settled_or_reprinted_after_a_minute(tmp_path: Path, dr
         assert taken_over.status_code == 200
         assert len(driver.printed) == 2
         assert post(client, "abandoned").content == taken_over.content
+
+
+def test_same_key_other_body_while_in_flight_is_422(client: TestClient, driver: FakeDriver) -> None:
+    """A different body under a key being printed right now is a conflict, never the other sale's fiscal data."""
+    driver.gate = threading.Event()
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(post, client, "k1")
+        deadline = time.monotonic() + 5
+        while not client.app.state.adapter.fiscalizer._in_flight and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.005)
+        other = post(client, "k1", {**SALE, "pos_id": "POS-002"})
+        driver.gate.set()
+        assert first.result().status_code == 200
+    assert other.status_code == 422
+    assert other.json()["error"] == "idempotency_conflict"
+    assert len(driver.printed) == 1
+
+
+def test_receipt_the_device_refuses_is_422_not_503(client: TestClient, driver: FakeDriver) -> None:
+    """A receipt whose content the KKT refuses is a 422 (resending will not help), and nothing is printed."""
+    from kkt_adapter.domain.errors import DeviceRejectedReceipt
+
+    driver.fault = DeviceRejectedReceipt("invalid_task", "the device refuses this receipt")
+    response = post(client, "k1")
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_task"
+    assert driver.printed == []
+
+
+def test_maintenance_settles_a_receipt_its_client_abandoned(tmp_path: Path, driver: FakeDriver) -> None:
+    """A receipt printed by a process that died, whose client never resends, is settled from the device's journal by
+    the periodic reconciliation (pending, so it reaches the OFD); one never printed becomes print_failed."""
+    from kkt_adapter.api.schemas import ReceiptIn
+    from kkt_adapter.buffer import Buffer
+
+    clock = FakeClock()
+    settings = load_settings({"KKT_DATA_DIR": str(tmp_path), "KKT_SYNC_ENABLED": "false"})
+    with TestClient(create_app(settings, clock=clock, driver=driver)) as client:
+        other_process = Buffer(settings.buffer_path, clock=clock)
+        receipt = ReceiptIn.model_validate(SALE).to_receipt()
+        printed = other_process.begin_accept(key="printed", receipt=receipt, capacity=100)
+        never = other_process.begin_accept(key="never", receipt=receipt, capacity=100)
+        driver.print_receipt(receipt, idempotency_key="printed")
+        other_process.close()
+        fiscalizer = client.app.state.adapter.fiscalizer  # type: ignore[attr-defined]
+        assert client.portal.call(fiscalizer.reconcile_stale).recovered == 0, "not stale yet"  # type: ignore[union-attr]
+        clock.advance(61)
+        report = client.portal.call(fiscalizer.reconcile_stale)  # type: ignore[union-attr]
+        assert (report.recovered, report.not_printed) == (1, 1)
+        assert client.get(f"/v1/kkt/receipt/{printed.receipt_id}").json()["state"] == "pending"  # type: ignore[union-attr]
+        assert client.get(f"/v1/kkt/receipt/{never.receipt_id}").json()["state"] == "print_failed"  # type: ignore[union-attr]

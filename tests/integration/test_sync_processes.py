@@ -20,7 +20,8 @@ FAST = {
     "KKT_SYNC_BACKOFF_MAX": "0.1",
     "KKT_CIRCUIT_BREAKER_TIMEOUT": "0.1",
     "KKT_CIRCUIT_BREAKER_RECOVERY_TIMEOUT": "0.2",
-    "KKT_SYNC_LEASE_SECONDS": "2",
+    "KKT_SYNC_LEASE_SECONDS": "5",
+    "KKT_OFD_TIMEOUT": "2",  # a send (timeout × 2 tries) must fit inside its lease
 }
 
 
@@ -82,7 +83,12 @@ def test_sigkill_while_sending_then_everything_is_delivered(tmp_path: Path) -> N
     rng = random.Random(7)
     with MockOFDServer(port=0) as ofd:
         ofd.set_latency(30, jitter_ms=20)
-        env = FAST | {"KKT_OFD_API_URL": ofd.url, "KKT_SYNC_LEASE_SECONDS": "0.5", "KKT_SYNC_BATCH_SIZE": "20"}
+        env = FAST | {
+            "KKT_OFD_API_URL": ofd.url,
+            "KKT_SYNC_LEASE_SECONDS": "0.5",
+            "KKT_OFD_TIMEOUT": "0.2",
+            "KKT_SYNC_BATCH_SIZE": "8",
+        }
         adapter = AdapterProcess(tmp_path / "data", env=env | {"KKT_SYNC_ENABLED": "false"})
         with adapter:
             post_all([adapter.url], 300)

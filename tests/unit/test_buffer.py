@@ -189,3 +189,48 @@ def test_retention_removes_only_old_synced(tmp_path: Path, clock: FakeClock) -> 
     assert buffer.get_by_key("old-pending") is not None
     assert buffer.get_by_key("new-synced") is not None
     assert (buffer.counts().synced, buffer.counts().pending) == (1, 1)
+
+
+def test_retention_removes_a_former_dead_letter_with_its_history(tmp_path: Path, clock: FakeClock) -> None:
+    """A receipt that went DLQ → requeue → synced is purged with its DLQ history row (no foreign-key error)."""
+    from kkt_adapter.buffer.outbox import Outbox, Rejected
+
+    buffer = open_buffer(tmp_path, clock)
+    print_one(buffer, FakeDriver(), "k")
+    outbox = Outbox(buffer.db, clock=clock, max_attempts=20, hlc_max_offset_ms=0)
+    (claim,) = outbox.claim_due("w", limit=1, lease_seconds=30)
+    outbox.record([Rejected(claim, "bad")])
+    assert outbox.requeue(claim.receipt_id)
+    with buffer.db.write() as conn:
+        conn.execute("UPDATE receipts SET state = 'synced', created_at = 0")
+    assert buffer.purge_synced(older_than=clock.time()) == 1
+    with buffer.db.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM dlq").fetchone()[0] == 0
+
+
+def test_closed_buffer_refuses_writes_and_a_cancelled_job_does_not_stop_the_writer(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """After close, a write raises at once instead of hanging; a job whose caller gave up is skipped, and later
+    jobs still commit."""
+    import threading
+
+    from kkt_adapter.buffer.connection import StorageError
+
+    buffer = open_buffer(tmp_path, clock)
+    started, release = threading.Event(), threading.Event()
+
+    def slow(conn: object) -> None:
+        started.set()
+        release.wait(5)
+
+    blocker = buffer.db.submit(slow)
+    started.wait(5)
+    abandoned = buffer.db.submit(lambda conn: 1)
+    assert abandoned.cancel()
+    release.set()
+    blocker.result(5)
+    assert buffer.db.run(lambda conn: 2) == 2
+    buffer.close()
+    with pytest.raises(StorageError, match="closed"):
+        buffer.db.submit(lambda conn: 3)

@@ -66,11 +66,23 @@ async def test_request_shape_key_and_token() -> None:
         (422, {"error": "sum mismatch", "code": "OFD-102"}, {}, Permanent("HTTP 422: OFD-102: sum mismatch", 422)),
         (400, {"error": "bad"}, {}, Permanent("HTTP 400: bad", 400)),
         (200, {"status": "queued"}, {}, Retryable("HTTP 200 without an acknowledgement")),
+        (429, {"error": "later"}, {"Retry-After": "inf"}, Retryable("HTTP 429: later")),
+        (200, b'{"status": "accepted", "ofd_id": "OFD-6", "server_time": 1e400}', {}, Accepted("OFD-6", None, None)),
+        (
+            200,
+            {"status": "accepted", "ofd_id": "OFD-6", "timestamp": "9999-99-99"},
+            {},
+            Accepted("OFD-6", "9999-99-99", None),
+        ),
     ],
 )
 async def test_answers_are_classified(status: int, body: Any, headers: dict[str, str], expected: SendOutcome) -> None:
     """Each kind of answer falls in its class; 401/403 are retried, not dead-lettered."""
-    outcome, _ = await send_with(lambda r: httpx.Response(status, json=body, headers=headers))
+    if isinstance(body, bytes):  # JSON that Python's encoder will not write (an infinite number)
+        answer = lambda r: httpx.Response(status, content=body, headers=headers)  # noqa: E731
+    else:
+        answer = lambda r: httpx.Response(status, json=body, headers=headers)  # noqa: E731
+    outcome, _ = await send_with(answer)
     assert outcome == expected
 
 

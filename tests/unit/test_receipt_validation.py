@@ -104,6 +104,7 @@ BAD_FIELDS = [
     ({"items": [{"name": "A", "price": -5, "quantity": 1, "vat_rate": 20}]}, ("items", 0, "price")),
     ({"items": [{"name": "A", "price": 1, "quantity": 0, "vat_rate": 20}]}, ("items", 0, "quantity")),
     ({"items": [{"name": "A", "price": 1, "quantity": 1.0005, "vat_rate": 20}]}, ("items", 0, "quantity")),
+    ({"items": [{"name": "A", "price": 1, "quantity": 100000, "vat_rate": 20}]}, ("items", 0, "quantity")),
     ({"items": [{"name": "A", "price": 1, "quantity": 1, "vat_rate": 18}]}, ("items", 0, "vat_rate")),
     ({"items": [{"name": "", "price": 1, "quantity": 1, "vat_rate": 20}]}, ("items", 0, "name")),
     ({"items": [{"name": "x" * 129, "price": 1, "quantity": 1, "vat_rate": 20}]}, ("items", 0, "name")),

@@ -237,3 +237,71 @@ async def test_a_long_outage_does_not_walk_receipts_into_the_dlq(buffer: Buffer,
     assert [s.attempts for s in states if s is not None] == [1, 0, 0], "only the failure before the breaker opened"
     assert buffer.counts().dlq == 0
     assert {rid for rid, _ in ofd.sent} == set(ids), "probes rotate over the receipts"
+
+
+class SlowOFD(ScriptedOFD):
+    """Accepts everything, each answer taking ``seconds`` of the fake clock."""
+
+    def __init__(self, clock: FakeClock, seconds: float) -> None:
+        super().__init__()
+        self.clock = clock
+        self.seconds = seconds
+
+    async def send(self, *, receipt_id: str, pos_id: str, document: dict[str, Any], key: str) -> SendOutcome:
+        self.clock.advance(self.seconds)
+        return await super().send(receipt_id=receipt_id, pos_id=pos_id, document=document, key=key)
+
+
+async def test_no_send_starts_without_time_left_on_its_lease(buffer: Buffer, clock: FakeClock) -> None:
+    """With a slow OFD, sends stop starting once less than one send's budget is left on the lease: the rest are
+    released untouched, so no send can still be running when another worker takes the receipt over."""
+    fill(buffer, 8, clock)
+    worker = make_worker(buffer, clock, SlowOFD(clock, 5.0))  # lease 30 s
+    worker.send_budget_s = 10.0
+    result = await worker.step()
+    assert (result.synced, result.released, result.fenced) == (5, 3, 0)
+    assert len(worker.client.sent) == 5  # type: ignore[attr-defined]
+
+
+class ExplodingOFD(ScriptedOFD):
+    """Raises from send (a bug, or an answer nobody foresaw) the first ``times`` calls."""
+
+    def __init__(self, times: int) -> None:
+        super().__init__()
+        self.times = times
+
+    async def send(self, *, receipt_id: str, pos_id: str, document: dict[str, Any], key: str) -> SendOutcome:
+        if self.times:
+            self.times -= 1
+            raise OverflowError("cannot convert float infinity to integer")
+        return await super().send(receipt_id=receipt_id, pos_id=pos_id, document=document, key=key)
+
+
+async def test_unexpected_error_is_a_failed_attempt_and_never_wedges_the_breaker(
+    buffer: Buffer, clock: FakeClock
+) -> None:
+    """An exception from the client counts as a failed attempt; during a probe it reopens the breaker instead of
+    leaving the probe reserved for ever, and the next probe goes through."""
+    (rid,) = fill(buffer, 1, clock)
+    worker = make_worker(buffer, clock, ExplodingOFD(times=2))
+    worker.breaker.failure_threshold = 1
+    assert (await worker.step()).retried == 1
+    assert worker.breaker.state is BreakerState.OPEN
+    clock.advance(61)
+    await worker.step()  # the probe explodes too
+    assert worker.breaker.state is BreakerState.OPEN
+    clock.advance(121)
+    assert (await worker.step()).synced == 1
+    stored = buffer.get(rid)
+    assert stored is not None
+    assert stored.last_error is None
+
+
+@pytest.mark.parametrize(("retry_after", "at_most"), [(10**9, 300.0), (float("inf"), 300.0)])
+async def test_retry_after_is_capped(buffer: Buffer, clock: FakeClock, retry_after: float, at_most: float) -> None:
+    """A huge Retry-After cannot park a receipt beyond the backoff cap."""
+    (rid,) = fill(buffer, 1, clock)
+    await make_worker(buffer, clock, ScriptedOFD(Retryable("HTTP 429", retry_after_s=retry_after))).step()
+    stored = buffer.get(rid)
+    assert stored is not None
+    assert stored.next_attempt_at - clock.time() <= at_most

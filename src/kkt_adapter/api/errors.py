@@ -14,6 +14,7 @@ STATUS: dict[type[errors.AdapterError], int] = {
     errors.RequestInFlight: 409,
     errors.BufferFull: 503,
     errors.DeviceUnavailable: 503,
+    errors.DeviceRejectedReceipt: 422,
     errors.DeviceRefused: 503,
     errors.NotFound: 404,
     errors.SyncDisabled: 409,

@@ -28,7 +28,8 @@ def _vat_rate(value: object) -> str:
 
 
 Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)]
-Quantity = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3, allow_inf_nan=False)]
+#: Up to 99,999.999 with three decimals: what a fiscal drive takes in tag 1023.
+Quantity = Annotated[Decimal, Field(gt=0, le=Decimal("99999.999"), decimal_places=3, allow_inf_nan=False)]
 VatRate = Annotated[str, BeforeValidator(_vat_rate)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 

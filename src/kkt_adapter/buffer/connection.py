@@ -47,6 +47,8 @@ class Database:
         self._migrate()
         self._read_conn = self._connect(busy_timeout_ms)
         self._queue: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
+        self._submit_lock = threading.Lock()
+        self._closed = False
         self._writer = threading.Thread(target=self._write_loop, name="buffer-writer", daemon=True)
         self._writer.start()
 
@@ -84,15 +86,20 @@ class Database:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # Also after a failed COMMIT (disk full, I/O error), so the connection never stays in a transaction.
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     def submit(self, body: Callable[[sqlite3.Connection], T]) -> Future[T]:
         """Queue a transaction body for the writer thread; the future resolves after its batch is committed."""
         job: _Job[T] = _Job(body, Future())
-        self._queue.put(job)
+        with self._submit_lock:
+            if self._closed:
+                raise StorageError(f"{self.path}: the buffer is closed")
+            self._queue.put(job)
         return job.future
 
     def run(self, body: Callable[[sqlite3.Connection], T]) -> T:
@@ -120,6 +127,10 @@ class Database:
                 return
 
     def _commit(self, batch: list[_Job[Any]]) -> None:
+        # A job whose caller gave up (a cancelled future) is not run, and nothing is delivered to it.
+        batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self.write() as conn:
@@ -157,7 +168,10 @@ class Database:
         return True
 
     def close(self) -> None:
-        self._queue.put(None)
+        """Commit what is queued, stop the writer, and close both connections; later submissions raise."""
+        with self._submit_lock:
+            self._closed = True
+            self._queue.put(None)
         self._writer.join(timeout=30)
         with self._lock:
             self._conn.close()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from kkt_adapter.buffer.connection import Database
+from kkt_adapter.buffer.connection import Database, StorageError
 from kkt_adapter.buffer.store import _read_hlc, _write_hlc
 from kkt_adapter.clock import Clock
 from kkt_adapter.domain import hlc
@@ -30,6 +31,7 @@ class Claim:
     fiscal: FiscalResult
     hlc: hlc.HLCStamp
     idempotency_key: str = ""
+    lease_until: float = float("inf")
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class Outbox:
                 fiscal=FiscalResult.from_dict(json.loads(row["fiscal_json"])),
                 hlc=hlc.HLCStamp(row["hlc_wall_ms"], row["hlc_logical"]),
                 idempotency_key=row["idempotency_key"],
+                lease_until=now + lease_seconds,
             )
             for row in rows
         ]
@@ -221,7 +224,16 @@ class Outbox:
                 conn.execute("UPDATE dlq SET requeued_at = ? WHERE receipt_id = ?", (now, receipt_id))
         return bool(changed)
 
-    def record_event(self, kind: str, detail: str) -> None:
-        """Append an application event (breaker transitions) to the audit trail."""
-        with self.db.write() as conn:
-            conn.execute("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)", (self.clock.time(), kind, detail))
+    def submit_event(self, kind: str, detail: str) -> Future[None]:
+        """Queue an application event (breaker transitions) for the audit trail, stamped now, in order."""
+        at = self.clock.time()
+
+        def body(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)", (at, kind, detail))
+
+        try:
+            return self.db.submit(body)
+        except StorageError:  # closing: the transition is still in the log
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done

@@ -263,22 +263,32 @@ class Buffer:
             )
         )
 
-    def in_flight(self) -> list[StoredReceipt]:
-        """Receipts caught between ``accepted`` and a print outcome (to reconcile at start)."""
+    def in_flight(self, *, older_than: float | None = None) -> list[StoredReceipt]:
+        """Receipts caught between ``accepted`` and a print outcome, optionally only those untouched since a time."""
+        limit = float("inf") if older_than is None else older_than
         with self.db.read() as conn:
-            rows = conn.execute("SELECT * FROM receipts WHERE state = 'accepted' ORDER BY seq").fetchall()
+            rows = conn.execute(
+                "SELECT * FROM receipts WHERE state = 'accepted' AND updated_at < ? ORDER BY seq", (limit,)
+            ).fetchall()
         return [StoredReceipt.from_row(row) for row in rows]
 
     def purge_synced(self, *, older_than: float, limit: int = 5000) -> int:
-        """Delete up to ``limit`` synced receipts created before ``older_than``; unsynced ones are never touched."""
+        """Delete up to ``limit`` synced receipts created before ``older_than``; unsynced ones are never touched.
+
+        A receipt that once was a dead letter takes its DLQ history row with it.
+        """
         with self.db.write() as conn:
-            return int(
-                conn.execute(
-                    "DELETE FROM receipts WHERE seq IN (SELECT seq FROM receipts WHERE state = 'synced'"
-                    " AND created_at < ? ORDER BY created_at LIMIT ?)",
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT receipt_id FROM receipts WHERE state = 'synced' AND created_at < ?"
+                    " ORDER BY created_at LIMIT ?",
                     (older_than, limit),
-                ).rowcount
-            )
+                )
+            ]
+            conn.executemany("DELETE FROM dlq WHERE receipt_id = ?", [(i,) for i in ids])
+            conn.executemany("DELETE FROM receipts WHERE receipt_id = ?", [(i,) for i in ids])
+            return len(ids)
 
     # -- Reads ----------------------------------------------------------------------------------------------------
 

@@ -78,6 +78,10 @@ class DeviceUnavailable(DeviceRefused):
     """The KKT is offline or not answering; nothing was printed."""
 
 
+class DeviceRejectedReceipt(DeviceRefused):
+    """The KKT refused this receipt's content (it would refuse it again): a client error, not a device fault."""
+
+
 class NotFound(AdapterError):
     """No such receipt or dead letter."""
 

@@ -48,7 +48,12 @@ class FiscalDriver(Protocol):
     """A KKT as the adapter sees it."""
 
     def print_receipt(self, receipt: Receipt, *, idempotency_key: str) -> FiscalResult:
-        """Print and return the fiscal data; the device records ``idempotency_key`` in its journal."""
+        """Print and return the fiscal data; the device records ``idempotency_key`` in its journal.
+
+        Required of every driver: a key already printed returns that document and prints nothing (the emulated
+        KKT does this from its journal; ATOL's web server refuses a repeated request uuid). Reconciliation and the
+        take-over of abandoned keys rely on it, so that no document is ever printed twice.
+        """
         ...
 
     def find_by_key(self, idempotency_key: str) -> FiscalResult | None:

@@ -9,11 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from kkt_adapter.clock import Clock
-from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable
+from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
 from kkt_adapter.drivers.base import DeviceState
-from kkt_emulators.device import DeviceError, DeviceOffline, EmulatedKKT, FiscalDocument, ReceiptTask, TaskItem
+from kkt_emulators.device import (
+    DeviceError,
+    DeviceOffline,
+    EmulatedKKT,
+    FiscalDocument,
+    InvalidTask,
+    ReceiptTask,
+    TaskItem,
+)
 
 
 def to_task(receipt: Receipt) -> ReceiptTask:
@@ -65,6 +73,8 @@ class EmulatedDriver:
             document = self.device.print_receipt(to_task(receipt), idempotency_key=idempotency_key)
         except DeviceOffline as exc:
             raise DeviceUnavailable(exc.code, exc.reason) from exc
+        except InvalidTask as exc:
+            raise DeviceRejectedReceipt(exc.code, exc.reason) from exc
         except DeviceError as exc:
             if exc.printed:
                 raise  # not a refusal: the caller asks the journal

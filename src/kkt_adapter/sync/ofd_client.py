@@ -12,6 +12,7 @@ Outcome classes (decided here, and only here):
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,20 +52,22 @@ def _retry_after(response: httpx.Response) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _server_ms(body: dict[str, Any]) -> int | None:
+    """The server's time in ms from ``server_time`` (s or ms) or ``timestamp`` (ISO 8601); ``None`` if unusable."""
     raw = body.get("server_time")
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw) and 0 < raw < 10**14:
         return int(raw if raw > 10**11 else raw * 1000)  # seconds or milliseconds since the epoch
     stamp = body.get("timestamp")
     if isinstance(stamp, str):
         try:
             return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
     return None
 

@@ -69,6 +69,7 @@ class SyncWorker:
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
+        send_budget_s: float = 0.0,
     ) -> None:
         self.outbox = outbox
         self.client = client
@@ -82,6 +83,8 @@ class SyncWorker:
         self.backoff = backoff or Backoff()
         self.rng = rng or random.Random()
         self.metrics = metrics or Metrics()
+        #: The longest one send can take (client timeout × tries): a send starts only with this much lease left.
+        self.send_budget_s = send_budget_s
         self._wake = asyncio.Event()
         self._stopping = False
         self.state = "idle"
@@ -137,16 +140,24 @@ class SyncWorker:
 
     async def _send(self, claim: ob.Claim, gate: asyncio.Semaphore) -> ob.Outcome:
         async with gate:
+            if claim.lease_until - self.clock.time() < self.send_budget_s:
+                # Too little of the lease is left for a send to finish inside it; another worker may take the
+                # receipt over after expiry, so this one must not be sending it then.
+                return ob.Released(claim)
             if not self.breaker.allow():
                 return ob.Released(claim)
             probe = self.breaker.state is BreakerState.HALF_OPEN
             started = time.perf_counter()
-            result = await self.client.send(
-                receipt_id=claim.receipt_id,
-                pos_id=claim.pos_id,
-                document=claim.fiscal.document,
-                key=claim.receipt_id,
-            )
+            try:
+                result: SendOutcome = await self.client.send(
+                    receipt_id=claim.receipt_id,
+                    pos_id=claim.pos_id,
+                    document=claim.fiscal.document,
+                    key=claim.receipt_id,
+                )
+            except Exception as exc:  # a bug or an answer nobody foresaw: a failed attempt, never a stuck breaker
+                log.exception("sending a receipt failed unexpectedly", extra={"receipt_id": claim.receipt_id})
+                result = Retryable(f"internal error: {type(exc).__name__}: {exc}")
             self.metrics.ofd_latency.labels(type(result).__name__.lower()).observe(time.perf_counter() - started)
             # Recorded before the gate opens for the next send, so that an outage stops the batch promptly.
             return self._judge(claim, result, probe=probe)
@@ -177,7 +188,7 @@ class SyncWorker:
                 )
                 delay = self.backoff.delay(claim.attempts + 1, jitter=self.rng.random())
                 if result.retry_after_s is not None:
-                    delay = max(delay, result.retry_after_s)
+                    delay = max(delay, min(result.retry_after_s, self.backoff.cap))
                 return ob.Failed(claim, result.reason, self.clock.time() + delay, counts=not probe)
         raise AssertionError(result)  # pragma: no cover
 
@@ -202,13 +213,13 @@ class SyncWorker:
         while not self._stopping:
             self._wake.clear()
             try:
-                result = await self.step()
+                result: PassResult | None = await self.step()
+                if result is not None and result.claimed >= self.batch_size and not result.breaker_open:
+                    continue
+                timeout = await self._sleep_for()
             except Exception:
                 log.exception("sync pass failed; retrying after the poll interval")
-                result = None
-            if result is not None and result.claimed >= self.batch_size and not result.breaker_open:
-                continue
-            timeout = await self._sleep_for()
+                timeout = self.interval
             self.next_wake_at = self.clock.time() + timeout
             self.state = "idle"
             with contextlib.suppress(TimeoutError):
