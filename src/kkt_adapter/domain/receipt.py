@@ -9,6 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Final, Literal
 
 from kkt_adapter.domain.errors import FieldProblem, InvalidReceipt
@@ -104,6 +105,10 @@ class Receipt:
 
     def body_hash(self) -> str:
         """SHA-256 of the canonical form: the same key with another body is a conflict."""
+        return self._body_hash
+
+    @cached_property
+    def _body_hash(self) -> str:
         text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
