@@ -47,6 +47,7 @@ GROUPS: dict[str, GroupRun] = {
     "emulators": _emulators,
     "scaling": scaling.run,
     "memory": memory.run,
+    "ofd_memory": memory.run_ofd,
     "queue": queue.run,
 }
 

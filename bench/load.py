@@ -19,7 +19,7 @@ import psutil
 
 from bench.common import sale_body
 
-Kind = Literal["accept", "status"]
+Kind = Literal["accept", "status", "ofd"]
 # Spawned client processes need this long to import and connect before the common start instant.
 _START_DELAY_S = 1.5
 
@@ -77,6 +77,12 @@ async def _drive(job: _Job) -> _Part:
                     if job.kind == "accept":
                         headers = {"Idempotency-Key": f"{job.tag}-{uuid.uuid4().hex}"}
                         response = await client.post("/v1/kkt/receipt", json=body, headers=headers)
+                    elif job.kind == "ofd":
+                        # A distinct document each time (a fresh key and FD number), as an adapter would send.
+                        key = f"{job.tag}-{uuid.uuid4().hex}"
+                        document = {"1040": issued, "1041": job.tag, "1020": 10_000, "1077": issued}
+                        payload = {"receipt_id": key, "pos_id": "POS-1", "fiscal_document": document}
+                        response = await client.post("/ofd/v1/receipt", json=payload, headers={"Idempotency-Key": key})
                     else:
                         response = await client.get("/v1/kkt/buffer/status")
                 except httpx.HTTPError:
