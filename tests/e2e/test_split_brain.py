@@ -90,8 +90,8 @@ def test_two_processes_one_buffer_no_duplicates_and_hlc_order(
     record_property: pytest.RecordProperty,
 ) -> None:
     """Scenario 11 — Split brain: two adapter processes on one buffer with a flapping OFD (every 3rd request 503)
-    send no receipt twice (0 duplicates, each receipt accepted once), and with KKT_SYNC_CONCURRENCY=1 the receipts
-    each process delivered on their only send reached the OFD in the order of their HLC stamps.
+    send no receipt twice (0 duplicates, each receipt accepted once), and with one receipt per claim sent one at a
+    time the receipts each process delivered on their only send reached the OFD in the order of their HLC stamps.
 
     What is provable, and why: a process claims due receipts lowest HLC first and sends them one at a time, so a
     receipt can reach the OFD after a later-stamped one only if it was held back — by a failed send (then it is
@@ -101,7 +101,11 @@ def test_two_processes_one_buffer_no_duplicates_and_hlc_order(
     """
     ofd, door_b, log = two_door_ofd
     ofd.set_fail_every(3)
-    common = FAST | {"KKT_SYNC_CONCURRENCY": "1", "KKT_BUFFER_MAX_SIZE": "5000", "KKT_SYNC_BATCH_SIZE": "20"}
+    # One receipt per claim and one send at a time: each claim takes the lowest-stamped receipt nobody holds, so a
+    # process can only send a lower stamp after a higher one if the other process held it (then that process sent
+    # it, or its send failed and the receipt was retried, both excluded below) — with batches, a receipt claimed
+    # by the other process and given back unsent could also arrive later, which the OFD cannot see.
+    common = FAST | {"KKT_SYNC_CONCURRENCY": "1", "KKT_BUFFER_MAX_SIZE": "5000", "KKT_SYNC_BATCH_SIZE": "1"}
     data_dir = tmp_path / "data"
     a = spawn(common | {"KKT_OFD_API_URL": ofd.url, "KKT_ADAPTER_ID": "A"}, data_dir=data_dir)
     b = spawn(common | {"KKT_OFD_API_URL": door_b, "KKT_ADAPTER_ID": "B"}, data_dir=data_dir)
