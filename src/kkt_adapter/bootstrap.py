@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,7 +199,7 @@ def make_driver(settings: Settings, clock: Clock) -> FiscalDriver:
     return EmulatedDriver(settings.device_dir, print_delay_ms=settings.emulator_print_delay_ms, clock=clock)
 
 
-def _audit_breaker(outbox: Outbox) -> Any:
+def _audit_breaker(outbox: Outbox) -> Callable[[Transition], None]:
     def on_transition(transition: Transition) -> None:
         detail = f"{transition.old} -> {transition.new}: {transition.reason}"
         log.warning("circuit breaker " + detail)

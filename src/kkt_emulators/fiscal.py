@@ -22,27 +22,6 @@ from stdnum.ru import inn as _inn
 
 TAG_FISCAL_SIGN: Final = "1077"
 
-OPERATION_SALE: Final = 1
-OPERATION_SALE_REFUND: Final = 2
-OPERATION_EXPENSE: Final = 3
-OPERATION_EXPENSE_REFUND: Final = 4
-
-#: VAT rate codes (tag 1199) by the rate's usual name.
-VAT_CODES: Final[Mapping[str, int]] = {
-    "20": 1,
-    "10": 2,
-    "20/120": 3,
-    "10/110": 4,
-    "0": 5,
-    "none": 6,
-    "5": 7,
-    "7": 8,
-    "5/105": 9,
-    "7/107": 10,
-    "22": 11,
-    "22/122": 12,
-}
-
 #: Percent applied for the VAT included in a sum, by VAT rate code; ``None`` means no VAT.
 VAT_PERCENT_BY_CODE: Final[Mapping[int, int | None]] = {
     1: 20,

@@ -13,7 +13,6 @@ Outcome classes (decided here, and only here):
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -136,12 +135,10 @@ class OFDClient:
                 limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             ),
         )
-        self.last_latency_s: float | None = None
         self.resend_on_broken_connection = connect_retries
 
     async def send(self, *, receipt_id: str, pos_id: str, document: dict[str, Any], key: str) -> SendOutcome:
         """POST one document with a stable ``Idempotency-Key``; never raises for network trouble."""
-        started = time.perf_counter()
         body = {"receipt_id": receipt_id, "pos_id": pos_id, "fiscal_document": document}
         outcome: SendOutcome | None = None
         # A connection the server closed while it sat in the pool fails at once; the same key makes an immediate
@@ -158,7 +155,6 @@ class OFDClient:
             outcome = classify(response)
             break
         assert outcome is not None
-        self.last_latency_s = time.perf_counter() - started
         return outcome
 
     async def aclose(self) -> None:
