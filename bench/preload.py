@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from kkt_adapter.buffer import Buffer
-from kkt_adapter.clock import SystemClock
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import ItemInput, Payment, Receipt, build_receipt
 from kkt_adapter.testing import FakeDriver
+from kkt_clock import SystemClock
 
 PRELOAD_FN = "9999078900099999"
 _BATCH = 50_000

@@ -17,7 +17,6 @@ from typing import Any
 
 from kkt_adapter.buffer import Buffer
 from kkt_adapter.buffer.outbox import Outbox
-from kkt_adapter.clock import Clock, SystemClock
 from kkt_adapter.config import ConfigError, Settings
 from kkt_adapter.drivers.base import FiscalDriver
 from kkt_adapter.fiscalizer import Fiscalizer
@@ -27,6 +26,7 @@ from kkt_adapter.sync.backoff import Backoff
 from kkt_adapter.sync.breaker import CircuitBreaker, Transition
 from kkt_adapter.sync.ofd_client import OFDClient
 from kkt_adapter.sync.worker import SyncWorker
+from kkt_clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 

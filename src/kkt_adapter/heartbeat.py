@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from kkt_adapter.clock import Clock
+from kkt_clock import Clock
 
 log = logging.getLogger(__name__)
 

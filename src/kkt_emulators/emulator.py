@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Self
 
 from starlette.types import ASGIApp
 
-from kkt_emulators.clock import Clock, SystemClock
+from kkt_clock import Clock, SystemClock
 from kkt_emulators.faults import FaultProgram, LoseMode
 from kkt_emulators.server import BackgroundServer
 

@@ -27,7 +27,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kkt_emulators.clock import Clock
+from kkt_clock import Clock
 
 LoseMode = Literal["drop", "503"]
 

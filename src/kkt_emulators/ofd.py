@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from kkt_emulators.clock import Clock
+from kkt_clock import Clock
 from kkt_emulators.emulator import EmulatorServer
 from kkt_emulators.faults import FaultProgram
 from kkt_emulators.ledger import Ack, DedupeLedger, FnFd, FnSequence, Journal

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from e2e.support import FAST, Spawn, buffer_status, post_receipt, run_threads, sale, wait_for
-from kkt_emulators.clock import ManualClock
+from kkt_clock import ManualClock
 from kkt_emulators.ofd import MockOFDServer
 
 RECEIPTS = 500

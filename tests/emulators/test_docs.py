@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kkt_emulators.clock import ManualClock
+from kkt_clock import ManualClock
 from kkt_emulators.faults import FaultProgram
 from kkt_emulators.web import fault_setters
 

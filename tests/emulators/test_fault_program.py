@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from kkt_emulators.clock import ManualClock
+from kkt_clock import ManualClock
 from kkt_emulators.faults import FaultProgram, Verdict
 
 

@@ -6,7 +6,7 @@ import tracemalloc
 
 import pytest
 
-from kkt_emulators.clock import ManualClock
+from kkt_clock import ManualClock
 from kkt_emulators.ledger import Ack, DedupeLedger, FnSequence, Journal
 from kkt_emulators.ofd import OFDCore
 

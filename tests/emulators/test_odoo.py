@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from kkt_emulators.clock import ManualClock
+from kkt_clock import ManualClock
 from kkt_emulators.odoo import MockOdooServer, missed_in
 
 HEARTBEAT = {

@@ -7,7 +7,7 @@ from datetime import datetime
 import httpx
 from emulator_helpers import FN_NUMBER, make_document, receipt_body
 
-from kkt_emulators.clock import ManualClock
+from kkt_clock import ManualClock
 from kkt_emulators.ofd import MockOFDServer
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from emulator_helpers import make_document, receipt_body, wait_until
 
-from kkt_emulators.clock import ManualClock
+from kkt_clock import ManualClock
 from kkt_emulators.ofd import MockOFDServer
 
 

@@ -78,7 +78,7 @@ def test_every_setting_is_documented() -> None:
 def test_unknown_driver_stops_the_start(tmp_path: pytest.TempPathFactory) -> None:
     """KKT_DRIVER_TYPE=atol, not shipped in this version, stops the start with a message naming the variable."""
     from kkt_adapter.bootstrap import make_driver
-    from kkt_adapter.clock import SystemClock
+    from kkt_clock import SystemClock
 
     settings = load_settings({"KKT_DRIVER_TYPE": "atol", "KKT_DATA_DIR": str(tmp_path)})
     with pytest.raises(ConfigError, match="KKT_DRIVER_TYPE"):

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from kkt_adapter import __version__
 from kkt_adapter.api import errors, routes
 from kkt_adapter.bootstrap import Adapter, build
-from kkt_adapter.clock import Clock
 from kkt_adapter.config import Settings
 from kkt_adapter.drivers.base import FiscalDriver
+from kkt_clock import Clock
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, driver: FiscalDriver | None = None) -> FastAPI:

@@ -15,9 +15,9 @@ from typing import Any
 
 from kkt_adapter.buffer.connection import Database, StorageError
 from kkt_adapter.buffer.store import _read_hlc, _write_hlc
-from kkt_adapter.clock import Clock
 from kkt_adapter.domain import hlc
 from kkt_adapter.domain.fiscal import FiscalResult
+from kkt_clock import Clock
 
 
 @dataclass(frozen=True)

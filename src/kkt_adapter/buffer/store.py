@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from kkt_adapter.buffer.connection import Database
-from kkt_adapter.clock import Clock
 from kkt_adapter.domain import hlc
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
+from kkt_clock import Clock
 
 UNSYNCED_STATES = ("accepted", "pending", "dlq")
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kkt_adapter.clock import Clock
 from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
 from kkt_adapter.drivers.base import DeviceState
+from kkt_clock import Clock
 from kkt_emulators.device import (
     DeviceError,
     DeviceOffline,

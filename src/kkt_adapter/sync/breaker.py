@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from kkt_adapter.clock import Clock
+from kkt_clock import Clock
 
 
 class BreakerState(StrEnum):

@@ -9,7 +9,7 @@ from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
 from kkt_adapter.drivers.base import DeviceState
-from kkt_emulators.clock import ManualClock
+from kkt_clock import ManualClock
 
 #: A clock that moves only when told to (``advance(3600)`` passes an hour at once); the emulators' manual clock, so
 #: one fake time can drive the adapter and the emulators together.

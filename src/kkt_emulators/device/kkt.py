@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from kkt_emulators.clock import Clock, SystemClock
+from kkt_clock import Clock, SystemClock
 from kkt_emulators.device import documents
 from kkt_emulators.device.errors import (
     DeviceOffline,

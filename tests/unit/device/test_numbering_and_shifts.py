@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kkt_emulators.clock import ManualClock
+from kkt_clock import ManualClock
 from kkt_emulators.device import (
     DOC_RECEIPT,
     DOC_REGISTRATION,

@@ -1,8 +1,11 @@
-"""Clocks for the emulators: the system clock, and a manual clock that tests move by hand.
+"""One clock for everything that waits or measures, shared by the adapter and the emulators.
 
-Anything in an emulator that waits or measures (fault programs such as ``set_down_for``, shift expiry, print
-timestamps) takes a :class:`Clock`, so that a test can pass hours in microseconds. Any object with ``monotonic()``
-and ``time()`` methods fits, including the adapter's own fake clock.
+Monotonic seconds for intervals, wall seconds for timestamps. Resilience code (breaker, backoff, worker, heartbeat,
+HLC) and the emulators' fault programs, shift expiry and print stamps take a :class:`Clock` and never read time
+themselves, so that a test passes hours in microseconds with :class:`ManualClock`.
+
+A leaf package: it imports nothing of the project, so the adapter's production path and the emulators (which never
+import the adapter) can both depend on it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import threading
 import time
 from typing import Protocol
+
+__all__ = ["Clock", "ManualClock", "SystemClock"]
 
 
 class Clock(Protocol):
