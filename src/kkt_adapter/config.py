@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     buffer_alert_threshold: float = Field(default=0.8, gt=0, le=1)
     buffer_block_threshold: float = Field(default=1.0, gt=0, le=1)
     buffer_retention_days: int = Field(default=90, ge=1)
+    buffer_full_retry_after: int = Field(default=60, ge=1, le=86_400)
 
     ofd_api_url: AnyHttpUrl | None = None
     ofd_api_token: SecretStr | None = None

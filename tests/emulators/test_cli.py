@@ -108,9 +108,9 @@ def test_busy_port_is_an_error_not_a_traceback() -> None:
 
 def test_mounted_under_kkt_adapter_emulate() -> None:
     """The adapter's command line mounts these commands as ``kkt-adapter emulate``."""
-    from kkt_adapter.cli import app
+    from kkt_adapter.cli import build_app
 
-    result = CliRunner().invoke(app, ["emulate", "ofd", "--help"])
+    result = CliRunner().invoke(build_app(), ["emulate", "ofd", "--help"])
     assert result.exit_code == 0
     for flag in ("--validate", "--fail-count", "--permanent-failure", "--fail-every", "--latency-ms"):
         assert flag in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,11 +188,16 @@ def test_secrets_never_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
     assert all("tok-SECRET-1" not in JsonFormatter().format(r) for r in caplog.records)
 
 
-def test_health_unhealthy_when_database_not_writable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_health_unhealthy_when_database_not_writable(tmp_path: Path) -> None:
     """A buffer that cannot be written makes health unhealthy (503), naming the database."""
     with client_for(tmp_path) as client:
         adapter = client.app.state.adapter  # type: ignore[attr-defined]
-        monkeypatch.setattr(adapter.buffer.db, "writable", lambda: False)
+        # The writer's connection refuses every change, as a read-only or failing file would.
+        writes = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+        adapter.buffer.db._conn.set_authorizer(
+            lambda action, *_: sqlite3.SQLITE_DENY if action in writes else sqlite3.SQLITE_OK
+        )
         response = client.get("/v1/health")
     assert response.status_code == 503
     assert "database not writable" in response.json()["reasons"]
+    assert "not authorized" in response.json()["components"]["database"]["last_error"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kkt_adapter.sync.backoff import Backoff
-from kkt_adapter.sync.breaker import BreakerState, CircuitBreaker, Transition
+from kkt_adapter.delivery.backoff import Backoff
+from kkt_adapter.delivery.breaker import BreakerState, CircuitBreaker, Transition
 from kkt_adapter.testing import FakeClock
 
 

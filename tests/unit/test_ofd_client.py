@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from kkt_adapter.sync.ofd_client import Accepted, OFDClient, Permanent, Retryable, SendOutcome
+from kkt_adapter.delivery.ofd_client import Accepted, OFDClient, Permanent, Retryable, SendOutcome
 
 pytestmark = pytest.mark.anyio
 

@@ -12,11 +12,11 @@ import pytest
 
 from kkt_adapter.buffer import Buffer
 from kkt_adapter.buffer.outbox import Outbox
+from kkt_adapter.delivery.backoff import Backoff
+from kkt_adapter.delivery.breaker import BreakerState, CircuitBreaker
+from kkt_adapter.delivery.ofd_client import Accepted, Permanent, Retryable, SendOutcome
+from kkt_adapter.delivery.worker import SyncWorker
 from kkt_adapter.domain.receipt import Item, Payment, Receipt
-from kkt_adapter.sync.backoff import Backoff
-from kkt_adapter.sync.breaker import BreakerState, CircuitBreaker
-from kkt_adapter.sync.ofd_client import Accepted, Permanent, Retryable, SendOutcome
-from kkt_adapter.sync.worker import SyncWorker
 from kkt_adapter.testing import FakeClock, FakeDriver
 
 pytestmark = pytest.mark.anyio

@@ -1,4 +1,4 @@
-"""``create_app(settings)``: the FastAPI application with its lifespan (open, reconcile, serve, close)."""
+"""``create_app(settings)``: the FastAPI application with its lifespan (open, reconcile, start, serve, stop, close)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from kkt_adapter import __version__
+from kkt_adapter import __version__, bootstrap
 from kkt_adapter.api import errors, routes
-from kkt_adapter.bootstrap import Adapter, build
 from kkt_adapter.config import Settings
-from kkt_adapter.drivers.base import FiscalDriver
+from kkt_adapter.intake.drivers.base import FiscalDriver
+from kkt_adapter.runtime import Runtime
 from kkt_clock import Clock
 
 
@@ -21,17 +21,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, driver: Fiscal
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        adapter: Adapter = await asyncio.to_thread(build, settings, clock=clock, driver=driver)
-        try:
+        async with Runtime() as runtime:
+            adapter = await asyncio.to_thread(bootstrap.build, settings, runtime, clock=clock, driver=driver)
+            runtime.on_close(lambda: asyncio.to_thread(adapter.close))
             await asyncio.to_thread(adapter.fiscalizer.reconcile)
-            await adapter.start()
+            await adapter.fiscalizer.probe_device()
+            await bootstrap.start(adapter)
             app.state.adapter = adapter
-            try:
-                yield
-            finally:
-                await adapter.stop()
-        finally:
-            await asyncio.to_thread(adapter.close)
+            yield
 
     app = FastAPI(
         title="kkt-adapter",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -13,8 +13,12 @@ from kkt_adapter.api import views
 from kkt_adapter.api.schemas import ReceiptIn
 from kkt_adapter.bootstrap import Adapter
 from kkt_adapter.domain.errors import NotFound, SyncDisabled
+from kkt_adapter.domain.states import ReceiptState
 
 router = APIRouter()
+
+#: The largest DLQ offset accepted (SQLite takes a signed 64-bit OFFSET; a till's DLQ is far smaller).
+MAX_OFFSET = 1_000_000_000
 
 IdempotencyKey = Annotated[
     str,
@@ -51,51 +55,57 @@ async def get_receipt(receipt_id: str, request: Request) -> dict[str, Any]:
 
 @router.get("/v1/kkt/buffer/status", tags=["buffer"], summary="Buffer occupancy and counts")
 async def buffer_status(request: Request) -> dict[str, Any]:
-    return await asyncio.to_thread(views.buffer_status, _adapter(request))
+    return await _adapter(request).status.buffer_status()
 
 
 @router.get("/v1/health", tags=["health"], summary="healthy, degraded or unhealthy (503), with reasons")
 async def health(request: Request) -> JSONResponse:
-    body = await views.health(_adapter(request))
+    body = await _adapter(request).status.health()
     return JSONResponse(body, status_code=503 if body["status"] == "unhealthy" else 200)
 
 
 @router.get("/v1/kkt/heartbeat/status", tags=["health"], summary="The ERP heartbeat's state")
 async def heartbeat_status(request: Request) -> dict[str, Any]:
-    return views.heartbeat_status(_adapter(request))
+    return _adapter(request).status.heartbeat_status()
 
 
 @router.get("/metrics", tags=["health"], summary="Prometheus metrics (text format)")
 async def metrics(request: Request) -> Response:
     adapter = _adapter(request)
-    snapshot = await views.metrics_snapshot(adapter)
-    adapter.metrics.latest = snapshot
+    adapter.metrics.latest = await adapter.status.metrics_snapshot()
     body = await asyncio.to_thread(generate_latest, adapter.metrics.registry)
     return Response(content=body, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.post("/v1/kkt/buffer/sync", tags=["sync"], summary="Run a sync pass now (same claiming as the worker)")
 async def sync_now(request: Request) -> dict[str, Any]:
-    adapter = _adapter(request)
-    if adapter.worker is None:
+    delivery = _adapter(request).delivery
+    if delivery.worker is None:
         raise SyncDisabled("sync is off: set KKT_OFD_API_URL (or KKT_MODE=mock for the embedded mock OFD)")
-    result = await adapter.worker.step()
-    return result.to_dict() | {"circuit_breaker": adapter.breaker.snapshot()}
+    result = await delivery.worker.step()
+    return result.to_dict() | {"circuit_breaker": delivery.breaker_snapshot()}
 
 
 @router.get("/v1/kkt/worker/status", tags=["sync"], summary="Sync worker state, last pass, next wake")
 async def worker_status(request: Request) -> dict[str, Any]:
-    adapter = _adapter(request)
-    if adapter.worker is None:
-        return {"state": "disabled", "sync_mode": adapter.sync_mode, "circuit_breaker": adapter.breaker.snapshot()}
-    return adapter.worker.status() | {"sync_mode": adapter.sync_mode, "ofd_url": adapter.ofd_url}
+    delivery = _adapter(request).delivery
+    if delivery.worker is None:
+        return {"state": "disabled", "sync_mode": delivery.sync_mode, "circuit_breaker": delivery.breaker_snapshot()}
+    return delivery.worker.status() | {"sync_mode": delivery.sync_mode, "ofd_url": delivery.ofd_url}
 
 
 @router.get("/v1/kkt/dlq", tags=["sync"], summary="Dead letters: receipts the OFD did not take, with the reason")
-async def dead_letters(request: Request, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+async def dead_letters(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size, 1–1000.")] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"Rows to skip, 0–{MAX_OFFSET}.")] = 0,
+) -> dict[str, Any]:
     adapter = _adapter(request)
-    items = await asyncio.to_thread(adapter.outbox.dead_letters, limit=min(max(limit, 1), 1000), offset=max(offset, 0))
-    return {"items": items, "count": adapter.buffer.counts().dlq}
+    items, counts = await asyncio.gather(
+        asyncio.to_thread(adapter.outbox.dead_letters, limit=limit, offset=offset),
+        asyncio.to_thread(adapter.buffer.counts),
+    )
+    return {"items": items, "count": counts.dlq}
 
 
 @router.post("/v1/kkt/dlq/{receipt_id}/requeue", tags=["sync"], summary="Send a dead letter again")
@@ -103,6 +113,5 @@ async def requeue(receipt_id: str, request: Request) -> dict[str, Any]:
     adapter = _adapter(request)
     if not await asyncio.to_thread(adapter.outbox.requeue, receipt_id):
         raise NotFound(f"no receipt {receipt_id!r} in the DLQ")
-    if adapter.worker is not None:
-        adapter.worker.wake()
-    return {"receipt_id": receipt_id, "state": "pending"}
+    adapter.delivery.wake()
+    return {"receipt_id": receipt_id, "state": ReceiptState.PENDING.value}

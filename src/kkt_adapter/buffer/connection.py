@@ -28,7 +28,7 @@ class StorageError(Exception):
 
 
 class Database:
-    """The buffer file: a write connection behind a lock, a read connection of its own, and group commit.
+    """The buffer file: a write connection behind a lock, a read connection per reading thread, and group commit.
 
     :meth:`run` hands a short transaction body to a writer thread, which runs the bodies queued by concurrent
     callers in one ``BEGIN IMMEDIATE`` transaction (each in a savepoint, so one failing body rolls back alone) and
@@ -43,9 +43,15 @@ class Database:
         self.path = path
         self._lock = threading.RLock()
         self._conn = self._connect(busy_timeout_ms)
-        self._read_lock = threading.Lock()
+        self._busy_timeout_ms = busy_timeout_ms
         self._migrate()
-        self._read_conn = self._connect(busy_timeout_ms)
+        # WAL lets readers run beside the writer and beside each other: each thread reads on its own connection.
+        self._readers = threading.local()
+        self._read_conns: list[sqlite3.Connection] = []
+        self._read_conns_lock = threading.Lock()
+        #: The outcome of the latest write transaction (``None`` before any): status reads it, never the lock.
+        self.last_write_error: str | None = None
+        self.last_write_ok: bool | None = None
         self._queue: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
         self._submit_lock = threading.Lock()
         self._closed = False
@@ -143,29 +149,57 @@ class Database:
                         outcomes.append((False, exc))
                     conn.execute("RELEASE job")
         except Exception as exc:
+            self._record_write(exc)
             for job in batch:
                 job.future.set_exception(exc)
             return
+        self._record_write(None)
         for job, (ok, value) in zip(batch, outcomes, strict=True):
             if ok:
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)
 
+    def _record_write(self, error: BaseException | None) -> None:
+        self.last_write_ok = error is None
+        self.last_write_error = None if error is None else f"{type(error).__name__}: {error}"
+
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """A connection for reads, apart from the writer: it sees committed data and never waits for a batch."""
-        with self._read_lock:
-            yield self._read_conn
+        """This thread's read connection: it sees committed data and shares no lock with the writer or other readers.
 
-    def writable(self) -> bool:
-        """Tell whether a write transaction can be started and committed now."""
+        Reads outside a transaction each see the latest commit; a multi-statement read that must see one snapshot
+        opens its own ``BEGIN`` on the connection it gets here.
+        """
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            with self._read_conns_lock:
+                if self._closed:
+                    raise StorageError(f"{self.path}: the buffer is closed")
+                conn = self._connect(self._busy_timeout_ms)
+                self._read_conns.append(conn)
+            self._readers.conn = conn
+        yield conn
+
+    def probe_write(self) -> bool:
+        """Write and commit a row through the writer (a real write, fsynced); ``False`` if the file refuses it."""
+
+        def body(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('probe', '1')"
+                " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            )
+
         try:
-            with self.write() as conn:
-                conn.execute("UPDATE meta SET value = value WHERE key = 'probe'")
-        except sqlite3.Error:
+            self.run(body)
+        except (sqlite3.Error, StorageError, OSError) as exc:
+            self._record_write(exc)
             return False
         return True
+
+    def writable(self) -> bool:
+        """Tell whether a write transaction can be started and committed now (:meth:`probe_write`)."""
+        return self.probe_write()
 
     def close(self) -> None:
         """Commit what is queued, stop the writer, and close both connections; later submissions raise."""
@@ -175,8 +209,10 @@ class Database:
         self._writer.join(timeout=30)
         with self._lock:
             self._conn.close()
-        with self._read_lock:
-            self._read_conn.close()
+        with self._read_conns_lock:
+            for conn in self._read_conns:
+                conn.close()
+            self._read_conns.clear()
 
 
 @dataclass(frozen=True)

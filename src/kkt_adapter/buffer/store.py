@@ -17,9 +17,8 @@ from kkt_adapter.buffer.connection import Database
 from kkt_adapter.domain import hlc
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.domain.states import UNSYNCED, ReceiptState
 from kkt_clock import Clock
-
-UNSYNCED_STATES = ("accepted", "pending", "dlq")
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ class StoredReceipt:
 
     receipt_id: str
     idempotency_key: str
-    state: str
+    state: ReceiptState
     pos_id: str
     operation: str
     total_kop: int
@@ -118,7 +117,7 @@ class StoredReceipt:
         return cls(
             receipt_id=row["receipt_id"],
             idempotency_key=row["idempotency_key"],
-            state=row["state"],
+            state=ReceiptState(row["state"]),
             pos_id=row["pos_id"],
             operation=row["operation"],
             total_kop=row["total_kop"],
@@ -175,9 +174,9 @@ class Buffer:
             if row is not None:
                 if row["body_hash"] != body_hash:
                     return Conflict(row["receipt_id"])
-                if row["state"] == "accepted":
+                if row["state"] == ReceiptState.ACCEPTED:
                     return InFlight(row["receipt_id"], row["updated_at"])
-                if row["state"] != "print_failed":
+                if row["state"] != ReceiptState.PRINT_FAILED:
                     return Replay(row["receipt_id"], row["response_json"])
             unsynced = _unsynced(conn)
             if unsynced >= capacity:
@@ -224,7 +223,7 @@ class Buffer:
             ).fetchone()
             if row is None:
                 raise KeyError(receipt_id)
-            if row["state"] not in ("accepted", "print_failed"):
+            if row["state"] not in (ReceiptState.ACCEPTED, ReceiptState.PRINT_FAILED):
                 # Completed already (reconciled by another process): the stored answer is the truth.
                 return str(row["response_json"])
             # From print_failed too: the device's journal says it printed, and the device is the truth.
@@ -305,20 +304,14 @@ class Buffer:
     def counts(self) -> BufferCounts:
         with self.db.read() as conn:
             rows = dict(conn.execute("SELECT state, n FROM counters").fetchall())
-        return BufferCounts(
-            accepted=rows.get("accepted", 0),
-            pending=rows.get("pending", 0),
-            synced=rows.get("synced", 0),
-            print_failed=rows.get("print_failed", 0),
-            dlq=rows.get("dlq", 0),
-        )
+        return BufferCounts(**{state.value: rows.get(state.value, 0) for state in ReceiptState})
 
     def oldest_unsynced_at(self) -> float | None:
         """Creation time of the oldest receipt the OFD has not acknowledged (O(log n) by index)."""
         with self.db.read() as conn:
             found = [
                 conn.execute("SELECT MIN(created_at) FROM receipts WHERE state = ?", (state,)).fetchone()[0]
-                for state in UNSYNCED_STATES
+                for state in sorted(UNSYNCED)
             ]
         times = [t for t in found if t is not None]
         return min(times) if times else None
@@ -341,10 +334,10 @@ class Buffer:
 
 
 def _unsynced(conn: sqlite3.Connection) -> int:
-    placeholders = ",".join("?" * len(UNSYNCED_STATES))
+    placeholders = ",".join("?" * len(UNSYNCED))
     return int(
         conn.execute(
-            f"SELECT COALESCE(SUM(n), 0) FROM counters WHERE state IN ({placeholders})", UNSYNCED_STATES
+            f"SELECT COALESCE(SUM(n), 0) FROM counters WHERE state IN ({placeholders})", sorted(UNSYNCED)
         ).fetchone()[0]
     )
 

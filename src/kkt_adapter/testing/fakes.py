@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
-from kkt_adapter.drivers.base import DeviceState
+from kkt_adapter.intake.drivers.base import DeviceState
 from kkt_clock import ManualClock
 
 #: A clock that moves only when told to (``advance(3600)`` passes an hour at once); the emulators' manual clock, so

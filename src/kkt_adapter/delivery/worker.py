@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from kkt_adapter.buffer import outbox as ob
-from kkt_adapter.metrics import Metrics
-from kkt_adapter.sync.backoff import Backoff
-from kkt_adapter.sync.breaker import BreakerState, CircuitBreaker
-from kkt_adapter.sync.ofd_client import Accepted, Permanent, Retryable, SendOutcome
+from kkt_adapter.delivery.backoff import Backoff
+from kkt_adapter.delivery.breaker import BreakerState, CircuitBreaker
+from kkt_adapter.delivery.ofd_client import Accepted, Permanent, Retryable, SendOutcome
+from kkt_adapter.status.metrics import Metrics
 from kkt_clock import Clock
 
 log = logging.getLogger(__name__)

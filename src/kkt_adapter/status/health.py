@@ -1,17 +1,17 @@
 """Health that means something: ``healthy``, ``degraded`` or ``unhealthy``, always with reasons (pure rules).
 
 Unhealthy (HTTP 503) means the till cannot fiscalize now or soon will be blocked: the device unusable, the
-database not writable, the buffer full, or the oldest unsynced receipt at or past 30 days (the FN blocks the KKT).
+database not writable, a background task crashed, the buffer full, or the oldest unsynced receipt at or past 30
+days (the FN blocks the KKT).
 Degraded means sales go on but someone should look: the breaker open or the OFD unreachable, the buffer past its
 alert threshold, the oldest unsynced receipt older than ``KKT_OFD_WARN_DAYS``, sync off in production.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kkt_adapter.buffer.store import BufferCounts
-from kkt_adapter.drivers.base import DeviceState
 
 DAY = 86_400.0
 FN_BLOCK_DAYS = 30
@@ -22,7 +22,7 @@ class HealthInputs:
     """Everything the verdict depends on, read at one moment."""
 
     database_ok: bool
-    device: DeviceState
+    device_problem: str | None
     counts: BufferCounts
     capacity: int
     max_size: int
@@ -33,6 +33,7 @@ class HealthInputs:
     sync_mode: str
     production: bool
     last_exchange_ok: bool | None
+    task_failures: dict[str, str] = field(default_factory=dict)
 
 
 def network_status(*, breaker_state: str, sync_mode: str, last_exchange_ok: bool | None) -> str:
@@ -52,8 +53,10 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
     degraded: list[str] = []
     if not inputs.database_ok:
         unhealthy.append("database not writable")
-    if inputs.device.problem:
-        unhealthy.append(f"device: {inputs.device.problem}")
+    if inputs.device_problem:
+        unhealthy.append(f"device: {inputs.device_problem}")
+    for name, error in sorted(inputs.task_failures.items()):
+        unhealthy.append(f"background task {name} stopped: {error}")
     unsynced = inputs.counts.unsynced
     if unsynced >= inputs.capacity:
         unhealthy.append(f"buffer full: {unsynced} unsynced receipts of {inputs.capacity}")

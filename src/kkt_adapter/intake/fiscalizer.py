@@ -17,11 +17,19 @@ from typing import TypeVar
 
 from kkt_adapter.buffer import store
 from kkt_adapter.buffer.store import Buffer
-from kkt_adapter.domain.errors import BufferFull, DeviceRefused, DeviceUnavailable, IdempotencyConflict, RequestInFlight
+from kkt_adapter.domain.errors import (
+    BufferFull,
+    DeviceRefused,
+    DeviceRejectedReceipt,
+    DeviceUnavailable,
+    IdempotencyConflict,
+    RequestInFlight,
+)
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
-from kkt_adapter.drivers.base import DeviceState, FiscalDriver
-from kkt_adapter.metrics import Metrics
+from kkt_adapter.intake.device_monitor import DeviceMonitor, DeviceSnapshot
+from kkt_adapter.intake.drivers.base import FiscalDriver
+from kkt_adapter.status.metrics import Metrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,6 +59,7 @@ class Fiscalizer:
         stale_after_s: float = 60.0,
         on_printed: Callable[[], None] = lambda: None,
         metrics: Metrics | None = None,
+        monitor: DeviceMonitor | None = None,
     ) -> None:
         self.buffer = buffer
         self.driver = driver
@@ -59,6 +68,8 @@ class Fiscalizer:
         self.stale_after_s = stale_after_s
         self.on_printed = on_printed
         self.metrics = metrics or Metrics()
+        self.monitor = monitor or DeviceMonitor(buffer.clock)
+        self._device_jobs = 0  # queued or running on the device's thread (counted on the event loop)
         self._device_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kkt-device")
         self._in_flight: dict[str, tuple[str, asyncio.Future[str]]] = {}
 
@@ -121,6 +132,8 @@ class Fiscalizer:
         try:
             result = await self._on_device(self.driver.print_receipt, receipt, idempotency_key=key)
         except DeviceRefused as refused:
+            if not isinstance(refused, DeviceRejectedReceipt):
+                self.monitor.observe_error(refused.reason)
             await asyncio.to_thread(self.buffer.fail_print, receipt_id, code=refused.code, reason=refused.reason)
             self.metrics.print_failed.inc()
             log.warning(
@@ -129,6 +142,7 @@ class Fiscalizer:
             raise
         except Exception as exc:
             result = await self._outcome_from_journal(receipt_id, key, exc)
+        self.monitor.observe_print(result)
         response = await asyncio.wrap_future(self.buffer.submit_complete_print(receipt_id, result))
         self.metrics.printed.inc()
         log.debug("printed", extra={"receipt_id": receipt_id, "key": key, "fd": result.fiscal_doc_number})
@@ -141,6 +155,7 @@ class Fiscalizer:
         try:
             found = await self._on_device(self.driver.find_by_key, key)
         except Exception as lookup_error:
+            self.monitor.observe_error(f"device not answering: {lookup_error}")
             # Leave the row accepted: start-up or a later replay reconciles it. Nothing is printed twice.
             raise DeviceUnavailable(
                 "unknown", f"device not answering ({lookup_error}); retry with the same Idempotency-Key"
@@ -153,10 +168,27 @@ class Fiscalizer:
 
     async def _on_device(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._device_thread, lambda: fn(*args, **kwargs))
+        self._device_jobs += 1
+        try:
+            return await loop.run_in_executor(self._device_thread, lambda: fn(*args, **kwargs))
+        finally:
+            self._device_jobs -= 1
 
-    async def device_state(self) -> DeviceState:
-        return await self._on_device(self.driver.state)
+    async def device_status(self) -> DeviceSnapshot:
+        """The device's state without waiting behind the printer: asked afresh when nothing is printing, else the
+        last state the prints left (:class:`DeviceMonitor`)."""
+        if self._device_jobs == 0:
+            await self.probe_device()
+        return self.monitor.snapshot()
+
+    async def probe_device(self) -> None:
+        """Ask the device for its state (on its thread) and remember the answer, or that it did not answer."""
+        try:
+            state = await self._on_device(self.driver.state)
+        except Exception as exc:
+            self.monitor.observe_error(f"device not answering: {exc}")
+        else:
+            self.monitor.observe_state(state)
 
     def reconcile(self, *, older_than: float | None = None, skip: frozenset[str] = frozenset()) -> ReconcileReport:
         """Settle receipts left ``accepted`` from the device's journal: printed → ``pending``, else ``print_failed``.

@@ -1,4 +1,4 @@
-"""The emulated KKT as a :class:`~kkt_adapter.drivers.base.FiscalDriver` (``KKT_DRIVER_TYPE=mock``).
+"""The emulated KKT as a :class:`~kkt_adapter.intake.drivers.base.FiscalDriver` (``KKT_DRIVER_TYPE=mock``).
 
 The device model lives in ``kkt_emulators.device``; this module only translates: receipts to device tasks,
 device documents to fiscal results, device errors to the adapter's error tree.
@@ -11,7 +11,7 @@ from pathlib import Path
 from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
-from kkt_adapter.drivers.base import DeviceState
+from kkt_adapter.intake.drivers.base import DeviceState
 from kkt_clock import Clock
 from kkt_emulators.device import (
     DeviceError,

@@ -1,0 +1,53 @@
+"""Phase 2 assembled: the circuit breaker always, and — when an OFD is configured — the OFD client and the worker.
+
+:class:`Delivery` is what the rest of the adapter knows of Phase 2: whether delivery is on and where to
+(``sync_mode``), how the last exchange went, the breaker, and the worker to wake or step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kkt_adapter.delivery.breaker import CircuitBreaker
+from kkt_adapter.delivery.worker import SyncWorker
+
+
+class Delivery:
+    """Delivery to the OFD: off, to an embedded mock OFD, or to a remote one."""
+
+    def __init__(
+        self,
+        breaker: CircuitBreaker,
+        *,
+        worker: SyncWorker | None = None,
+        ofd_url: str | None = None,
+        embedded: bool = False,
+    ) -> None:
+        self.breaker = breaker
+        self.worker = worker
+        self.ofd_url = ofd_url
+        self.embedded = embedded
+
+    @property
+    def sync_mode(self) -> str:
+        """``off`` (disabled or no OFD), ``embedded`` (mock OFD in-process) or ``remote``."""
+        if self.worker is None:
+            return "off"
+        return "embedded" if self.embedded else "remote"
+
+    @property
+    def last_exchange_ok(self) -> bool | None:
+        """Whether the last exchange with the OFD got an answer (``None`` before any)."""
+        return None if self.worker is None else self.worker.last_exchange_ok
+
+    @property
+    def last_exchange_at(self) -> float | None:
+        return None if self.worker is None else self.worker.last_exchange_at
+
+    def breaker_snapshot(self) -> dict[str, Any]:
+        return self.breaker.snapshot()
+
+    def wake(self) -> None:
+        """A document was printed (or requeued): deliver it without waiting for the poll interval."""
+        if self.worker is not None:
+            self.worker.wake()

@@ -1,0 +1,225 @@
+"""The adapter seen from outside: health, buffer status, the heartbeat's payload and the metrics' gauges.
+
+:class:`StatusBoard` reads only through the small ports of :mod:`kkt_adapter.status.ports`. SQLite reads run in a
+thread on their own read connection (never on the event loop, never behind the writer's lock), and the device is
+read from its last known state while it prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from kkt_adapter import __version__
+from kkt_adapter.buffer.store import BufferCounts
+from kkt_adapter.status.health import HealthInputs, assess, network_status
+from kkt_adapter.status.ports import (
+    BufferReads,
+    DeliveryView,
+    DeviceStatus,
+    DeviceView,
+    HeartbeatView,
+    Storage,
+    TaskView,
+)
+from kkt_clock import Clock
+
+#: How long health waits for its write probe before it answers from the last write's outcome.
+WRITE_PROBE_WAIT_S = 1.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The settings status judges by."""
+
+    adapter_id: str
+    capacity: int
+    max_size: int
+    alert_threshold: float
+    warn_days: int
+    production: bool
+
+
+@dataclass(frozen=True)
+class BufferView:
+    counts: BufferCounts
+    oldest_age_s: float | None
+
+
+@dataclass
+class StatusBoard:
+    """Answers the status endpoints, the heartbeat and the metrics from the ports it is given."""
+
+    limits: Limits
+    clock: Clock
+    started_at: float
+    buffer: BufferReads
+    storage: Storage
+    device: DeviceStatus
+    delivery: DeliveryView
+    tasks: TaskView
+    heartbeat: HeartbeatView | None = None
+
+    def read_buffer(self) -> BufferView:
+        """Counts (O(1)) and the oldest unsynced receipt's age (by index); blocking, call it in a thread."""
+        oldest = self.buffer.oldest_unsynced_at()
+        age = None if oldest is None else max(0.0, self.clock.time() - oldest)
+        return BufferView(self.buffer.counts(), age)
+
+    def network(self) -> str:
+        return network_status(
+            breaker_state=self.delivery.breaker_snapshot()["state"],
+            sync_mode=self.delivery.sync_mode,
+            last_exchange_ok=self.delivery.last_exchange_ok,
+        )
+
+    async def buffer_status(self) -> dict[str, Any]:
+        """``GET /v1/kkt/buffer/status``."""
+        view = await asyncio.to_thread(self.read_buffer)
+        return self._buffer_status(view)
+
+    def _buffer_status(self, view: BufferView) -> dict[str, Any]:
+        counts, capacity = view.counts, self.limits.max_size
+        return {
+            "total_capacity": capacity,
+            "current_queued": counts.unsynced,
+            "percent_full": round(100.0 * counts.unsynced / capacity, 2),
+            "accepted": counts.accepted,
+            "pending": counts.pending,
+            "synced": counts.synced,
+            "failed": counts.print_failed,
+            "dlq_size": counts.dlq,
+            "oldest_unsynced_age_seconds": view.oldest_age_s,
+            "oldest_pending_age_seconds": view.oldest_age_s,
+            "network_status": self.network(),
+            "sync_mode": self.delivery.sync_mode,
+        }
+
+    async def database_ok(self) -> bool:
+        """A real write through the writer when it answers in time, else the outcome of the last write."""
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self.storage.probe_write), WRITE_PROBE_WAIT_S)
+        except TimeoutError:
+            return self.storage.last_write_ok is not False
+
+    async def health(self) -> dict[str, Any]:
+        """``GET /v1/health``: the verdict, reasons and components."""
+        device, database_ok, view = await asyncio.gather(
+            self.device.device_status(), self.database_ok(), asyncio.to_thread(self.read_buffer)
+        )
+        limits = self.limits
+        breaker = self.delivery.breaker_snapshot()
+        verdict, reasons = assess(
+            HealthInputs(
+                database_ok=database_ok,
+                device_problem=device.problem,
+                counts=view.counts,
+                capacity=limits.capacity,
+                max_size=limits.max_size,
+                alert_threshold=limits.alert_threshold,
+                oldest_unsynced_age_s=view.oldest_age_s,
+                warn_days=limits.warn_days,
+                breaker_state=breaker["state"],
+                sync_mode=self.delivery.sync_mode,
+                production=limits.production,
+                last_exchange_ok=self.delivery.last_exchange_ok,
+                task_failures=dict(self.tasks.failures),
+            )
+        )
+        return {
+            "status": verdict,
+            "reasons": reasons,
+            "version": __version__,
+            "adapter_id": limits.adapter_id,
+            "uptime_seconds": round(self.clock.time() - self.started_at, 3),
+            "components": {
+                "database": {
+                    "status": "ok" if database_ok else "error",
+                    "path": str(self.storage.path),
+                    "last_error": self.storage.last_write_error,
+                },
+                "device": device_view(device),
+                "buffer": {
+                    "status": "full" if view.counts.unsynced >= limits.capacity else "ok",
+                    "unsynced": view.counts.unsynced,
+                    "capacity": limits.capacity,
+                    "percent_full": round(100.0 * view.counts.unsynced / limits.max_size, 2),
+                    "oldest_unsynced_age_seconds": view.oldest_age_s,
+                },
+                "circuit_breaker": breaker,
+                "ofd": {
+                    "status": self.network(),
+                    "sync_mode": self.delivery.sync_mode,
+                    "url": self.delivery.ofd_url,
+                    "last_exchange_ok": self.delivery.last_exchange_ok,
+                    "last_exchange_at": self.delivery.last_exchange_at,
+                },
+                "heartbeat": self.heartbeat_status(),
+                "tasks": self.tasks.status(),
+            },
+        }
+
+    def heartbeat_status(self) -> dict[str, Any]:
+        """``GET /v1/kkt/heartbeat/status``."""
+        if self.heartbeat is None:
+            return {"enabled": False, "state": "DISABLED", "reason": "KKT_ODOO_API_URL is not set"}
+        return self.heartbeat.status()
+
+    async def heartbeat_payload(self) -> dict[str, Any]:
+        """What the ERP receives every beat (``timestamp`` and ``adapter_id`` are added by the heartbeat)."""
+        device, view = await asyncio.gather(self.device.device_status(), asyncio.to_thread(self.read_buffer))
+        status = self._buffer_status(view)
+        breaker = self.delivery.breaker_snapshot()
+        state = device.state
+        return {
+            "version": __version__,
+            "buffer_status": status,
+            "circuit_breaker": {"state": breaker["state"], "failure_count": breaker["failure_count"]},
+            "network_status": status["network_status"],
+            "oldest_unsynced_age_seconds": status["oldest_unsynced_age_seconds"],
+            "shift": {
+                "open": None if state is None else state.shift_open,
+                "number": None if state is None else state.shift_number,
+                "expired": None if state is None else state.shift_expired,
+            },
+            "device": device_view(device),
+        }
+
+    async def metrics_snapshot(self) -> dict[str, Any]:
+        """The scrape-time gauges' values."""
+        device, view = await asyncio.gather(self.device.device_status(), asyncio.to_thread(self.read_buffer))
+        counts = view.counts
+        return {
+            "counts": {
+                "accepted": counts.accepted,
+                "pending": counts.pending,
+                "synced": counts.synced,
+                "print_failed": counts.print_failed,
+                "dlq": counts.dlq,
+            },
+            "capacity": self.limits.capacity,
+            "occupancy": counts.unsynced / self.limits.max_size,
+            "oldest_unsynced_age_seconds": view.oldest_age_s,
+            "breaker_state": self.delivery.breaker_snapshot()["state"],
+            "heartbeat_state": "UNKNOWN" if self.heartbeat is None else self.heartbeat.state,
+            "device_ok": device.usable,
+        }
+
+
+def device_view(device: DeviceView) -> dict[str, Any]:
+    """The device component of health and of the heartbeat."""
+    state = device.state
+    return {
+        "status": "ok" if device.usable else "error",
+        "problem": device.problem,
+        "checked_at": device.checked_at,
+        "online": None if state is None else state.online,
+        "paper": None if state is None else state.paper,
+        "shift_open": None if state is None else state.shift_open,
+        "shift_number": None if state is None else state.shift_number,
+        "shift_expired": None if state is None else state.shift_expired,
+        "last_fd_number": None if state is None else state.last_fd_number,
+        "fn_number": None if state is None else state.fn_number,
+        "kkt_number": None if state is None else state.kkt_number,
+    }
