@@ -2,6 +2,85 @@
 
 This package never imports ``kkt_adapter``: it is an independent oracle of the fiscal contracts, usable by any
 project's test suite.
+
+Everything a user needs is importable from here (``from kkt_emulators import MockOFDServer, EmulatedKKT``). The
+names are loaded on first use, so that ``import kkt_emulators`` (done by the pytest plugin in every test run)
+costs nothing: the servers' web stack is imported only when a server is.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kkt_clock import Clock, ManualClock, SystemClock
+    from kkt_emulators.device import (
+        DOC_RECEIPT,
+        DOC_REGISTRATION,
+        DOC_SHIFT_CLOSING,
+        DOC_SHIFT_OPENING,
+        DeviceError,
+        DeviceNotFound,
+        DeviceOffline,
+        DeviceStatus,
+        EmulatedKKT,
+        FiscalDocument,
+        InvalidTask,
+        PaperOut,
+        ReceiptTask,
+        Registration,
+        ShiftAlreadyOpen,
+        ShiftExpired,
+        ShiftNotOpen,
+        TaskItem,
+    )
+    from kkt_emulators.odoo import MockOdooServer
+    from kkt_emulators.ofd import MockOFDServer
+
+__all__ = [
+    "DOC_RECEIPT",
+    "DOC_REGISTRATION",
+    "DOC_SHIFT_CLOSING",
+    "DOC_SHIFT_OPENING",
+    "Clock",
+    "DeviceError",
+    "DeviceNotFound",
+    "DeviceOffline",
+    "DeviceStatus",
+    "EmulatedKKT",
+    "FiscalDocument",
+    "InvalidTask",
+    "ManualClock",
+    "MockOFDServer",
+    "MockOdooServer",
+    "PaperOut",
+    "ReceiptTask",
+    "Registration",
+    "ShiftAlreadyOpen",
+    "ShiftExpired",
+    "ShiftNotOpen",
+    "SystemClock",
+    "TaskItem",
+]
+
+# The module each public name is loaded from: the device's names (most of them) from ``kkt_emulators.device``.
+_ELSEWHERE = {
+    "Clock": "kkt_clock",
+    "ManualClock": "kkt_clock",
+    "SystemClock": "kkt_clock",
+    "MockOFDServer": "kkt_emulators.ofd",
+    "MockOdooServer": "kkt_emulators.odoo",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_ELSEWHERE.get(name, "kkt_emulators.device")), name)
+    globals()[name] = value  # loaded once: later lookups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

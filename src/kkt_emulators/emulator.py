@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from starlette.types import ASGIApp
 
 from kkt_clock import Clock, SystemClock
 from kkt_emulators.faults import FaultProgram, LoseMode
-from kkt_emulators.server import BackgroundServer
+from kkt_emulators.server import BackgroundServer, base_url
+from kkt_emulators.web import EndpointCore
+
+CoreT = TypeVar("CoreT", bound=EndpointCore)
 
 
-class EmulatorServer:
-    """Base of the mock servers: serves ``_build_app()`` in a background thread and programs its faults."""
+class EmulatorServer(Generic[CoreT]):
+    """Base of the mock servers: serves ``_build_app()`` in a background thread and programs its faults.
+
+    A subclass sets ``core``, its state without HTTP, in its ``__init__``.
+    """
 
     name: ClassVar[str] = "emulator"
+    core: CoreT
 
     def __init__(self, *, host: str, port: int, clock: Clock | None) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -25,9 +32,6 @@ class EmulatorServer:
         self._server: BackgroundServer | None = None
 
     def _build_app(self) -> ASGIApp:
-        raise NotImplementedError
-
-    def _reset_state(self) -> None:
         raise NotImplementedError
 
     # Lifecycle ---------------------------------------------------------------------------------------------------
@@ -45,8 +49,7 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:9000``."""
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
+        return base_url(self._host, self.port)
 
     @property
     def running(self) -> bool:
@@ -56,7 +59,9 @@ class EmulatorServer:
     def start(self) -> Self:
         """Start serving; returns once requests are answered. A server starts once: a second call raises."""
         if self._server is not None:
-            raise RuntimeError(f"{self.name} already started; create a new server to start again")
+            if self._server.running:
+                raise RuntimeError(f"{self.name} is already running at {self.url}; a server starts once")
+            raise RuntimeError(f"{self.name} was already started and stopped; create a new server to start again")
         self._server = BackgroundServer(self._build_app(), host=self._host, port=self._requested_port, name=self.name)
         self._server.start()
         return self
@@ -84,7 +89,15 @@ class EmulatorServer:
     def reset(self) -> None:
         """Disarm every fault and forget everything received (configuration such as FN secrets stays)."""
         self.faults.set_success()
-        self._reset_state()
+        self.core.reset()
+
+    def get_call_count(self) -> int:
+        """Requests to the mock's endpoint (receipt or heartbeat) so far, whatever their answer."""
+        return self.core.call_count
+
+    def get_stats(self) -> dict[str, Any]:
+        """Counters and statistics, as the admin API's ``stats`` shows them."""
+        return self.core.stats()
 
     def get_faults(self) -> dict[str, Any]:
         """The armed faults, as the admin API shows them."""

@@ -170,6 +170,15 @@ class Journal:
         """How many payloads are kept at most."""
         return self._items.maxlen or 0
 
+    def last(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The kept payloads, oldest first: the last ``limit`` of them, or all with no (or a zero) limit."""
+        items = list(self._items)
+        return items[-limit:] if limit else items
+
+    def as_dict(self) -> dict[str, int]:
+        """Its size, how many payloads it keeps now and how many ever arrived, as the statistics show them."""
+        return {"size": self.size, "kept": len(self._items), "total": self.total}
+
     def append(self, item: dict[str, Any]) -> None:
         """Keep ``item`` (dropping the oldest when full) and count it."""
         self.total += 1

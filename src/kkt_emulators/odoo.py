@@ -30,8 +30,8 @@ from kkt_emulators.faults import FaultProgram
 from kkt_emulators.ledger import Journal
 from kkt_emulators.web import (
     RequestCounters,
+    admin_routes,
     error_response,
-    fault_routes,
     guarded_endpoint,
     json_response,
 )
@@ -131,8 +131,7 @@ class HeartbeatCore(RequestCounters):
     def received(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The successful heartbeats' bodies, oldest first (the last ``journal_size``)."""
         with self._lock:
-            items = list(self._journal)
-        return items[-limit:] if limit else items
+            return self._journal.last(limit)
 
     def adapters(self, cadence_s: float | None = None) -> dict[str, dict[str, Any]]:
         """Per ``adapter_id``: beats, first and last seen, intervals, and missed beats when given a cadence."""
@@ -153,7 +152,7 @@ class HeartbeatCore(RequestCounters):
                 "rejected": self._rejected,
                 "lost_replies": self._lost,
                 "adapters": len(self._adapters),
-                "journal": {"size": self._journal.size, "kept": len(self._journal), "total": self._journal.total},
+                "journal": self._journal.as_dict(),
             }
 
 
@@ -169,18 +168,6 @@ def create_odoo_app(core: HeartbeatCore, faults: FaultProgram) -> ASGIApp:
     async def health(request: Request) -> Response:
         return json_response({"status": "ok"})
 
-    async def reset(request: Request) -> Response:
-        faults.set_success()
-        core.reset()
-        return json_response({"status": "ok"})
-
-    async def stats(request: Request) -> Response:
-        return json_response(core.stats())
-
-    async def heartbeats(request: Request) -> Response:
-        limit = request.query_params.get("limit", "")
-        return json_response(core.received(int(limit) if limit.isdigit() else None))
-
     async def adapters(request: Request) -> Response:
         raw = request.query_params.get("cadence_s")
         try:
@@ -192,16 +179,13 @@ def create_odoo_app(core: HeartbeatCore, faults: FaultProgram) -> ASGIApp:
     routes = [
         Route(HEARTBEAT_PATH, heartbeat, methods=["POST"]),
         Route(HEALTH_PATH, health, methods=["GET"]),
-        Route(f"{ADMIN_PREFIX}/reset", reset, methods=["POST"]),
-        Route(f"{ADMIN_PREFIX}/stats", stats, methods=["GET"]),
-        Route(f"{ADMIN_PREFIX}/heartbeats", heartbeats, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/adapters", adapters, methods=["GET"]),
-        *fault_routes(ADMIN_PREFIX, faults),
+        *admin_routes(ADMIN_PREFIX, core, faults, journal="heartbeats"),
     ]
     return Starlette(routes=routes)
 
 
-class MockOdooServer(EmulatorServer):
+class MockOdooServer(EmulatorServer[HeartbeatCore]):
     """The mock ERP heartbeat endpoint, served from a background thread, with the same fault programs as the OFD."""
 
     name: ClassVar[str] = "mock Odoo"
@@ -221,20 +205,9 @@ class MockOdooServer(EmulatorServer):
     def _build_app(self) -> ASGIApp:
         return create_odoo_app(self.core, self.faults)
 
-    def _reset_state(self) -> None:
-        self.core.reset()
-
     def get_received_heartbeats(self) -> list[dict[str, Any]]:
         """The bodies of the successful heartbeats, oldest first (the last ``journal_size``)."""
         return self.core.received()
-
-    def get_call_count(self) -> int:
-        """Requests to ``POST /api/v1/kkt/heartbeat`` so far, whatever their answer."""
-        return self.core.call_count
-
-    def get_stats(self) -> dict[str, Any]:
-        """Calls, successful heartbeats, faults, adapters seen."""
-        return self.core.stats()
 
     def get_adapters(self, cadence_s: float | None = None) -> dict[str, dict[str, Any]]:
         """Per ``adapter_id``: beats, first/last seen, intervals, and missed beats for ``cadence_s`` if given."""

@@ -32,8 +32,8 @@ from kkt_emulators.validation import check_receipt
 from kkt_emulators.web import (
     BadRequest,
     RequestCounters,
+    admin_routes,
     error_response,
-    fault_routes,
     guarded_endpoint,
     json_response,
 )
@@ -132,8 +132,7 @@ class OFDCore(RequestCounters):
     def received(self, limit: int | None = None) -> list[dict[str, Any]]:
         """The bodies of the documents accepted (first copies only), oldest first, from the bounded journal."""
         with self._lock:
-            items = list(self._journal)
-        return items[-limit:] if limit else items
+            return self._journal.last(limit)
 
     def stats(self) -> dict[str, Any]:
         """Counters, dedupe and per-FN order statistics, as JSON-ready values."""
@@ -146,7 +145,7 @@ class OFDCore(RequestCounters):
                 "rejected": self._rejected,
                 "faulted": self._faulted,
                 "lost_replies": self._lost,
-                "journal": {"size": self._journal.size, "kept": len(self._journal), "total": self._journal.total},
+                "journal": self._journal.as_dict(),
                 "ledger": {"size": self._ledger_size, "kept": len(self._ledger)},
                 "fn": {fn: sequence.as_dict() for fn, sequence in self._fns.items()},
             }
@@ -177,18 +176,6 @@ def create_ofd_app(core: OFDCore, faults: FaultProgram) -> ASGIApp:
             }
         )
 
-    async def reset(request: Request) -> Response:
-        faults.set_success()
-        core.reset()
-        return json_response({"status": "ok"})
-
-    async def stats(request: Request) -> Response:
-        return json_response(core.stats())
-
-    async def receipts(request: Request) -> Response:
-        limit = request.query_params.get("limit", "")
-        return json_response(core.received(int(limit) if limit.isdigit() else None))
-
     async def register_fn(request: Request) -> Response:
         try:
             body = parse_json_object(await request.body())
@@ -211,17 +198,14 @@ def create_ofd_app(core: OFDCore, faults: FaultProgram) -> ASGIApp:
     routes = [
         Route(RECEIPT_PATH, receipt, methods=["POST"]),
         Route(HEALTH_PATH, health, methods=["GET"]),
-        Route(f"{ADMIN_PREFIX}/reset", reset, methods=["POST"]),
-        Route(f"{ADMIN_PREFIX}/stats", stats, methods=["GET"]),
-        Route(f"{ADMIN_PREFIX}/receipts", receipts, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/register-fn", register_fn, methods=["POST"]),
         Route(f"{ADMIN_PREFIX}/validate", set_validate, methods=["POST"]),
-        *fault_routes(ADMIN_PREFIX, faults),
+        *admin_routes(ADMIN_PREFIX, core, faults, journal="receipts"),
     ]
     return Starlette(routes=routes)
 
 
-class MockOFDServer(EmulatorServer):
+class MockOFDServer(EmulatorServer[OFDCore]):
     """The mock OFD, served from a background thread: ``with MockOFDServer(port=0) as ofd: ofd.set_failure_count(3)``.
 
     ``validate=True`` checks fiscal documents and answers 422 with an OFD-style code; ``fn_secrets`` (FN number →
@@ -254,9 +238,6 @@ class MockOFDServer(EmulatorServer):
     def _build_app(self) -> ASGIApp:
         return create_ofd_app(self.core, self.faults)
 
-    def _reset_state(self) -> None:
-        self.core.reset()
-
     @property
     def validate(self) -> bool:
         """Whether documents are checked (can be switched at any time)."""
@@ -273,11 +254,3 @@ class MockOFDServer(EmulatorServer):
     def get_received_receipts(self) -> list[dict[str, Any]]:
         """The bodies of the accepted documents (first copies only; the last ``journal_size``), oldest first."""
         return self.core.received()
-
-    def get_call_count(self) -> int:
-        """Requests to ``POST /ofd/v1/receipt`` so far, whatever their answer."""
-        return self.core.call_count
-
-    def get_stats(self) -> dict[str, Any]:
-        """Calls, unique documents, duplicates, conflicts, rejections, faults, and per FN: order and gaps."""
-        return self.core.stats()

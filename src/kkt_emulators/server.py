@@ -42,6 +42,11 @@ class _TransportInScope(_HTTPProtocol):
         self.app_state = {**self.app_state, TRANSPORT_KEY: transport}
 
 
+def base_url(host: str, port: int) -> str:
+    """``http://host:port``, with an IPv6 address in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     try:
         import uvloop
@@ -80,8 +85,7 @@ class BackgroundServer:
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:9000``."""
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
+        return base_url(self._host, self.port)
 
     @property
     def running(self) -> bool:

@@ -1,8 +1,8 @@
-"""HTTP pieces both mock servers share: fault answers, JSON bodies, and the fault-programming admin routes.
+"""HTTP pieces both mock servers share: fault answers, JSON bodies, and the admin routes.
 
-The admin routes (``POST <prefix>/failure-count {"count": 3}`` and so on) call exactly the same
-:class:`~kkt_emulators.faults.FaultProgram` methods as the Python API and the command line; they never go through
-the fault program themselves, so a fault never blocks them.
+The admin routes (``POST <prefix>/reset``, ``GET <prefix>/stats``, ``POST <prefix>/failure-count {"count": 3}`` and
+so on) call exactly the same methods as the Python API and the command line; they never go through the fault
+program themselves, so a fault never blocks them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import math
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -64,6 +64,27 @@ class RequestCounters:
         """Requests to the endpoint so far."""
         with self._lock:
             return self._calls
+
+
+class EndpointCore(Protocol):
+    """A mock endpoint's state without HTTP, as the shared admin routes and the servers' Python API see it."""
+
+    @property
+    def call_count(self) -> int:
+        """Requests to the endpoint so far, whatever their answer."""
+        ...
+
+    def reset(self) -> None:
+        """Forget everything received and every counter (configuration stays)."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and statistics, as JSON-ready values."""
+        ...
+
+    def received(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The bodies of the requests processed, oldest first (the last ``limit``)."""
+        ...
 
 
 Process = Callable[[Request, dict[str, Any]], Response]
@@ -228,3 +249,27 @@ def fault_routes(prefix: str, faults: FaultProgram) -> list[Route]:
     ]
     routes.append(Route(f"{prefix}/faults", read, methods=["GET"]))
     return routes
+
+
+def admin_routes(prefix: str, core: EndpointCore, faults: FaultProgram, *, journal: str) -> list[Route]:
+    """The admin routes every mock has, under ``prefix``: ``POST reset``, ``GET stats``, ``GET <journal>?limit=N``
+    (the bodies received, oldest first) and the fault routes of :func:`fault_routes`."""
+
+    async def reset(request: Request) -> Response:
+        faults.set_success()
+        core.reset()
+        return json_response({"status": "ok"})
+
+    async def stats(request: Request) -> Response:
+        return json_response(core.stats())
+
+    async def received(request: Request) -> Response:
+        limit = request.query_params.get("limit", "")
+        return json_response(core.received(int(limit) if limit.isdigit() else None))
+
+    return [
+        Route(f"{prefix}/reset", reset, methods=["POST"]),
+        Route(f"{prefix}/stats", stats, methods=["GET"]),
+        Route(f"{prefix}/{journal}", received, methods=["GET"]),
+        *fault_routes(prefix, faults),
+    ]

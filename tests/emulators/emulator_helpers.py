@@ -1,12 +1,8 @@
-"""Helpers for the emulator tests: a valid FFD 1.2 receipt document, the adapter's request body, a polling wait."""
+"""Helpers for the emulator tests: a valid FFD 1.2 receipt document and the adapter's request body."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from kkt_emulators import fiscal
 
@@ -52,12 +48,3 @@ def make_document(fd: int = 1, *, fn: str = FN_NUMBER, secret: bytes = FN_SECRET
 def receipt_body(document: dict[str, Any], receipt_id: str = "r-1") -> dict[str, Any]:
     """The body the adapter posts to the OFD."""
     return {"receipt_id": receipt_id, "pos_id": "POS-001", "fiscal_document": document}
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll ``predicate`` every millisecond until it holds; fail the test at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout} s")
-        time.sleep(0.001)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import httpx
 import pytest
-from emulator_helpers import make_document, receipt_body, wait_until
+from emulator_helpers import make_document, receipt_body
 
+from kkt_adapter.testing import wait_for
 from kkt_clock import ManualClock
 from kkt_emulators.ofd import MockOFDServer
 
@@ -53,16 +53,25 @@ def test_fail_every_fails_each_nth_request(mock_ofd_server: MockOFDServer, clien
     assert [post(client, mock_ofd_server) for _ in range(6)] == [200, 200, 503, 200, 200, 503]
 
 
-def test_latency_delays_answers(mock_ofd_server: MockOFDServer, client: httpx.Client) -> None:
-    """``set_latency(60)`` makes each answer take at least 60 ms; 0 removes it."""
-    mock_ofd_server.set_latency(60, jitter_ms=10)
-    began = time.perf_counter()
-    assert post(client, mock_ofd_server) == 200
-    assert time.perf_counter() - began >= 0.06
-    mock_ofd_server.set_latency(0)
-    began = time.perf_counter()
-    post(client, mock_ofd_server)
-    assert time.perf_counter() - began < 0.06
+def test_latency_delays_answers(client: httpx.Client) -> None:
+    """``set_latency`` delays a request before it is processed; one sent after ``set_latency(0)`` overtakes it."""
+    with MockOFDServer(port=0) as ofd:
+        ofd.set_latency(60_000, jitter_ms=10)
+        answers: list[int] = []
+        delayed = threading.Thread(
+            target=lambda: answers.append(
+                httpx.post(f"{ofd.url}/ofd/v1/receipt", json={"n": 1}, timeout=10).status_code
+            )
+        )
+        delayed.start()
+        wait_for(lambda: ofd.get_call_count() == 1)  # arrived, and waiting out its latency
+        ofd.set_latency(0)
+        assert client.post(f"{ofd.url}/ofd/v1/receipt", json={"n": 2}).status_code == 200
+        assert ofd.get_received_receipts() == [{"n": 2}]
+        assert delayed.is_alive()
+    delayed.join(10)  # stopping the server cut the wait short: the delayed request was answered, not dropped
+    assert answers == [200]
+    assert ofd.get_received_receipts() == [{"n": 2}, {"n": 1}]
 
 
 def test_latency_beyond_the_client_timeout_is_a_timeout(mock_ofd_server: MockOFDServer) -> None:
@@ -146,7 +155,7 @@ def test_hold_makes_requests_wait_until_release(mock_ofd_server: MockOFDServer, 
     workers = [threading.Thread(target=lambda: answers.append(httpx.post(url, json={}))) for _ in range(3)]
     for worker in workers:
         worker.start()
-    wait_until(lambda: mock_ofd_server.get_held_count() == 3)
+    wait_for(lambda: mock_ofd_server.get_held_count() == 3)
     assert client.get(f"{mock_ofd_server.url}/ofd/v1/health").status_code == 200
     assert client.get(f"{mock_ofd_server.url}/ofd/v1/_test/stats").json()["calls"] == 3
     assert answers == []
@@ -215,7 +224,7 @@ def test_admin_api_resets_connections_and_holds(mock_ofd_server: MockOFDServer, 
     client.post(f"{base}/hold")
     worker = threading.Thread(target=lambda: httpx.post(f"{mock_ofd_server.url}/ofd/v1/receipt", json={}))
     worker.start()
-    wait_until(lambda: client.get(f"{base}/faults").json()["held_requests"] == 1)
+    wait_for(lambda: client.get(f"{base}/faults").json()["held_requests"] == 1)
     client.post(f"{base}/release")
     worker.join(5)
     assert mock_ofd_server.get_stats()["unique_documents"] == 1
@@ -251,7 +260,7 @@ def test_client_gone_before_its_body_is_counted_not_stored(caplog: pytest.LogCap
     with caplog.at_level(logging.ERROR), MockOFDServer(port=0) as ofd:
         with socket.create_connection((ofd.host, ofd.port)) as sock:
             sock.sendall(b"POST /ofd/v1/receipt HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
-        wait_until(lambda: ofd.get_call_count() == 1)
+        wait_for(lambda: ofd.get_call_count() == 1)
         ofd.set_success()  # a round trip through the server after the disconnect was handled
         assert ofd.get_stats()["unique_documents"] == 0
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from kkt_emulators.device.errors import (
     DeviceError,
+    DeviceNotFound,
     DeviceOffline,
     InvalidTask,
     PaperOut,
@@ -43,6 +44,7 @@ __all__ = [
     "DOC_SHIFT_CLOSING",
     "DOC_SHIFT_OPENING",
     "DeviceError",
+    "DeviceNotFound",
     "DeviceOffline",
     "DeviceStatus",
     "EmulatedKKT",

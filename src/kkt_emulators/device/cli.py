@@ -1,17 +1,22 @@
 """``device`` commands: look at and operate the emulated KKT on its state directory (mounted as
 ``kkt-adapter device``). Safe while the adapter runs on the same directory: the device is shared across processes.
+
+The directory is ``--data-dir`` when given, else the adapter's: ``$KKT_DATA_DIR/kkt`` (``./data/kkt`` without the
+variable). Commands that only look (``status``, ``journal``) never create a device: on a directory without one they
+exit with an error, so that a wrong directory is noticed instead of getting a brand-new fiscal drive.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kkt_emulators.device.errors import DeviceError
+from kkt_emulators.device.errors import DeviceError, DeviceNotFound
 from kkt_emulators.device.kkt import EmulatedKKT
 from kkt_emulators.device.models import FiscalDocument
 from kkt_emulators.fiscal import format_rubles
@@ -36,21 +41,41 @@ class Switch(StrEnum):
     off = "off"
 
 
+#: The adapter's data directory variable, and where under it the adapter keeps the emulated device.
+DATA_DIR_ENV = "KKT_DATA_DIR"
+DEVICE_SUBDIR = "kkt"
+
+
+def default_device_dir() -> Path:
+    """The adapter's device directory: ``$KKT_DATA_DIR/kkt``, or ``./data/kkt`` when the variable is unset."""
+    return Path(os.environ.get(DATA_DIR_ENV) or "data") / DEVICE_SUBDIR
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
     data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="The device's state directory (created and registered if empty).")
-    ] = Path("data/kkt"),
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="The device's state directory (default: $KKT_DATA_DIR/kkt, or ./data/kkt without the variable).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Operate the emulated KKT stored under --data-dir."""
-    ctx.obj = data_dir
+    """Operate the emulated KKT stored under --data-dir (by default, the adapter's)."""
+    ctx.obj = data_dir if data_dir is not None else default_device_dir()
 
 
-def _open(ctx: typer.Context) -> EmulatedKKT:
-    data_dir = ctx.obj if isinstance(ctx.obj, Path) else Path("data/kkt")
-    # Operator commands never wait: the print delay emulates the adapter's experience, not the operator's.
-    return EmulatedKKT(data_dir, print_delay_ms=0)
+def _open(ctx: typer.Context, *, create: bool = True) -> EmulatedKKT:
+    """The device in the command's directory; ``create=False`` for commands that only look at it."""
+    data_dir = ctx.obj if isinstance(ctx.obj, Path) else default_device_dir()
+    try:
+        # Operator commands never wait: the print delay emulates the adapter's experience, not the operator's.
+        return EmulatedKKT(data_dir, print_delay_ms=0, create=create)
+    except DeviceNotFound as exc:
+        typer.echo(f"error: {exc}: give --data-dir, or set {DATA_DIR_ENV} to the adapter's data directory", err=True)
+        raise typer.Exit(code=1) from exc
 
 
 def _describe(doc: FiscalDocument) -> str:
@@ -79,7 +104,7 @@ def _fail(exc: DeviceError) -> typer.Exit:
 @app.command()
 def status(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show faults, the shift and the counters."""
-    with _open(ctx) as kkt:
+    with _open(ctx, create=False) as kkt:
         st = kkt.status()
         reg = kkt.registration
     if as_json:
@@ -122,7 +147,7 @@ def journal(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of documents.")] = False,
 ) -> None:
     """List printed documents in ascending FD order."""
-    with _open(ctx) as kkt:
+    with _open(ctx, create=False) as kkt:
         docs = kkt.journal(after_fd=after, limit=limit)
     if as_json:
         typer.echo(json.dumps([doc.to_dict() for doc in docs], ensure_ascii=False))

@@ -12,9 +12,14 @@
 
 ``reason`` is a human-readable text for the cashier (in Russian, as a real device shows it); ``code`` is the
 stable machine name to branch on.
+
+Apart from that tree, :class:`DeviceNotFound` (a ``FileNotFoundError``) says that a directory holds no device when
+one was asked to be opened, not created: it is not a print refused, there is no device to refuse anything.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class DeviceError(Exception):
@@ -65,3 +70,11 @@ class ShiftNotOpen(DeviceError):
     """There is no open shift to close."""
 
     code = "shift_closed"
+
+
+class DeviceNotFound(FileNotFoundError):
+    """No registered device in ``state_dir``, and the caller asked to open an existing one only (``create=False``)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(f"no emulated KKT in {state_dir} (no registered fiscal drive there)")
+        self.state_dir = state_dir

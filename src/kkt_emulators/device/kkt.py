@@ -24,6 +24,7 @@ from typing import Literal
 from kkt_clock import Clock, SystemClock
 from kkt_emulators.device import documents
 from kkt_emulators.device.errors import (
+    DeviceNotFound,
     DeviceOffline,
     InvalidTask,
     PaperOut,
@@ -32,7 +33,7 @@ from kkt_emulators.device.errors import (
     ShiftNotOpen,
 )
 from kkt_emulators.device.models import DeviceStatus, FiscalDocument, ReceiptTask, Registration
-from kkt_emulators.device.store import State, Store
+from kkt_emulators.device.store import DB_FILE, State, Store
 from kkt_emulators.device.validation import validate_task
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")
@@ -49,7 +50,8 @@ class EmulatedKKT:
 
     ``print_delay_ms``: ``None`` waits a random 200–500 ms per printed document, ``0`` never waits. ``clock`` gives
     document times and shift expiry; ``rng`` makes the registration and the delays reproducible; ``tz`` is the
-    device's local time zone (default UTC+3).
+    device's local time zone (default UTC+3). ``create=False`` opens a registered device only: a directory without
+    one raises :class:`DeviceNotFound` and is left as it was, instead of getting a brand-new fiscal drive.
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class EmulatedKKT:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         tz: tzinfo | None = None,
+        create: bool = True,
     ) -> None:
         if print_delay_ms is not None and print_delay_ms < 0:
             raise ValueError(f"print_delay_ms must be None or >= 0, got {print_delay_ms}")
@@ -71,13 +74,19 @@ class EmulatedKKT:
         self._db_lock = threading.Lock()
         self._closed = False
         state_dir = Path(state_dir)
+        if not create and not (state_dir / DB_FILE).is_file():
+            raise DeviceNotFound(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir = state_dir
         self._lock_file = open(state_dir / LOCK_FILE, "a+b")  # noqa: SIM115 - held for the instance's life
         try:
             with self._device_lock():
                 self._store = Store(state_dir)
-                self.registration: Registration = self._load_or_register(rng)
+                try:
+                    self.registration: Registration = self._load_or_register(rng, create=create)
+                except BaseException:
+                    self._store.close()
+                    raise
         except BaseException:
             self._lock_file.close()
             raise
@@ -246,11 +255,13 @@ class EmulatedKKT:
 
     # -- internals -----------------------------------------------------------------------------------------------
 
-    def _load_or_register(self, rng: random.Random | None) -> Registration:
+    def _load_or_register(self, rng: random.Random | None, *, create: bool) -> Registration:
         with self._store.write() as conn:
             reg = Store.load_registration(conn)
             if reg is not None:
                 return reg
+            if not create:
+                raise DeviceNotFound(self.state_dir)
             reg = documents.new_registration(rng)
             now = self._clock.time()
             Store.save_registration(conn, reg, when=now)

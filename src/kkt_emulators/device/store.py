@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,27 +105,31 @@ class Store:
         """Close the connection."""
         self._conn.close()
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``): committed, and fsynced, when the block ends without error."""
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def read(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot for several queries."""
+        return self._transaction("BEGIN")
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: one consistent snapshot for several queries."""
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """``begin`` ... ``COMMIT``, rolled back on any error, a failed ``COMMIT`` included.
+
+        A ``COMMIT`` that fails (busy, disk full, I/O error) can leave the transaction open; left so, the connection
+        would refuse every later ``BEGIN`` and hold its lock. SQLite may also have rolled back by itself, hence the
+        ``in_transaction`` check.
+        """
         conn = self._conn
-        conn.execute("BEGIN")
+        conn.execute(begin)
         try:
             yield conn
-        finally:
             conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     # -- registration --------------------------------------------------------------------------------------------
 

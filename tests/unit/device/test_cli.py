@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kkt_emulators.device import EmulatedKKT
@@ -15,13 +16,37 @@ from .helpers import KKTFactory, sale
 runner = CliRunner()
 
 
-def _run(state_dir: Path, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["--data-dir", str(state_dir), *args])
+@pytest.fixture(autouse=True)
+def _no_data_dir_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test starts without ``KKT_DATA_DIR``, in a working directory of its own (``./data/kkt`` is the default)."""
+    monkeypatch.delenv("KKT_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def _run(state_dir: Path | None, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run a device command with ``--data-dir state_dir`` (none if ``None``); its exit code and output."""
+    options = [] if state_dir is None else ["--data-dir", str(state_dir)]
+    result = runner.invoke(app, [*options, *args], env=env)
     return result.exit_code, result.output
 
 
-def test_status_registers_an_empty_directory_and_reports_it(state_dir: Path) -> None:
-    """status on an empty directory registers the device and shows FD 1, no shift, no faults."""
+@pytest.mark.parametrize("command", [["status"], ["status", "--json"], ["journal"], ["journal", "--json"]])
+def test_read_only_commands_refuse_a_directory_without_a_device(tmp_path: Path, command: list[str]) -> None:
+    """status and journal on an empty or missing directory exit 1 with a clear error, and create nothing there."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for directory in (empty, tmp_path / "missing"):
+        code, out = _run(directory, *command)
+        assert code == 1
+        assert f"no emulated KKT in {directory}" in out
+        assert "KKT_DATA_DIR" in out
+    assert list(empty.iterdir()) == []
+    assert not (tmp_path / "missing").exists()
+
+
+def test_status_reports_the_device_the_adapter_made(state_dir: Path, make_kkt: KKTFactory) -> None:
+    """status on a registered device shows FD 1, no shift, no faults, in text and as JSON."""
+    make_kkt()
     code, out = _run(state_dir, "status", "--json")
     assert code == 0
     data = json.loads(out)
@@ -29,6 +54,37 @@ def test_status_registers_an_empty_directory_and_reports_it(state_dir: Path) -> 
     code, out = _run(state_dir, "status")
     assert code == 0
     assert "last FD:     1" in out
+
+
+def test_without_data_dir_the_device_is_the_adapters_under_kkt_data_dir(tmp_path: Path, make_kkt: KKTFactory) -> None:
+    """Without --data-dir the commands use $KKT_DATA_DIR/kkt, where the adapter keeps its device."""
+    data_dir = tmp_path / "adapter-data"
+    kkt = make_kkt(data_dir / "kkt")
+    kkt.print_receipt(sale(), idempotency_key="k")
+    code, out = _run(None, "status", "--json", env={"KKT_DATA_DIR": str(data_dir)})
+    assert code == 0
+    assert json.loads(out)["fn_number"] == kkt.registration.fn_number
+    code, out = _run(None, "journal", "--json", env={"KKT_DATA_DIR": str(data_dir)})
+    assert [doc["idempotency_key"] for doc in json.loads(out)] == [None, None, "k"]
+    assert _run(None, "fault", "offline", "on", env={"KKT_DATA_DIR": str(data_dir)})[0] == 0
+    assert not kkt.status().online
+
+
+def test_without_data_dir_or_variable_the_device_is_under_data_kkt(tmp_path: Path, make_kkt: KKTFactory) -> None:
+    """With neither --data-dir nor KKT_DATA_DIR the commands use ./data/kkt, the adapter's default."""
+    kkt = make_kkt(tmp_path / "data" / "kkt")
+    code, out = _run(None, "status", "--json")
+    assert code == 0
+    assert json.loads(out)["fn_number"] == kkt.registration.fn_number
+
+
+def test_an_explicit_data_dir_wins_over_the_variable(tmp_path: Path, state_dir: Path, make_kkt: KKTFactory) -> None:
+    """--data-dir names the device even when KKT_DATA_DIR points elsewhere."""
+    kkt = make_kkt()
+    make_kkt(tmp_path / "other" / "kkt")
+    code, out = _run(state_dir, "status", "--json", env={"KKT_DATA_DIR": str(tmp_path / "other")})
+    assert code == 0
+    assert json.loads(out)["fn_number"] == kkt.registration.fn_number
 
 
 def test_fault_commands_are_seen_by_a_running_device(state_dir: Path, make_kkt: KKTFactory) -> None:

@@ -95,11 +95,20 @@ def test_two_processes_and_this_one_print_concurrently_without_gaps(state_dir: P
     _assert_gap_free(journal, 180)
 
 
-def test_print_delay_serialises_prints_across_instances(make_kkt: KKTFactory) -> None:
+def test_print_delay_serialises_prints_across_instances(make_kkt: KKTFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """With a print delay, documents from two instances are printed one after another, never overlapping."""
+    real_sleep = time.sleep
+    events: list[str] = []
+
+    def printing(seconds: float) -> None:
+        events.append("begin")
+        real_sleep(seconds)  # the window in which another print would overlap, if the device let it
+        events.append("end")
+
+    monkeypatch.setattr(time, "sleep", printing)
     devices = [make_kkt(print_delay_ms=30), make_kkt(print_delay_ms=30)]
     devices[0].open_shift()
-    started = time.perf_counter()
+    events.clear()
     threads = [
         threading.Thread(
             target=lambda d=d, n=n: [d.print_receipt(sale(), idempotency_key=f"{n}-{i}") for i in range(3)]
@@ -110,7 +119,7 @@ def test_print_delay_serialises_prints_across_instances(make_kkt: KKTFactory) ->
         thread.start()
     for thread in threads:
         thread.join()
-    assert time.perf_counter() - started >= 6 * 0.030
+    assert events == ["begin", "end"] * 6
     _assert_gap_free(devices[1].journal(), 6)
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from kkt_emulators import fiscal
-from kkt_emulators.device import DOC_REGISTRATION, EmulatedKKT
+from kkt_emulators.device import DOC_REGISTRATION, DeviceNotFound, EmulatedKKT
+from kkt_emulators.device.store import Store
 
 from .helpers import KKTFactory
 
@@ -51,3 +56,30 @@ def test_reopened_directory_keeps_the_same_registration(make_kkt: KKTFactory) ->
     second = make_kkt()
     assert second.registration == registration
     assert [doc.doc_type for doc in second.journal()] == [DOC_REGISTRATION]
+
+
+def test_create_false_opens_a_registered_device(make_kkt: KKTFactory) -> None:
+    """``create=False`` opens the device already in the directory, with its registration."""
+    first = make_kkt()
+    assert make_kkt(create=False).registration == first.registration
+
+
+def test_create_false_refuses_a_directory_without_a_device_and_leaves_it_alone(tmp_path: Path) -> None:
+    """``create=False`` on a missing or empty directory raises ``DeviceNotFound`` and creates nothing."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for directory in (tmp_path / "missing", empty):
+        with pytest.raises(DeviceNotFound) as raised:
+            EmulatedKKT(directory, print_delay_ms=0, create=False)
+        assert raised.value.state_dir == directory
+    assert not (tmp_path / "missing").exists()
+    assert list(empty.iterdir()) == []
+
+
+def test_create_false_refuses_a_database_never_registered(state_dir: Path, make_kkt: KKTFactory) -> None:
+    """A drive file with no registration in it (a first start cut short) is not a device either."""
+    state_dir.mkdir()
+    Store(state_dir).close()
+    with pytest.raises(DeviceNotFound):
+        EmulatedKKT(state_dir, print_delay_ms=0, create=False)
+    assert make_kkt().registration.fn_number  # the directory still takes a device when creating is allowed
