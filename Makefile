@@ -15,11 +15,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	KKT_MODE=$${KKT_MODE:-mock} $(BIN)/kkt-adapter serve
+	KKT_MODE=$${KKT_MODE:-mock} exec $(BIN)/kkt-adapter serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache --no-logo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src

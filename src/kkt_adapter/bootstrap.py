@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kkt_adapter import __version__
 from kkt_adapter.buffer import Buffer
 from kkt_adapter.buffer.outbox import Outbox
 from kkt_adapter.buffer.retention import purge_expired
@@ -109,6 +110,7 @@ def build(
     status = StatusBoard(
         limits=Limits(
             adapter_id=settings.adapter_id,
+            version=__version__,
             capacity=settings.buffer_capacity,
             max_size=settings.buffer_max_size,
             alert_threshold=settings.buffer_alert_threshold,

@@ -11,7 +11,6 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from kkt_adapter import __version__
 from kkt_adapter.buffer.store import BufferCounts
 from kkt_adapter.status.health import HealthInputs, assess, network_status
 from kkt_adapter.status.ports import (
@@ -34,6 +33,7 @@ class Limits:
     """The settings status judges by."""
 
     adapter_id: str
+    version: str
     capacity: int
     max_size: int
     alert_threshold: float
@@ -130,7 +130,7 @@ class StatusBoard:
         return {
             "status": verdict,
             "reasons": reasons,
-            "version": __version__,
+            "version": self.limits.version,
             "adapter_id": limits.adapter_id,
             "uptime_seconds": round(self.clock.time() - self.started_at, 3),
             "components": {
@@ -173,7 +173,7 @@ class StatusBoard:
         breaker = self.delivery.breaker_snapshot()
         state = device.state
         return {
-            "version": __version__,
+            "version": self.limits.version,
             "buffer_status": status,
             "circuit_breaker": {"state": breaker["state"], "failure_count": breaker["failure_count"]},
             "network_status": status["network_status"],

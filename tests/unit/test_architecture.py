@@ -1,0 +1,119 @@
+"""The import rules of the project: the import-linter contracts in ``pyproject.toml``, and a production ``serve`` that
+never loads the emulator package."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from importlinter.cli import lint_imports
+
+import kkt_adapter
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = ROOT / "pyproject.toml"
+
+#: Every contract the project keeps; removing one from ``pyproject.toml`` is a decision this list must record too.
+CONTRACTS = [
+    "emulators-independent",
+    "clock-leaf",
+    "domain-pure",
+    "core-without-http",
+    "status-through-ports",
+    "adapter-layers",
+]
+
+
+def _contracts() -> list[dict[str, Any]]:
+    config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    contracts: list[dict[str, Any]] = config["tool"]["importlinter"]["contracts"]
+    return contracts
+
+
+def test_the_contracts_are_all_configured() -> None:
+    """``pyproject.toml`` holds exactly the expected contracts, so none is dropped by accident."""
+    assert [contract["id"] for contract in _contracts()] == CONTRACTS
+
+
+@pytest.mark.parametrize("contract", CONTRACTS)
+def test_the_code_keeps_the_contract(contract: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """import-linter finds no import that breaks the contract (its report is the failure message)."""
+    exit_code = lint_imports(
+        config_filename=str(PYPROJECT), limit_to_contracts=(contract,), no_cache=True, no_logo=True
+    )
+    assert exit_code == 0, capsys.readouterr().out
+
+
+def test_the_pure_domain_contract_names_every_other_module() -> None:
+    """The domain's forbidden list covers each top-level module of the adapter, so a new one cannot slip past it."""
+    (domain,) = [contract for contract in _contracts() if contract["id"] == "domain-pure"]
+    others = {f"kkt_adapter.{info.name}" for info in pkgutil.iter_modules(kkt_adapter.__path__)} - {
+        "kkt_adapter.domain"
+    }
+    assert others <= set(domain["forbidden_modules"])
+
+
+def _run(code: str) -> str:
+    """Run ``code`` in a fresh interpreter (the test process has the emulators' pytest plugin loaded) and return its
+    output; a failure shows the subprocess's error."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_the_production_app_never_loads_the_emulators() -> None:
+    """Importing the serve path and running a production app's lifespan (with a fake driver) loads no emulator."""
+    output = _run(
+        """
+        import sys
+        import tempfile
+
+        import kkt_adapter.api.app
+        import kkt_adapter.cli
+        import kkt_adapter.server
+        from fastapi.testclient import TestClient
+
+        from kkt_adapter import create_app, load_settings
+        from kkt_adapter.testing import FakeDriver
+
+        with tempfile.TemporaryDirectory() as data_dir:
+            env = {"KKT_MODE": "production", "KKT_SYNC_ENABLED": "false", "KKT_DATA_DIR": data_dir}
+            app = create_app(load_settings(env), driver=FakeDriver())
+            with TestClient(app) as client:
+                response = client.get("/v1/health")
+        assert response.status_code == 200, response.text
+        assert "kkt_emulators" not in sys.modules, sorted(name for name in sys.modules if "kkt_emulators" in name)
+        print("served")
+        """
+    )
+    assert output.split() == ["served"]
+
+
+def test_the_serve_command_line_never_loads_the_emulators() -> None:
+    """``kkt-adapter serve --help`` builds the command line without the emulators' commands; the full one has them."""
+    output = _run(
+        """
+        import sys
+
+        from kkt_adapter.cli import build_app, main
+
+        try:
+            main(["serve", "--help"])
+        except SystemExit as stop:
+            assert stop.code == 0, stop.code
+        assert "kkt_emulators" not in sys.modules, sorted(name for name in sys.modules if "kkt_emulators" in name)
+        # The check can fail: the full command line does load the emulators.
+        build_app(emulators=True)
+        assert "kkt_emulators" in sys.modules
+        print("checked")
+        """
+    )
+    assert output.split()[-1] == "checked"
