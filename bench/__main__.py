@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import accept, drain, memory, plots, queue, report, scaling
+from bench import accept, drain, memory, plots, queue, report, scaling, status
 from bench.common import Figure, Skipped, machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,7 @@ GROUPS: dict[str, GroupRun] = {
     "memory": memory.run,
     "ofd_memory": memory.run_ofd,
     "queue": queue.run,
+    "status": status.run,
 }
 
 
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "machine": machine(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "make bench-quick" if args.quick else "make bench",
+        "command": _command(args.quick, args.only),
         "figures": [],
         "skipped": {},
         "notes": {},
@@ -104,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         _publish(results)
     print(f"done in {results['total_seconds']} s", flush=True)
     return 1 if failed else 0
+
+
+def _command(quick: bool, only: list[str] | None) -> str:
+    """How this run was started, as the results record it (a partial run names its groups)."""
+    if not only:
+        return "make bench-quick" if quick else "make bench"
+    groups = " ".join(f"--only {name}" for name in only)
+    return f".venv/bin/python -m bench {groups}" + (" --quick" if quick else "")
 
 
 def _publish(results: dict[str, Any]) -> int:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from kkt_adapter.testing import wait_for as wait_for  # the scenarios import every helper from here
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT, FiscalDocument
 
@@ -42,18 +43,6 @@ def sale(i: int = 0, *, pos_id: str = "POS-001") -> dict[str, Any]:
         "items": [{"name": f"Товар {i}", "price": amount, "quantity": 1, "vat_rate": 20}],
         "payments": [{"type": "cash", "amount": amount}],
     }
-
-
-def wait_for(predicate: Callable[[], T], *, timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll ``predicate`` until it returns a truthy value (returned) or the deadline passes (AssertionError)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(POLL_S)
 
 
 def holds_for(predicate: Callable[[], bool], *, seconds: float, what: str) -> None:

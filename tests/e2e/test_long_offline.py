@@ -62,4 +62,3 @@ def test_eight_hours_offline_then_everything_syncs_once(
     assert (status["pending"], status["dlq_size"], status["network_status"]) == (0, 0, "online")
     assert (stats["unique_documents"], stats["duplicates"], stats["conflicts"]) == (RECEIPTS, 0, 0)
     assert (fn["documents"], fn["gaps"]) == (RECEIPTS, [])
-    assert seconds < 600

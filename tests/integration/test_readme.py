@@ -6,12 +6,12 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from kkt_adapter.testing import wait_for
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_emulators.fiscal import QR_PATTERN
 
@@ -53,10 +53,7 @@ def test_readme_curl_prints_replays_and_syncs(tmp_path: Path) -> None:
         again = http.post("/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key})
         assert again.content == first.content
         receipt_url = f"/v1/kkt/receipt/{first.json()['receipt_id']}"
-        deadline = time.monotonic() + 10
-        while http.get(receipt_url).json()["state"] != "synced":
-            assert time.monotonic() < deadline, "the receipt was not synced to the embedded mock OFD"
-            time.sleep(0.02)
+        wait_for(lambda: http.get(receipt_url).json()["state"] == "synced", what="sync to the embedded mock OFD")
         assert http.get("/v1/kkt/worker/status").json()["sync_mode"] == "embedded"
         assert http.get("/docs").status_code == 200
         assert http.get("/openapi.json").json()["info"]["title"] == "kkt-adapter"

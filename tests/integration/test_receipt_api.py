@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +14,7 @@ from fastapi.testclient import TestClient
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
 from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable
-from kkt_adapter.testing import FakeClock, FakeDriver
+from kkt_adapter.testing import FakeClock, FakeDriver, wait_for
 from kkt_emulators.fiscal import QR_PATTERN
 
 SALE: dict[str, Any] = {
@@ -132,6 +131,29 @@ def test_buffer_full_refuses_without_printing(tmp_path: Path, driver: FakeDriver
         assert post(client, "k0").status_code == 200, "a replay of a printed key still answers"
 
 
+@pytest.mark.parametrize(("poll_interval", "retry_after"), [("0.05", "45"), ("600", "7")])
+def test_buffer_full_retry_after_is_its_own_setting(
+    tmp_path: Path, driver: FakeDriver, poll_interval: str, retry_after: str
+) -> None:
+    """Retry-After on a full buffer is KKT_BUFFER_FULL_RETRY_AFTER, whatever the sync poll interval is."""
+    env = {"buffer_max_size": "1", "hlc_sync_interval": poll_interval, "buffer_full_retry_after": retry_after}
+    with make_client(tmp_path, driver, **env) as client:
+        assert post(client, "k0").status_code == 200
+        response = post(client, "k1")
+    assert (response.status_code, response.headers["Retry-After"]) == (503, retry_after)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("offset=99999999999999999999", "offset"), ("offset=-1", "offset"), ("limit=0", "limit"), ("limit=5000", "limit")],
+)
+def test_dlq_paging_out_of_range_is_a_clear_422(client: TestClient, query: str, field: str) -> None:
+    """DLQ paging outside its range is refused with the field named, never a 500 and never silently clamped."""
+    response = client.get(f"/v1/kkt/dlq?{query}")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", field]
+
+
 def test_device_fault_is_503_and_nothing_half_done(client: TestClient, driver: FakeDriver) -> None:
     """Paper out answers 503 with the device's reason; after paper is loaded the same key prints once."""
     driver.fault = DeviceRefused("paper_out", "paper out")
@@ -232,9 +254,8 @@ def test_same_key_other_body_while_in_flight_is_422(client: TestClient, driver: 
     driver.gate = threading.Event()
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(post, client, "k1")
-        deadline = time.monotonic() + 5
-        while not client.app.state.adapter.fiscalizer._in_flight and time.monotonic() < deadline:  # type: ignore[attr-defined]
-            time.sleep(0.005)
+        fiscalizer = client.app.state.adapter.fiscalizer  # type: ignore[attr-defined]
+        wait_for(lambda: fiscalizer._in_flight, timeout=5, what="the first sale printing")
         other = post(client, "k1", {**SALE, "pos_id": "POS-002"})
         driver.gate.set()
         assert first.result().status_code == 200

@@ -1,13 +1,16 @@
-"""The adapter's error tree. Every error the API can answer with is one of these; one table maps them to HTTP.
+"""The adapter's error tree. Every error the API can answer with is one of these; one table maps them to HTTP
+(``kkt_adapter.api.errors``), and a test keeps this tree and that table in step.
 
 AdapterError
-├── InvalidReceipt          the request is wrong (422), with field-named problems
-├── IdempotencyConflict     the key was used with another body (422)
-├── RequestInFlight         the key is being printed by another process (409)
-├── BufferFull              unsynced receipts reached capacity (503, Retry-After)
-├── DeviceRefused           the KKT refused the document; nothing was printed (503)
-├── DeviceUnavailable       the KKT could not be reached; nothing was printed (503)
-└── NotFound                no such receipt / dead letter (404)
+├── InvalidReceipt              the request breaks a rule no single field shows (422), with field-named problems
+├── IdempotencyConflict         the key was used with another body (422)
+├── RequestInFlight             the key is being printed right now (409, Retry-After: 1)
+├── BufferFull                  unsynced receipts reached capacity; nothing printed (503, Retry-After)
+├── DeviceRefused               the KKT refused the document; nothing was printed (503)
+│   ├── DeviceUnavailable       the KKT could not be reached; nothing was printed (503)
+│   └── DeviceRejectedReceipt   the KKT refused this receipt's content, and would again (422)
+├── NotFound                    no such receipt / dead letter (404)
+└── SyncDisabled                a sync was asked for but no OFD is configured (409)
 """
 
 from __future__ import annotations

@@ -25,6 +25,11 @@ ONLINE_AFTER = 2
 OFFLINE_AFTER = 3
 
 
+def wait_before_next(interval: float, spent: float) -> float:
+    """How long to sleep after a beat that took ``spent`` seconds, so that beats start every ``interval``."""
+    return min(interval, max(0.0, interval - spent))
+
+
 class Heartbeat:
     """Posts the adapter's state to the ERP and tracks whether the ERP hears it."""
 
@@ -102,7 +107,7 @@ class Heartbeat:
             except Exception:
                 log.exception("heartbeat failed to build or send")
                 self._count(False, "internal error")
-            wait = max(0.0, self.interval - (self.clock.monotonic() - started))
+            wait = wait_before_next(self.interval, self.clock.monotonic() - started)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), wait)
 
