@@ -209,3 +209,22 @@ def test_health_unhealthy_when_database_not_writable(tmp_path: Path) -> None:
     assert response.status_code == 503
     assert "database not writable" in response.json()["reasons"]
     assert "not authorized" in response.json()["components"]["database"]["last_error"]
+
+
+def test_a_crashed_background_task_makes_health_unhealthy(tmp_path: Path) -> None:
+    """A supervised task that dies is reported by health (503, with its name and error), not silently lost."""
+
+    async def crash() -> None:
+        raise RuntimeError("worker lost its database")
+
+    with client_for(tmp_path) as client:
+        runtime = client.app.state.adapter.runtime  # type: ignore[attr-defined]
+        client.portal.call(lambda: _spawn(runtime, crash))  # type: ignore[union-attr]
+        wait_for(lambda: client.get("/v1/health").status_code == 503, what="health to see the crash")
+        body = client.get("/v1/health").json()
+    assert "background task boom stopped: RuntimeError: worker lost its database" in body["reasons"]
+    assert body["components"]["tasks"]["boom"].startswith("failed")
+
+
+async def _spawn(runtime: Any, work: Any) -> None:
+    runtime.spawn("boom", work())
