@@ -28,6 +28,7 @@ from kkt_adapter.delivery.worker import SyncWorker
 from kkt_adapter.intake.drivers import make_driver
 from kkt_adapter.intake.drivers.base import FiscalDriver
 from kkt_adapter.intake.fiscalizer import Fiscalizer
+from kkt_adapter.intake.shifts import ShiftService
 from kkt_adapter.runtime import Runtime
 from kkt_adapter.status.heartbeat import Heartbeat
 from kkt_adapter.status.metrics import Metrics
@@ -50,6 +51,7 @@ class Adapter:
     outbox: Outbox
     driver: FiscalDriver
     fiscalizer: Fiscalizer
+    shifts: ShiftService
     delivery: Delivery
     metrics: Metrics
     status: StatusBoard
@@ -97,7 +99,9 @@ def build(
         capacity=settings.buffer_capacity,
         retry_after_s=settings.buffer_full_retry_after,
         metrics=metrics,
+        shift_policy=settings.shift_expired_policy,
     )
+    shifts = ShiftService(fiscalizer, clock, close_at=settings.shift_close_at, tz=settings.tz)
     breaker = CircuitBreaker(
         clock,
         failure_threshold=settings.circuit_breaker_threshold,
@@ -116,6 +120,7 @@ def build(
             alert_threshold=settings.buffer_alert_threshold,
             warn_days=settings.ofd_warn_days,
             production=settings.mode == "production",
+            shift_policy=settings.shift_expired_policy,
         ),
         clock=clock,
         started_at=clock.time(),
@@ -132,6 +137,7 @@ def build(
         outbox=outbox,
         driver=driver,
         fiscalizer=fiscalizer,
+        shifts=shifts,
         delivery=delivery,
         metrics=metrics,
         status=status,
@@ -155,6 +161,8 @@ async def start(adapter: Adapter) -> None:
         adapter.status.heartbeat = heartbeat
         runtime.spawn("heartbeat", heartbeat.run(), stop=heartbeat.stop)
     runtime.every("reconcile", MAINTENANCE_PERIOD_S, adapter.fiscalizer.reconcile_stale)
+    if settings.shift_close_at is not None:
+        runtime.every("shift-close-at", settings.shift_check_interval, adapter.shifts.close_if_due)
     runtime.every(
         "retention",
         RETENTION_PERIOD_S,
@@ -200,6 +208,7 @@ async def _start_delivery(adapter: Adapter) -> None:
         backoff=Backoff(base=settings.sync_backoff_base, cap=settings.sync_backoff_max),
         metrics=adapter.metrics,
         send_budget_s=settings.ofd_send_budget_s,
+        on_synced=lambda numbers: asyncio.to_thread(adapter.driver.acknowledge, numbers),
     )
     delivery.ofd_url, delivery.worker = url, worker
     adapter.fiscalizer.on_printed = delivery.wake

@@ -6,12 +6,15 @@ Every name, its meaning and default are listed in ``docs/configuration.md``.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -73,12 +76,39 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=30.0, gt=0)
 
     emulator_print_delay_ms: int | None = Field(default=None, ge=0, le=60_000)
+    emulator_fn_life_months: int = Field(default=15, ge=1, le=36)
+
+    shift_expired_policy: Literal["auto", "refuse"] = "auto"
+    shift_close_at: dt.time | None = None
+    shift_check_interval: float = Field(default=30.0, gt=0)
+    timezone: str = "Europe/Moscow"
 
     port: str | None = None
     baudrate: int = Field(default=115200, gt=0)
 
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("shift_close_at", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip() and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
+            raise ValueError("a local time as HH:MM (00:00–23:59)")
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("an IANA time zone name such as 'Europe/Moscow'") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The store's local time zone (``KKT_TIMEZONE``): ``KKT_SHIFT_CLOSE_AT`` is read in it."""
+        return ZoneInfo(self.timezone)
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Settings:

@@ -16,16 +16,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kkt_clock import Clock, ManualClock, SystemClock
     from kkt_emulators.device import (
+        DOC_CORRECTION,
         DOC_RECEIPT,
         DOC_REGISTRATION,
         DOC_SHIFT_CLOSING,
         DOC_SHIFT_OPENING,
+        CorrectionTask,
         DeviceError,
         DeviceNotFound,
         DeviceOffline,
         DeviceStatus,
         EmulatedKKT,
         FiscalDocument,
+        FNArchiveFull,
+        FNBlocked,
+        FNExpired,
+        FNOfdTimeout,
+        FNStatus,
         InvalidTask,
         PaperOut,
         ReceiptTask,
@@ -33,22 +40,30 @@ if TYPE_CHECKING:
         ShiftAlreadyOpen,
         ShiftExpired,
         ShiftNotOpen,
+        ShiftReport,
         TaskItem,
     )
     from kkt_emulators.odoo import MockOdooServer
     from kkt_emulators.ofd import MockOFDServer
 
 __all__ = [
+    "DOC_CORRECTION",
     "DOC_RECEIPT",
     "DOC_REGISTRATION",
     "DOC_SHIFT_CLOSING",
     "DOC_SHIFT_OPENING",
     "Clock",
+    "CorrectionTask",
     "DeviceError",
     "DeviceNotFound",
     "DeviceOffline",
     "DeviceStatus",
     "EmulatedKKT",
+    "FNArchiveFull",
+    "FNBlocked",
+    "FNExpired",
+    "FNOfdTimeout",
+    "FNStatus",
     "FiscalDocument",
     "InvalidTask",
     "ManualClock",
@@ -60,6 +75,7 @@ __all__ = [
     "ShiftAlreadyOpen",
     "ShiftExpired",
     "ShiftNotOpen",
+    "ShiftReport",
     "SystemClock",
     "TaskItem",
 ]

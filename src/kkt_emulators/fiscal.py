@@ -15,12 +15,30 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 from stdnum.ru import inn as _inn
 
 TAG_FISCAL_SIGN: Final = "1077"
+TAG_DOCUMENT_TYPE: Final = "1000"
+
+#: Fiscal document types (tag 1000) of FFD 1.05 / 1.2, by code.
+DOCUMENT_TYPES: Final[Mapping[int, str]] = {
+    1: "registration report",
+    11: "registration change report",
+    2: "shift opening report",
+    21: "current settlement state report",
+    3: "receipt",
+    31: "correction receipt",
+    4: "strict reporting form",
+    41: "strict reporting form correction",
+    5: "shift closing report",
+    6: "FN archive closing report",
+}
+
+#: Taxation systems (tag 1055 bits): OSN, USN income, USN income-expense, ESHN, patent.
+TAXATION_SYSTEMS: Final = (1, 2, 4, 16, 32)
 
 #: Percent applied for the VAT included in a sum, by VAT rate code; ``None`` means no VAT.
 VAT_PERCENT_BY_CODE: Final[Mapping[int, int | None]] = {
@@ -39,6 +57,8 @@ VAT_PERCENT_BY_CODE: Final[Mapping[int, int | None]] = {
 }
 
 QR_PATTERN: Final = re.compile(r"t=([\dT]+)&s=([\d.]+)&fn=(\d+)&i=(\d+)&fp=(\d+)&n=(\d+)")
+_DATETIME_PATTERN: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", re.ASCII)
+_DATE_PATTERN: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def is_valid_inn(value: str) -> bool:
@@ -71,6 +91,26 @@ def is_valid_registration_number(rnm: str, inn: str, kkt_serial: str) -> bool:
     if len(rnm) != 16 or not rnm.isdigit():
         return False
     return registration_number(rnm[:10], inn, kkt_serial) == rnm
+
+
+def parse_document_datetime(value: object) -> datetime | None:
+    """A tag's local date-time written exactly ``YYYY-MM-DDTHH:MM:SS`` (as 1012 is), or ``None`` if it is not one."""
+    if not isinstance(value, str) or not _DATETIME_PATTERN.fullmatch(value):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
+
+
+def parse_document_date(value: object) -> date | None:
+    """A tag's date written exactly ``YYYY-MM-DD`` (as 1178 is), or ``None`` if it is not one."""
+    if not isinstance(value, str) or not _DATE_PATTERN.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def is_valid_fn_number(value: str) -> bool:

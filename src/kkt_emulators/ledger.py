@@ -1,9 +1,9 @@
-"""The mock OFD's memory: acknowledgements for dedupe, the order of FD numbers per FN, and a bounded journal.
+"""The mock OFD's memory: acknowledgements for dedupe, the order of FD numbers (and types) per FN, and a journal.
 
 Nothing here locks or does I/O; the OFD core calls it under its own lock. Every structure is bounded, so that a
 server answering 100,000 requests keeps flat memory: the journal keeps the last ``journal_size`` payloads (and counts
 all of them), the dedupe ledger remembers the last ``capacity`` acknowledgements, and the per-FN sequence keeps only
-the ranges of FD numbers still missing.
+the ranges of FD numbers still missing and a count per document type (the caller passes a bounded set of type names).
 """
 
 from __future__ import annotations
@@ -53,7 +53,11 @@ class Ack:
 
 
 class DedupeLedger:
-    """Acknowledgements by idempotency key and by (FN, FD number); forgets the oldest beyond ``capacity``."""
+    """Acknowledgements by (FN, FD number) and by idempotency key; forgets the oldest beyond ``capacity``.
+
+    A fiscal document is identified by its FN (1041) and FD number (1040): when the body names them, they alone
+    decide whether it was seen before. The idempotency key identifies only bodies without them (arbitrary JSON).
+    """
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
@@ -67,12 +71,16 @@ class DedupeLedger:
         return len(self._order)
 
     def find(self, key: str | None, fn_fd: FnFd | None) -> Ack | None:
-        """The acknowledgement of an earlier copy of this document, if any (the key is looked up first)."""
-        if key is not None and (ack := self._by_key.get(key)) is not None:
-            return ack
+        """The acknowledgement of an earlier copy of this document, if any: by (FN, FD) when known, else by key."""
         if fn_fd is not None:
             return self._by_fn_fd.get(fn_fd)
+        if key is not None:
+            return self._by_key.get(key)
         return None
+
+    def holder_of(self, key: str) -> Ack | None:
+        """The acknowledgement last given to a document sent under ``key``, if any."""
+        return self._by_key.get(key)
 
     def remember(self, ack: Ack) -> None:
         """Record a new document's acknowledgement, evicting the oldest one if full."""
@@ -90,10 +98,11 @@ class DedupeLedger:
 
 
 class FnSequence:
-    """Arrival order of one FN's fiscal document numbers: out-of-order arrivals and the ranges still missing."""
+    """Arrival order of one FN's fiscal documents, every type: out-of-order arrivals, missing ranges, count by type."""
 
     def __init__(self) -> None:
         self.documents = 0
+        self.by_type: dict[str, int] = {}
         self.out_of_order = 0
         self.first_fd: int | None = None
         self.last_fd: int | None = None
@@ -101,9 +110,10 @@ class FnSequence:
         self._gap_lows: list[int] = []
         self._gap_highs: list[int] = []
 
-    def arrive(self, fd: int) -> None:
-        """Note the arrival of a new (not duplicate) document numbered ``fd``."""
+    def arrive(self, fd: int, doc_type: str = "unknown") -> None:
+        """Note the arrival of a new (not duplicate) document numbered ``fd``, of type ``doc_type`` (tag 1000)."""
         self.documents += 1
+        self.by_type[doc_type] = self.by_type.get(doc_type, 0) + 1
         if self.first_fd is None or self.last_fd is None:
             self.first_fd = self.last_fd = fd
             return
@@ -142,12 +152,18 @@ class FnSequence:
         gaps = self.gaps()
         return {
             "documents": self.documents,
+            "by_type": dict(sorted(self.by_type.items(), key=_type_order)),
             "first_fd": self.first_fd,
             "last_fd": self.last_fd,
             "out_of_order": self.out_of_order,
             "gaps": gaps,
             "missing": sum(high - low + 1 for low, high in gaps),
         }
+
+
+def _type_order(entry: tuple[str, int]) -> tuple[int, str]:
+    code = entry[0]
+    return (int(code), code) if code.isdigit() else (1 << 30, code)
 
 
 class Journal:

@@ -6,8 +6,11 @@ HTTP contract (see ``docs/emulators.md``)::
     GET  /ofd/v1/health           {"status": "healthy", "permanent_failure", "failure_count", "call_count", ...}
     POST /ofd/v1/_test/reset      and the other admin routes under /ofd/v1/_test/ (stats, receipts, faults, ...)
 
-A resend of a document (same ``Idempotency-Key`` header, or same FN 1041 + FD 1040) gets its first acknowledgement
-again, with ``"duplicate": true``, and is counted as a duplicate, never as a second document.
+Every fiscal document type goes through the same endpoint: registration report (1000 = 1), shift opening (2),
+receipt (3), correction receipt (31), shift closing (5). A fiscal document is identified by its FN (1041) and FD
+number (1040), whatever its type; a resend of it gets its first acknowledgement again, with ``"duplicate": true``, and
+is counted as a duplicate, never as a second document. Bodies without an FN and FD number are identified by their
+``Idempotency-Key`` header.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from kkt_clock import Clock
+from kkt_emulators import fiscal
 from kkt_emulators.emulator import EmulatorServer
 from kkt_emulators.faults import FaultProgram
 from kkt_emulators.ledger import Ack, DedupeLedger, FnFd, FnSequence, Journal
-from kkt_emulators.validation import check_receipt
+from kkt_emulators.validation import check_document
 from kkt_emulators.web import (
     BadRequest,
     RequestCounters,
@@ -58,6 +62,17 @@ def _fn_fd(body: Mapping[str, Any]) -> FnFd | None:
         return str(fn), int(fd)
     except (TypeError, ValueError):
         return None
+
+
+def _doc_type(body: Mapping[str, Any]) -> str:
+    """The document's type (1000) as the statistics name it: ``"3"``, or ``"unknown"`` when it is not an FFD type."""
+    doc = body.get("fiscal_document")
+    value = doc.get(fiscal.TAG_DOCUMENT_TYPE) if isinstance(doc, Mapping) else None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value in fiscal.DOCUMENT_TYPES:
+        return str(value)
+    return "unknown"
 
 
 def _digest(body: Mapping[str, Any]) -> bytes:
@@ -95,6 +110,7 @@ class OFDCore(RequestCounters):
             self._seq = 0
             self._duplicates = 0
             self._conflicts = 0
+            self._key_reuses = 0
             self._reset_counters()
 
     def register_fn(self, fn_number: str, secret: bytes) -> None:
@@ -107,7 +123,7 @@ class OFDCore(RequestCounters):
         if self.validate:
             with self._lock:
                 secrets = dict(self._secrets)
-            rejection = check_receipt(body, secrets)
+            rejection = check_document(body, secrets)
             if rejection is not None:
                 with self._lock:
                     self._rejected += 1
@@ -121,12 +137,14 @@ class OFDCore(RequestCounters):
                 if first.digest != digest:
                     self._conflicts += 1
                 return 200, first.answer(duplicate=True)
+            if key is not None and fn_fd is not None and self._ledger.holder_of(key) is not None:
+                self._key_reuses += 1  # another fiscal document under a known key: new all the same
             self._seq += 1
             ack = Ack(self._seq, int(self._clock.time() * 1000), digest, key, fn_fd)
             self._ledger.remember(ack)
             self._journal.append(body)
             if fn_fd is not None:
-                self._fns.setdefault(fn_fd[0], FnSequence()).arrive(fn_fd[1])
+                self._fns.setdefault(fn_fd[0], FnSequence()).arrive(fn_fd[1], _doc_type(body))
             return 200, ack.answer(duplicate=False)
 
     def received(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -142,6 +160,7 @@ class OFDCore(RequestCounters):
                 "unique_documents": self._journal.total,
                 "duplicates": self._duplicates,
                 "conflicts": self._conflicts,
+                "key_reuses": self._key_reuses,
                 "rejected": self._rejected,
                 "faulted": self._faulted,
                 "lost_replies": self._lost,
@@ -208,9 +227,9 @@ def create_ofd_app(core: OFDCore, faults: FaultProgram) -> ASGIApp:
 class MockOFDServer(EmulatorServer[OFDCore]):
     """The mock OFD, served from a background thread: ``with MockOFDServer(port=0) as ofd: ofd.set_failure_count(3)``.
 
-    ``validate=True`` checks fiscal documents and answers 422 with an OFD-style code; ``fn_secrets`` (FN number →
-    secret) lets it verify fiscal signs. ``clock`` drives timestamps and ``set_down_for``. The journal keeps the last
-    ``journal_size`` documents; dedupe remembers the last ``ledger_size`` acknowledgements.
+    ``validate=True`` checks fiscal documents (every type) and answers 422 with an OFD-style code; ``fn_secrets``
+    (FN number → secret) lets it verify fiscal signs. ``clock`` drives timestamps and ``set_down_for``. The journal
+    keeps the last ``journal_size`` documents; dedupe remembers the last ``ledger_size`` acknowledgements.
     """
 
     name: ClassVar[str] = "mock OFD"

@@ -9,6 +9,7 @@ import pytest
 
 from e2e.support import Spawn
 from kkt_adapter.testing.process import AdapterProcess
+from ready_device import ready_device
 
 
 @pytest.fixture
@@ -17,8 +18,14 @@ def spawn(tmp_path: Path) -> Iterator[Spawn]:
     the test, also when it fails (SIGTERM, then SIGKILL if one does not exit)."""
     processes: list[AdapterProcess] = []
 
-    def make(env: dict[str, str] | None = None, *, data_dir: Path | None = None, start: bool = True) -> AdapterProcess:
-        process = AdapterProcess(data_dir or tmp_path / "data", env=env or {})
+    def make(
+        env: dict[str, str] | None = None, *, data_dir: Path | None = None, start: bool = True, ready: bool = True
+    ) -> AdapterProcess:
+        data_dir = data_dir or tmp_path / "data"
+        if ready:
+            # A device in use (shift open, earlier documents acknowledged): the scenarios count receipts.
+            ready_device(data_dir / "kkt")
+        process = AdapterProcess(data_dir, env=env or {})
         processes.append(process)
         if start:
             process.start()

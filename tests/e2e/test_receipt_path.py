@@ -26,6 +26,7 @@ from e2e.support import (
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_emulators.fiscal import QR_PATTERN
 from kkt_emulators.ofd import MockOFDServer
+from ready_device import ready_device
 
 
 def test_happy_path_receipt_is_printed_and_synced_once(spawn: Spawn, mock_ofd_server: MockOFDServer) -> None:
@@ -162,7 +163,9 @@ BAD_REQUESTS: list[tuple[str, Any, str]] = [
 @pytest.fixture(scope="module")
 def shared_adapter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdapterProcess]:
     """One adapter (with no OFD) for the whole table of bad requests."""
-    process = AdapterProcess(tmp_path_factory.mktemp("bad") / "data", env={"KKT_SYNC_ENABLED": "false"})
+    data_dir = tmp_path_factory.mktemp("bad") / "data"
+    ready_device(data_dir / "kkt")  # the device's own earlier documents are acknowledged: the buffer starts empty
+    process = AdapterProcess(data_dir, env={"KKT_SYNC_ENABLED": "false"})
     process.start()
     try:
         yield process

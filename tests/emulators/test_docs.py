@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+import kkt_emulators
 from kkt_clock import ManualClock
 from kkt_emulators.faults import FaultProgram
 from kkt_emulators.web import fault_setters
@@ -40,3 +42,27 @@ def test_every_admin_fault_route_is_documented_with_curl_and_python(route: str) 
 def test_every_cli_flag_is_documented(flag: str) -> None:
     """Each fault flag of ``kkt-adapter emulate ofd`` appears in the documentation."""
     assert f"kkt-adapter emulate ofd {flag}" in DOC.read_text(encoding="utf-8")
+
+
+def _validation_codes() -> set[str]:
+    """Every code the mock OFD's validation modules can answer with."""
+    package = Path(kkt_emulators.__file__).parent
+    source = "".join(path.read_text(encoding="utf-8") for path in package.glob("validation*.py"))
+    found = set(re.findall(r'Reject\(\s*"([A-Z_]+)"', source)) | set(re.findall(r'code="([A-Z_]+)"', source))
+    assert len(found) > 10, "the pattern no longer finds the codes"
+    return found
+
+
+@pytest.mark.parametrize("code", sorted(_validation_codes()))
+def test_every_validation_code_is_documented(code: str) -> None:
+    """Each code validate mode answers with has its row in the documentation's table."""
+    assert f"`{code}`" in DOC.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("field", ["by_type", "key_reuses", "conflicts", "gaps", "out_of_order"])
+def test_the_statistics_fields_are_documented(field: str) -> None:
+    """The OFD statistics' fields appear in the documentation's statistics section."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("### OFD statistics") : text.index("## Mock ERP")]
+    assert f'"{field}"' in section
+    assert f"`{field}`" in section

@@ -10,16 +10,23 @@ import pytest
 import kkt_emulators
 
 EXPECTED = [
+    "DOC_CORRECTION",
     "DOC_RECEIPT",
     "DOC_REGISTRATION",
     "DOC_SHIFT_CLOSING",
     "DOC_SHIFT_OPENING",
     "Clock",
+    "CorrectionTask",
     "DeviceError",
     "DeviceNotFound",
     "DeviceOffline",
     "DeviceStatus",
     "EmulatedKKT",
+    "FNArchiveFull",
+    "FNBlocked",
+    "FNExpired",
+    "FNOfdTimeout",
+    "FNStatus",
     "FiscalDocument",
     "InvalidTask",
     "ManualClock",
@@ -31,6 +38,7 @@ EXPECTED = [
     "ShiftAlreadyOpen",
     "ShiftExpired",
     "ShiftNotOpen",
+    "ShiftReport",
     "SystemClock",
     "TaskItem",
 ]

@@ -37,14 +37,41 @@ def test_fn_sequence_order_and_gaps(arrivals: list[int], out_of_order: int, gaps
     assert sequence.last_fd == max(arrivals)
 
 
-def test_dedupe_ledger_finds_by_key_then_by_fn_fd() -> None:
-    """A document is found by its idempotency key, or by its FN and FD number."""
+def test_dedupe_ledger_finds_a_fiscal_document_by_fn_fd_and_other_bodies_by_key() -> None:
+    """A fiscal document is found by its FN and FD number, whatever the key; a body without them by its key."""
     ledger = DedupeLedger(10)
     ack = Ack(1, 0, b"d", "key", ("fn", 1))
     ledger.remember(ack)
     assert ledger.find("key", None) is ack
     assert ledger.find("other", ("fn", 1)) is ack
+    assert ledger.find(None, ("fn", 1)) is ack
     assert ledger.find("other", ("fn", 2)) is None
+    assert ledger.find("key", ("fn", 2)) is None, "another fiscal document under a known key is new"
+    assert ledger.find("key", ("other-fn", 1)) is None
+    assert ledger.holder_of("key") is ack
+    assert ledger.holder_of("other") is None
+
+
+def test_a_reused_key_points_to_its_latest_document() -> None:
+    """After a key is reused, it names the newer document; evicting the older one leaves the key in place."""
+    ledger = DedupeLedger(1)
+    older, newer = Ack(1, 0, b"", "key", ("fn", 1)), Ack(2, 0, b"", "key", ("fn", 2))
+    ledger.remember(older)
+    ledger.remember(newer)
+    assert ledger.holder_of("key") is newer
+    assert ledger.find(None, ("fn", 1)) is None
+    assert ledger.find(None, ("fn", 2)) is newer
+
+
+def test_fn_sequence_counts_documents_by_type() -> None:
+    """Each arrival is counted under its type; the statistics list types in numeric order, "unknown" last."""
+    sequence = FnSequence()
+    for fd, doc_type in ((1, "1"), (2, "2"), (3, "3"), (4, "31"), (5, "3"), (6, "5"), (7, "unknown"), (8, "2")):
+        sequence.arrive(fd, doc_type)
+    stats = sequence.as_dict()
+    assert stats["by_type"] == {"1": 1, "2": 2, "3": 2, "5": 1, "31": 1, "unknown": 1}
+    assert list(stats["by_type"]) == ["1", "2", "3", "5", "31", "unknown"]
+    assert (stats["documents"], stats["gaps"]) == (8, [])
 
 
 def test_dedupe_ledger_forgets_the_oldest_beyond_capacity() -> None:

@@ -91,6 +91,7 @@ def test_stats_report_out_of_order_arrivals_and_gaps_per_fn(
     stats = client.get(f"{mock_ofd_server.url}/ofd/v1/_test/stats").json()
     assert stats["fn"][FN_NUMBER] == {
         "documents": 5,
+        "by_type": {"3": 5},
         "first_fd": 1,
         "last_fd": 9,
         "out_of_order": 1,

@@ -82,4 +82,55 @@ def test_device_cli_switches_paper_out_for_the_running_adapter(tmp_path: Path) -
         printed = http.post("/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key})
         assert printed.status_code == 200
         status = http.get("/v1/kkt/buffer/status").json()
-    assert (status["pending"], status["failed"]) == (1, 0)
+        assert http.get(f"/v1/kkt/receipt/{printed.json()['receipt_id']}").json()["state"] == "pending"
+    # The receipt, and the two documents a new device signs before it: its registration and the shift opening.
+    assert (status["pending"], status["failed"]) == (3, 0)
+
+
+def readme_day_curls() -> list[tuple[str, str, dict[str, str], Any]]:
+    """The curl commands of the README's "A fiscal day": method, path, headers and JSON body (or None)."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### A fiscal day") :]
+    section = section[: section.index("\n## ")]
+    commands = re.findall(r"^curl .*?(?=^curl |^```)", section, re.DOTALL | re.MULTILINE)
+    parsed = []
+    for command in commands:
+        flat = command.replace("\\\n", " ")
+        method = "POST" if "-X POST" in flat else "GET"
+        path = re.search(r"http://127\.0\.0\.1:8000(\S+)", flat)
+        headers = dict(h.split(": ", 1) for h in re.findall(r"-H '([^']+)'", flat))
+        body = re.search(r"-d '(\{.*?\})'", flat, re.DOTALL)
+        assert path is not None
+        parsed.append((method, path.group(1), headers, None if body is None else body.group(1)))
+    return parsed
+
+
+def test_readme_fiscal_day(tmp_path: Path) -> None:
+    """The README's day works as written: a sale, an X report, the refund check and the refund of that sale, the Z
+    report, then the shift (closed) and the FN (validity, unsent documents)."""
+    key, body = readme_curl()
+    curls = readme_day_curls()
+    assert [(m, p) for m, p, _, _ in curls] == [
+        ("POST", "/v1/kkt/x_report"),
+        ("POST", "/v1/pos/refund"),
+        ("POST", "/v1/kkt/receipt"),
+        ("POST", "/v1/kkt/z_report"),
+        ("GET", "/v1/kkt/shift"),
+        ("GET", "/v1/kkt/fn"),
+    ]
+    with AdapterProcess(tmp_path / "data") as adapter, httpx.Client(base_url=adapter.url, timeout=10) as http:
+        sold = http.post("/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key}).json()
+        wait_for(lambda: http.get(f"/v1/kkt/receipt/{sold['receipt_id']}").json()["state"] == "synced", what="sync")
+        answers = []
+        for method, path, headers, data in curls:
+            content = None if data is None else data.replace("<receipt_id>", sold["receipt_id"]).encode()
+            response = http.request(method, path, headers=headers, content=content)
+            assert response.status_code == 200, (path, response.text)
+            answers.append(response.json())
+    x, check, refund, z, shift, fn = answers
+    assert (x["report"], x["receipts"]) == ("X", 1)
+    assert check["allowed"] is True
+    assert refund["fiscal_doc"]["receipt_number"] == 2
+    assert (z["report"], z["receipts"], z["totals"]["by_operation"]["refund"]) == ("Z", 2, "100.00")
+    assert shift["open"] is False
+    assert fn["fn_number"] == sold["fiscal_doc"]["fn_number"]

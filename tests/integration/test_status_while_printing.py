@@ -18,6 +18,7 @@ import pytest
 
 from kkt_adapter.testing import wait_for
 from kkt_adapter.testing.process import AdapterProcess
+from ready_device import ready_device
 
 RECEIPTS = 10
 PRINT_DELAY_MS = 300
@@ -74,6 +75,7 @@ class Printers:
 
 @pytest.fixture
 def adapter(tmp_path: Path) -> Iterator[AdapterProcess]:
+    ready_device(tmp_path / "data" / "kkt")  # the shift is open: the batch is receipts only
     process = AdapterProcess(tmp_path / "data", env={"KKT_EMULATOR_PRINT_DELAY_MS": str(PRINT_DELAY_MS)})
     process.start()
     try:

@@ -16,6 +16,7 @@ from kkt_adapter.config import load_settings
 from kkt_adapter.testing import FakeClock, wait_for
 from kkt_emulators.device import EmulatedKKT
 from kkt_emulators.ofd import MockOFDServer
+from ready_device import ready_device
 
 SALE: dict[str, Any] = {
     "pos_id": "POS-001",
@@ -40,6 +41,7 @@ def make_client(tmp_path: Path, mock_ofd_server: MockOFDServer) -> Iterator[Call
 
     def make(**env: str) -> TestClient:
         values = {"KKT_DATA_DIR": str(tmp_path / "data"), "KKT_OFD_API_URL": mock_ofd_server.url} | FAST | env
+        ready_device(tmp_path / "data" / "kkt")
         client = TestClient(create_app(load_settings(values)))
         client.__enter__()
         clients.append(client)

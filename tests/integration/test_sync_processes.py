@@ -13,6 +13,7 @@ import httpx
 from kkt_adapter.testing import wait_for
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_emulators.ofd import MockOFDServer
+from ready_device import ready_device
 
 FAST = {
     "KKT_HLC_SYNC_INTERVAL": "0.05",
@@ -66,6 +67,7 @@ def test_two_processes_on_one_buffer_send_nothing_twice(tmp_path: Path) -> None:
     with MockOFDServer(port=0) as ofd:
         ofd.set_fail_every(3)
         env = FAST | {"KKT_OFD_API_URL": ofd.url, "KKT_BUFFER_MAX_SIZE": "5000"}
+        ready_device(tmp_path / "data" / "kkt")
         with AdapterProcess(tmp_path / "data", env=env) as a, AdapterProcess(tmp_path / "data", env=env) as b:
             ids = post_all([a.url, b.url], 1000)
             wait_for(lambda: synced_count(a.url) == 1000, timeout=120, what="1,000 synced")
@@ -89,6 +91,7 @@ def test_sigkill_while_sending_then_everything_is_delivered(tmp_path: Path) -> N
             "KKT_OFD_TIMEOUT": "0.2",
             "KKT_SYNC_BATCH_SIZE": "8",
         }
+        ready_device(tmp_path / "data" / "kkt")
         adapter = AdapterProcess(tmp_path / "data", env=env | {"KKT_SYNC_ENABLED": "false"})
         with adapter:
             post_all([adapter.url], 300)

@@ -47,7 +47,7 @@ def test_storage_rules_are_read_back(tmp_path: Path, clock: FakeClock) -> None:
     buffer.close()
     conn = sqlite3.connect(tmp_path / "buffer.sqlite3")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 def test_printed_receipt_survives_reopen(tmp_path: Path, clock: FakeClock) -> None:

@@ -25,6 +25,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, driver: Fiscal
             adapter = await asyncio.to_thread(bootstrap.build, settings, runtime, clock=clock, driver=driver)
             runtime.on_close(lambda: asyncio.to_thread(adapter.close))
             await asyncio.to_thread(adapter.fiscalizer.reconcile)
+            await asyncio.to_thread(adapter.fiscalizer.catch_up)
             await adapter.fiscalizer.probe_device()
             await bootstrap.start(adapter)
             app.state.adapter = adapter

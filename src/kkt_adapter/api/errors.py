@@ -15,6 +15,7 @@ STATUS: dict[type[errors.AdapterError], int] = {
     errors.BufferFull: 503,
     errors.DeviceUnavailable: 503,
     errors.DeviceRejectedReceipt: 422,
+    errors.ShiftConflict: 409,
     errors.DeviceRefused: 503,
     errors.NotFound: 404,
     errors.SyncDisabled: 409,

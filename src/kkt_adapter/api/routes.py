@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from kkt_adapter.api import views
-from kkt_adapter.api.schemas import ReceiptIn
+from kkt_adapter.api.schemas import CorrectionIn, ReceiptIn
 from kkt_adapter.bootstrap import Adapter
 from kkt_adapter.domain.errors import NotFound, SyncDisabled
 from kkt_adapter.domain.states import ReceiptState
 
 router = APIRouter()
 
+
+class RefundCheckIn(BaseModel):
+    """The ERP's refund check: the sale by its receipt id or its FD number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    original_fiscal_doc_id: Annotated[
+        StrictInt | Annotated[str, StringConstraints(min_length=1, max_length=64)],
+        Field(description="The sale's receipt_id, or its fiscal document number"),
+    ]
+
+
 #: The largest DLQ offset accepted (SQLite takes a signed 64-bit OFFSET; a till's DLQ is far smaller).
 MAX_OFFSET = 1_000_000_000
 
 IdempotencyKey = Annotated[
-    str,
+    str | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
@@ -38,11 +53,92 @@ def _adapter(request: Request) -> Adapter:
     return adapter
 
 
+def _key(header: str | None, body: str | None) -> str:
+    """The request's idempotency key: the header, or the body's ``idempotency_key`` for clients that cannot set one."""
+    if header is not None and body is not None and header != body:
+        raise RequestValidationError(
+            [_problem("body", "idempotency_key", "differs from the Idempotency-Key header: send one key", "conflict")]
+        )
+    key = header if header is not None else body
+    if key is None:
+        raise RequestValidationError(
+            [
+                _problem(
+                    "header",
+                    "Idempotency-Key",
+                    "an Idempotency-Key header (or a body field idempotency_key) "
+                    "is required: the client's unique id of this sale",
+                    "missing",
+                )
+            ]
+        )
+    return key
+
+
+def _problem(where: str, name: str, message: str, kind: str) -> dict[str, Any]:
+    return {"loc": (where, name), "msg": message, "type": kind}
+
+
 @router.post("/v1/kkt/receipt", tags=["receipts"], summary="Accept a sale or refund and print it on the KKT")
-async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: IdempotencyKey) -> Response:
-    receipt = body.to_receipt()
-    response = await _adapter(request).fiscalizer.accept(receipt, key=idempotency_key)
+async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
+    key = _key(idempotency_key, body.idempotency_key)
+    response = await _adapter(request).fiscalizer.accept(body.to_receipt(), key=key)
     return Response(content=response, media_type="application/json")
+
+
+@router.post("/v1/kkt/correction", tags=["receipts"], summary="Print a correction receipt (document type 31)")
+async def post_correction(body: CorrectionIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
+    key = _key(idempotency_key, body.idempotency_key)
+    response = await _adapter(request).fiscalizer.accept(body.to_correction(), key=key)
+    return Response(content=response, media_type="application/json")
+
+
+@router.post("/v1/pos/refund", tags=["receipts"], summary="May this sale be refunded now? (the ERP's refund check)")
+async def refund_check(body: RefundCheckIn, request: Request) -> JSONResponse:
+    sale = await asyncio.to_thread(_adapter(request).buffer.find, body.original_fiscal_doc_id)
+    if sale is None:
+        raise NotFound(f"no receipt {body.original_fiscal_doc_id!r} (give its receipt_id or its FD number)")
+    if sale.state is ReceiptState.SYNCED:
+        return JSONResponse({"allowed": True, "receipt_id": sale.receipt_id, "sync_status": sale.state.value})
+    reason = (
+        f"the sale has not reached the OFD yet (state {sale.state.value}): refund it once it is synced"
+        if sale.state.unsynced
+        else f"the sale was not printed (state {sale.state.value}): there is nothing to refund"
+    )
+    body_out = {"allowed": False, "reason": reason, "receipt_id": sale.receipt_id, "sync_status": sale.state.value}
+    return JSONResponse(body_out, status_code=409)
+
+
+@router.get("/v1/kkt/shift", tags=["shift"], summary="The shift: open or not, number, expiry, receipts")
+async def shift_status(request: Request) -> dict[str, Any]:
+    return await _adapter(request).shifts.status()
+
+
+@router.post("/v1/kkt/shift/open", tags=["shift"], summary="Open a shift (prints the shift opening report)")
+async def shift_open(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    return await _adapter(request).shifts.open(key=idempotency_key)
+
+
+@router.post("/v1/kkt/shift/close", tags=["shift"], summary="Close the shift: the Z report")
+async def shift_close(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    return await _adapter(request).shifts.close(key=idempotency_key)
+
+
+@router.post("/v1/kkt/z_report", tags=["shift"], summary="The Z report (the same as closing the shift)")
+async def z_report(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    return await _adapter(request).shifts.close(key=idempotency_key)
+
+
+@router.post("/v1/kkt/x_report", tags=["shift"], summary="The X report: the open shift's counters (not fiscal)")
+async def x_report(request: Request) -> dict[str, Any]:
+    return await _adapter(request).shifts.x_report()
+
+
+@router.get("/v1/kkt/fn", tags=["shift"], summary="The fiscal drive: validity, unsent documents, warnings")
+async def fn_status(request: Request) -> dict[str, Any]:
+    adapter = _adapter(request)
+    status = await adapter.fiscalizer.on_device(adapter.driver.fn_status)
+    return asdict(status) | {"warnings": list(status.warnings)}
 
 
 @router.get("/v1/kkt/receipt/{receipt_id}", tags=["receipts"], summary="One receipt: state, fiscal data, sync")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kkt_adapter.buffer import StoredReceipt
+from kkt_adapter.domain.device import DOC_TYPE_NAMES
 from kkt_adapter.domain.money import rubles
 from kkt_adapter.domain.states import ReceiptState
 
@@ -13,6 +14,7 @@ def receipt(stored: StoredReceipt) -> dict[str, Any]:
     """One receipt: state, fiscal data, print error, HLC and the delivery's progress."""
     return {
         "receipt_id": stored.receipt_id,
+        "document_type": DOC_TYPE_NAMES.get(stored.doc_type, str(stored.doc_type)),
         "state": stored.state.value,
         "pos_id": stored.pos_id,
         "type": stored.operation,
@@ -22,6 +24,7 @@ def receipt(stored: StoredReceipt) -> dict[str, Any]:
         if stored.fiscal
         else None,
         "print_error": stored.print_error,
+        "original_receipt_id": stored.original_receipt_id,
         "hlc": stored.hlc.encode() if stored.hlc else None,
         "sync": {
             "attempts": stored.attempts,

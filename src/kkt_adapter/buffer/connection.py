@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SYNCHRONOUS_FULL = 2
 
 
@@ -73,17 +73,25 @@ class Database:
         return conn
 
     def _migrate(self) -> None:
-        with self.write() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StorageError(
-                    f"{self.path}: schema version {version} is newer than this adapter ({SCHEMA_VERSION})"
-                )
-            if version < SCHEMA_VERSION:
-                script = resources.files("kkt_adapter.buffer").joinpath("schema.sql").read_text("utf-8")
-                for statement in _split_sql(script):
+        """Bring the file to :data:`SCHEMA_VERSION`, one migration per transaction; refuse a newer file.
+
+        The version is read again inside each transaction, so two processes opening one old file at once apply each
+        migration once.
+        """
+        while True:
+            with self.write() as conn:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise StorageError(
+                        f"{self.path}: written by a newer kkt-adapter (buffer schema version {version}; this release "
+                        f"reads up to {SCHEMA_VERSION}): run that release again, or the newer one, with this file"
+                    )
+                if version == SCHEMA_VERSION:
+                    return
+                migration = resources.files("kkt_adapter.buffer.migrations").joinpath(f"v{version + 1}.sql")
+                for statement in _split_sql(migration.read_text("utf-8")):
                     conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

@@ -8,15 +8,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from kkt_adapter.buffer import documents
 from kkt_adapter.buffer.connection import Database
 from kkt_adapter.domain import hlc
+from kkt_adapter.domain.device import DOC_RECEIPT, JournalEntry
+from kkt_adapter.domain.errors import FieldProblem, InvalidReceipt
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.domain.refunds import refund_problems
 from kkt_adapter.domain.states import UNSYNCED, ReceiptState
 from kkt_clock import Clock
 
@@ -109,6 +114,8 @@ class StoredReceipt:
     ofd_id: str | None
     ofd_server_time: str | None
     synced_at: float | None
+    doc_type: int = DOC_RECEIPT
+    original_receipt_id: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StoredReceipt:
@@ -135,6 +142,8 @@ class StoredReceipt:
             ofd_id=row["ofd_id"],
             ofd_server_time=row["ofd_server_time"],
             synced_at=row["synced_at"],
+            doc_type=row["doc_type"],
+            original_receipt_id=row["original_receipt_id"],
         )
 
     @property
@@ -155,15 +164,40 @@ class Buffer:
 
     # -- Phase 1: accept and print -------------------------------------------------------------------------------
 
-    def begin_accept(self, *, key: str, receipt: Receipt, capacity: int) -> AcceptDecision:
+    def begin_accept(
+        self,
+        *,
+        key: str,
+        receipt: Receipt,
+        capacity: int,
+        request: Request | None = None,
+        doc_type: int = DOC_RECEIPT,
+    ) -> AcceptDecision:
         """Decide what to do with a request in one transaction; a fresh one is stored as ``accepted``."""
-        return self.submit_begin_accept(key=key, receipt=receipt, capacity=capacity).result()
+        return self.submit_begin_accept(
+            key=key, receipt=receipt, capacity=capacity, request=request, doc_type=doc_type
+        ).result()
 
-    def submit_begin_accept(self, *, key: str, receipt: Receipt, capacity: int) -> Future[AcceptDecision]:
-        """:meth:`begin_accept`, group-committed: the future resolves once the decision is durable."""
-        body_hash = receipt.body_hash()
+    def submit_begin_accept(
+        self,
+        *,
+        key: str,
+        receipt: Receipt,
+        capacity: int,
+        request: Request | None = None,
+        doc_type: int = DOC_RECEIPT,
+    ) -> Future[AcceptDecision]:
+        """:meth:`begin_accept`, group-committed: the future resolves once the decision is durable.
+
+        ``receipt`` is what is printed; ``request`` (a correction, say) is what was asked, if it is more than the
+        receipt: its canonical form is stored and its hash guards the key. A refund that names its sale is checked
+        against that sale and its earlier refunds in the same transaction, so two refunds cannot both take the last
+        of a line; a failing check raises :class:`InvalidReceipt` and stores nothing.
+        """
+        asked: Request = request if request is not None else receipt
+        body_hash = asked.body_hash()
         now = self.clock.time()
-        request_json = json.dumps(receipt.canonical(), ensure_ascii=False)
+        request_json = json.dumps(asked.canonical(), ensure_ascii=False)
 
         def body(conn: sqlite3.Connection) -> AcceptDecision:
             row = conn.execute(
@@ -172,7 +206,9 @@ class Buffer:
                 (key,),
             ).fetchone()
             if row is not None:
-                if row["body_hash"] != body_hash:
+                # An empty hash marks a document restored from the device's journal: its body is unknown, and the
+                # client's resend of the key gets the document the device signed.
+                if row["body_hash"] not in (body_hash, ""):
                     return Conflict(row["receipt_id"])
                 if row["state"] == ReceiptState.ACCEPTED:
                     return InFlight(row["receipt_id"], row["updated_at"])
@@ -181,6 +217,7 @@ class Buffer:
             unsynced = _unsynced(conn)
             if unsynced >= capacity:
                 return Full(unsynced, capacity)
+            original_id = _check_refund(conn, receipt, None if row is None else row["receipt_id"])
             if row is not None:
                 conn.execute(
                     "UPDATE receipts SET state = 'accepted', print_error = NULL, updated_at = ? WHERE receipt_id = ?",
@@ -190,7 +227,8 @@ class Buffer:
             receipt_id = str(uuid.uuid4())
             conn.execute(
                 "INSERT INTO receipts (receipt_id, idempotency_key, body_hash, pos_id, operation, total_kop,"
-                " request_json, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)",
+                " request_json, state, created_at, updated_at, doc_type, original_receipt_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?)",
                 (
                     receipt_id,
                     key,
@@ -201,18 +239,26 @@ class Buffer:
                     request_json,
                     now,
                     now,
+                    doc_type,
+                    original_id,
                 ),
             )
             return Fresh(receipt_id)
 
         return self.db.submit(body)
 
-    def complete_print(self, receipt_id: str, result: FiscalResult) -> str:
+    def complete_print(self, receipt_id: str, result: FiscalResult, *, preceding: Sequence[JournalEntry] = ()) -> str:
         """Store the fiscal data, stamp the HLC and make the receipt ``pending``; return the response body."""
-        return self.submit_complete_print(receipt_id, result).result()
+        return self.submit_complete_print(receipt_id, result, preceding=preceding).result()
 
-    def submit_complete_print(self, receipt_id: str, result: FiscalResult) -> Future[str]:
-        """:meth:`complete_print`, group-committed: the future resolves once the fiscal data is durable."""
+    def submit_complete_print(
+        self, receipt_id: str, result: FiscalResult, *, preceding: Sequence[JournalEntry] = ()
+    ) -> Future[str]:
+        """:meth:`complete_print`, group-committed: the future resolves once the fiscal data is durable.
+
+        ``preceding`` are documents the device signed just before this one (a shift opening it caused): they are
+        stored first and stamped earlier, so that they reach the OFD before it, in FD order.
+        """
         response = result.response_json(receipt_id)
         now = self.clock.time()
         fiscal_json = json.dumps(result.to_dict(), ensure_ascii=False)
@@ -227,8 +273,10 @@ class Buffer:
                 # Completed already (reconciled by another process): the stored answer is the truth.
                 return str(row["response_json"])
             # From print_failed too: the device's journal says it printed, and the device is the truth.
-            stamp = hlc.tick(_read_hlc(conn), int(now * 1000))
+            _, stamp = documents.insert_entries(conn, preceding, now=now, stamp=_read_hlc(conn))
+            stamp = hlc.tick(stamp, int(now * 1000))
             _write_hlc(conn, stamp)
+            documents.advance_mark(conn, result.fn_number, result.fiscal_doc_number)
             conn.execute(
                 "UPDATE receipts SET state = 'pending', fd_number = ?, fn_number = ?, fiscal_json = ?,"
                 " response_json = ?, printed_at = ?, updated_at = ?, hlc_wall_ms = ?, hlc_logical = ?,"
@@ -289,7 +337,63 @@ class Buffer:
             conn.executemany("DELETE FROM receipts WHERE receipt_id = ?", [(i,) for i in ids])
             return len(ids)
 
+    def submit_store_entries(self, entries: Sequence[JournalEntry], *, pos_id: str = "") -> Future[list[str]]:
+        """Keep documents from the device's journal that the buffer lacks (pending, in FD order); their new ids."""
+        now = self.clock.time()
+
+        def body(conn: sqlite3.Connection) -> list[str]:
+            inserted, stamp = documents.insert_entries(conn, entries, now=now, stamp=_read_hlc(conn), pos_id=pos_id)
+            if inserted:
+                _write_hlc(conn, stamp)
+            return inserted
+
+        return self.db.submit(body)
+
+    def store_entries(self, entries: Sequence[JournalEntry], *, pos_id: str = "") -> list[str]:
+        """:meth:`submit_store_entries`, waiting for the commit."""
+        return self.submit_store_entries(entries, pos_id=pos_id).result()
+
     # -- Reads ----------------------------------------------------------------------------------------------------
+
+    def journal_mark(self, fn_number: str) -> int:
+        """The highest FD number of this FN taken from the device's journal (0: none yet)."""
+        with self.db.read() as conn:
+            return documents.journal_mark(conn, fn_number)
+
+    def journal_marks(self) -> dict[str, int]:
+        """Every FN's journal mark."""
+        with self.db.read() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute("SELECT fn_number, last_fd FROM journal_marks")}
+
+    def synced_fd_numbers(self, fn_number: str, *, from_fd: int) -> list[int]:
+        """FD numbers of this FN's documents the OFD acknowledged, from ``from_fd`` on (for the FN's own count)."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT fd_number FROM receipts WHERE state = 'synced' AND fn_number = ? AND fd_number >= ?"
+                " ORDER BY fd_number",
+                (fn_number, from_fd),
+            )
+            return [int(row[0]) for row in rows]
+
+    def find(self, reference: str | int) -> StoredReceipt | None:
+        """A document by its id, or by its FD number (an int, or a string of digits that is not an id)."""
+        if isinstance(reference, str):
+            found = self.get(reference)
+            if found is not None or not reference.isdigit():
+                return found
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT * FROM receipts WHERE fd_number = ? ORDER BY seq DESC LIMIT 1", (int(reference),)
+            ).fetchone()
+        return StoredReceipt.from_row(row) if row else None
+
+    def refunds_of(self, receipt_id: str) -> list[StoredReceipt]:
+        """The refunds that name this sale, oldest first."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM receipts WHERE original_receipt_id = ? ORDER BY seq", (receipt_id,)
+            ).fetchall()
+        return [StoredReceipt.from_row(row) for row in rows]
 
     def get(self, receipt_id: str) -> StoredReceipt | None:
         with self.db.read() as conn:
@@ -331,6 +435,50 @@ class Buffer:
         with self.db.read() as conn:
             rows = conn.execute(query, (*args, limit)).fetchall()
         return [dict(row) for row in reversed(rows)]
+
+
+class Request(Protocol):
+    """What is stored for a request: its canonical form and the hash that guards its key."""
+
+    def canonical(self) -> dict[str, Any]: ...
+
+    def body_hash(self) -> str: ...
+
+
+def _check_refund(conn: sqlite3.Connection, receipt: Receipt, own_id: str | None) -> str | None:
+    """The id of the sale a refund names, after checking the refund against it and its earlier refunds."""
+    if receipt.operation != "refund":
+        return None
+    value: str | int
+    if receipt.original_receipt_id is not None:
+        field, where, value = "original_receipt_id", "receipt_id = ?", receipt.original_receipt_id
+    elif receipt.original_fd_number is not None:
+        field, where, value = "original_fd_number", "fd_number = ?", receipt.original_fd_number
+    else:
+        return None  # a sale made before the adapter: nothing to tie the refund to
+    sale = conn.execute(
+        f"SELECT receipt_id, operation, doc_type, state, request_json FROM receipts WHERE {where}"
+        " ORDER BY seq DESC LIMIT 1",
+        (value,),
+    ).fetchone()
+    if sale is None:
+        raise InvalidReceipt([FieldProblem((field,), f"no receipt {value!r} in the buffer: name a printed sale")])
+    if sale["doc_type"] != DOC_RECEIPT or sale["operation"] != "sale":
+        raise InvalidReceipt([FieldProblem((field,), f"receipt {value!r} is not a sale; only a sale can be refunded")])
+    if sale["state"] in (ReceiptState.ACCEPTED, ReceiptState.PRINT_FAILED):
+        raise InvalidReceipt([FieldProblem((field,), f"sale {value!r} was not printed; there is nothing to refund")])
+    earlier = [
+        Receipt.from_canonical(json.loads(row[0]))
+        for row in conn.execute(
+            "SELECT request_json FROM receipts WHERE original_receipt_id = ? AND state <> 'print_failed'"
+            " AND receipt_id IS NOT ?",
+            (sale["receipt_id"], own_id),
+        )
+    ]
+    problems = refund_problems(Receipt.from_canonical(json.loads(sale["request_json"])), earlier, receipt)
+    if problems:
+        raise InvalidReceipt(problems)
+    return str(sale["receipt_id"])
 
 
 def _unsynced(conn: sqlite3.Connection) -> int:

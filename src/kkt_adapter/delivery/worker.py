@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -70,8 +71,10 @@ class SyncWorker:
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
         send_budget_s: float = 0.0,
+        on_synced: Callable[[list[int]], Awaitable[object]] | None = None,
     ) -> None:
         self.outbox = outbox
+        self.on_synced = on_synced
         self.client = client
         self.breaker = breaker
         self.clock = clock
@@ -122,6 +125,7 @@ class SyncWorker:
         gate = asyncio.Semaphore(self.concurrency)  # FIFO: sends start in HLC order
         outcomes = await asyncio.gather(*(self._send(claim, gate) for claim in claims))
         report = await asyncio.to_thread(self.outbox.record, list(outcomes))
+        await self._acknowledge(outcomes)
         self.metrics.synced.inc(report.synced)
         self.metrics.dead_lettered.inc(report.dead)
         if report.fenced:
@@ -137,6 +141,17 @@ class SyncWorker:
                 breaker_open=self.breaker.state is BreakerState.OPEN,
             )
         )
+
+    async def _acknowledge(self, outcomes: list[ob.Outcome]) -> None:
+        """Pass the OFD's acknowledgements to the fiscal drive (the emulated FN counts them as sent)."""
+        numbers = [o.claim.fiscal.fiscal_doc_number for o in outcomes if isinstance(o, ob.Synced)]
+        if not numbers or self.on_synced is None:
+            return
+        try:
+            await self.on_synced(numbers)
+        except Exception:
+            # The OFD has the documents; the FN hears of them at the adapter's next start (Fiscalizer.catch_up).
+            log.exception("passing the OFD's acknowledgements to the device failed", extra={"documents": numbers})
 
     async def _send(self, claim: ob.Claim, gate: asyncio.Semaphore) -> ob.Outcome:
         async with gate:

@@ -8,7 +8,8 @@ AdapterError
 ├── BufferFull                  unsynced receipts reached capacity; nothing printed (503, Retry-After)
 ├── DeviceRefused               the KKT refused the document; nothing was printed (503)
 │   ├── DeviceUnavailable       the KKT could not be reached; nothing was printed (503)
-│   └── DeviceRejectedReceipt   the KKT refused this receipt's content, and would again (422)
+│   ├── DeviceRejectedReceipt   the KKT refused this receipt's content, and would again (422)
+│   └── ShiftConflict           no shift to close, or one already open (409)
 ├── NotFound                    no such receipt / dead letter (404)
 └── SyncDisabled                a sync was asked for but no OFD is configured (409)
 """
@@ -83,6 +84,10 @@ class DeviceUnavailable(DeviceRefused):
 
 class DeviceRejectedReceipt(DeviceRefused):
     """The KKT refused this receipt's content (it would refuse it again): a client error, not a device fault."""
+
+
+class ShiftConflict(DeviceRefused):
+    """The shift is not in the state the request needs: none open to close or report on, or one already open."""
 
 
 class NotFound(AdapterError):

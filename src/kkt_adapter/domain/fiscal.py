@@ -23,6 +23,7 @@ class FiscalResult:
     receipt_number: int
     total_kop: int
     document: dict[str, Any]
+    doc_type: int = 3
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (stored in the buffer); shallow, as ``document`` is only ever serialized."""

@@ -2,7 +2,7 @@
 
 ``accepted → pending → synced`` is the normal life; ``accepted → print_failed`` when the device printed nothing (a
 replay with the same key prints it: ``print_failed → accepted``); ``pending → dlq → pending`` when the OFD refused it
-and someone requeued it. The buffer's schema (``buffer/schema.sql``) checks the same names.
+and someone requeued it. The buffer's schema (``buffer/migrations/v1.sql``) checks the same names.
 """
 
 from __future__ import annotations

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from kkt_adapter.buffer import store
 from kkt_adapter.buffer.store import Buffer
+from kkt_adapter.domain.correction import Correction
+from kkt_adapter.domain.device import DOC_CORRECTION, DOC_RECEIPT, JournalEntry
 from kkt_adapter.domain.errors import (
     BufferFull,
     DeviceRefused,
@@ -29,6 +31,7 @@ from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
 from kkt_adapter.intake.device_monitor import DeviceMonitor, DeviceSnapshot
 from kkt_adapter.intake.drivers.base import FiscalDriver
+from kkt_adapter.intake.journal import JournalFollower
 from kkt_adapter.status.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,23 @@ T = TypeVar("T")
 
 INTERRUPTED = "interrupted"
 CONFLICT = "Idempotency-Key was already used for a different receipt; use a new key for a new sale"
+SHIFT_EXPIRED = "shift_expired"
+ShiftPolicy = Literal["auto", "refuse"]
+
+
+@dataclass(frozen=True)
+class _Printable:
+    """What one accept prints: a receipt, or a correction with its receipt."""
+
+    receipt: Receipt
+    request: Receipt | Correction
+    doc_type: int
+
+    @staticmethod
+    def of(request: Receipt | Correction) -> _Printable:
+        if isinstance(request, Correction):
+            return _Printable(request.receipt, request, DOC_CORRECTION)
+        return _Printable(request, request, DOC_RECEIPT)
 
 
 @dataclass(frozen=True)
@@ -60,6 +80,7 @@ class Fiscalizer:
         on_printed: Callable[[], None] = lambda: None,
         metrics: Metrics | None = None,
         monitor: DeviceMonitor | None = None,
+        shift_policy: ShiftPolicy = "auto",
     ) -> None:
         self.buffer = buffer
         self.driver = driver
@@ -69,6 +90,8 @@ class Fiscalizer:
         self.on_printed = on_printed
         self.metrics = metrics or Metrics()
         self.monitor = monitor or DeviceMonitor(buffer.clock)
+        self.shift_policy = shift_policy
+        self.journal = JournalFollower(driver)
         self._device_jobs = 0  # queued or running on the device's thread (counted on the event loop)
         self._device_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kkt-device")
         self._in_flight: dict[str, tuple[str, asyncio.Future[str]]] = {}
@@ -76,8 +99,9 @@ class Fiscalizer:
     def close(self) -> None:
         self._device_thread.shutdown(wait=True)
 
-    async def accept(self, receipt: Receipt, *, key: str) -> str:
-        """Print ``receipt`` once for ``key`` and return the response body; a replay returns the same body."""
+    async def accept(self, receipt: Receipt | Correction, *, key: str) -> str:
+        """Print ``receipt`` (or a correction) once for ``key`` and return the response body; a replay returns the
+        same body."""
         body_hash = receipt.body_hash()
         running = self._in_flight.get(key)
         if running is not None:
@@ -85,18 +109,21 @@ class Fiscalizer:
                 raise IdempotencyConflict(CONFLICT)
             # The same key and body are being printed in this process: share that outcome, print nothing more.
             return await asyncio.shield(running[1])
-        task = asyncio.ensure_future(self._accept(receipt, key))
+        task = asyncio.ensure_future(self._accept(_Printable.of(receipt), key))
         self._in_flight[key] = (body_hash, task)
         task.add_done_callback(lambda _: self._in_flight.pop(key, None))
         # Shielded: a client that goes away must not abandon a print half-way.
         return await asyncio.shield(task)
 
-    async def _accept(self, receipt: Receipt, key: str) -> str:
-        decision = await asyncio.wrap_future(
-            self.buffer.submit_begin_accept(key=key, receipt=receipt, capacity=self.capacity)
+    def _begin(self, job: _Printable, key: str) -> Future[store.AcceptDecision]:
+        return self.buffer.submit_begin_accept(
+            key=key, receipt=job.receipt, capacity=self.capacity, request=job.request, doc_type=job.doc_type
         )
+
+    async def _accept(self, job: _Printable, key: str) -> str:
+        decision = await asyncio.wrap_future(self._begin(job, key))
         if isinstance(decision, store.InFlight):
-            decision = await self._take_over(decision, receipt, key)
+            decision = await self._take_over(decision, job, key)
         match decision:
             case store.Replay(response_json=response):
                 return response
@@ -112,10 +139,10 @@ class Fiscalizer:
                 raise RequestInFlight("this Idempotency-Key is being printed right now; retry with the same key")
             case store.Fresh(receipt_id=receipt_id) | store.Retry(receipt_id=receipt_id):
                 self.metrics.accepted.inc()
-                return await self._print(receipt_id, receipt, key)
+                return await self._print(receipt_id, job, key)
         raise AssertionError(decision)  # pragma: no cover
 
-    async def _take_over(self, decision: store.InFlight, receipt: Receipt, key: str) -> store.AcceptDecision:
+    async def _take_over(self, decision: store.InFlight, job: _Printable, key: str) -> store.AcceptDecision:
         """Another process holds the key: finish it from the journal, or retry it if it has been left for long."""
         found = await self._on_device(self.driver.find_by_key, key)
         if found is not None:
@@ -126,11 +153,31 @@ class Fiscalizer:
         await asyncio.to_thread(
             self.buffer.fail_print, decision.receipt_id, code=INTERRUPTED, reason="abandoned before printing"
         )
-        return await asyncio.to_thread(self.buffer.begin_accept, key=key, receipt=receipt, capacity=self.capacity)
+        return await asyncio.wrap_future(self._begin(job, key))
 
-    async def _print(self, receipt_id: str, receipt: Receipt, key: str) -> str:
+    def _print_on_device(self, job: _Printable, key: str) -> tuple[FiscalResult, list[JournalEntry]]:
+        """On the device's thread: print (closing an expired shift first under the ``auto`` policy), and read the
+        documents the device signed before this one that the buffer has not seen (a shift opening, a Z report)."""
         try:
-            result = await self._on_device(self.driver.print_receipt, receipt, idempotency_key=key)
+            result = self._print_once(job, key)
+        except DeviceRefused as refused:
+            if refused.code != SHIFT_EXPIRED or self.shift_policy != "auto":
+                raise
+            state = self.driver.state()
+            log.warning("shift expired: closing it (Z report) before the sale", extra={"key": key})
+            self.driver.close_shift(idempotency_key=f"auto-z:{state.fn_number}:{state.shift_number}")
+            result = self._print_once(job, key)
+        return result, self.journal.after_print(result)
+
+    def _print_once(self, job: _Printable, key: str) -> FiscalResult:
+        if isinstance(job.request, Correction):
+            return self.driver.print_correction(job.request, idempotency_key=key)
+        return self.driver.print_receipt(job.receipt, idempotency_key=key)
+
+    async def _print(self, receipt_id: str, job: _Printable, key: str) -> str:
+        preceding: list[JournalEntry] = []
+        try:
+            result, preceding = await self._on_device(self._print_on_device, job, key)
         except DeviceRefused as refused:
             if not isinstance(refused, DeviceRejectedReceipt):
                 self.monitor.observe_error(refused.reason)
@@ -143,7 +190,7 @@ class Fiscalizer:
         except Exception as exc:
             result = await self._outcome_from_journal(receipt_id, key, exc)
         self.monitor.observe_print(result)
-        response = await asyncio.wrap_future(self.buffer.submit_complete_print(receipt_id, result))
+        response = await asyncio.wrap_future(self.buffer.submit_complete_print(receipt_id, result, preceding=preceding))
         self.metrics.printed.inc()
         log.debug("printed", extra={"receipt_id": receipt_id, "key": key, "fd": result.fiscal_doc_number})
         self.on_printed()
@@ -165,6 +212,10 @@ class Fiscalizer:
             await asyncio.to_thread(self.buffer.fail_print, receipt_id, code="device_error", reason=reason)
             raise DeviceUnavailable("device_error", reason) from exc
         return found
+
+    async def on_device(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Run ``fn`` on the device's thread, after the documents already queued there."""
+        return await self._on_device(fn, *args, **kwargs)
 
     async def _on_device(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         loop = asyncio.get_running_loop()
@@ -215,6 +266,27 @@ class Fiscalizer:
         if recovered or not_printed:
             log.warning("reconciled interrupted receipts", extra={"recovered": recovered, "not_printed": not_printed})
         return ReconcileReport(recovered=recovered, not_printed=not_printed)
+
+    def catch_up(self) -> int:
+        """At start, after :meth:`reconcile`: keep every document of the device's journal that the buffer lacks.
+
+        The device's journal is the legal truth; the buffer is a cache of it plus delivery state. Shift reports
+        printed while the adapter was down, and receipts of a lost or restored buffer file, are stored and queued
+        for the OFD, in FD order. Returns how many documents were stored.
+        """
+        fn_number = self.driver.state().fn_number
+        stored = 0
+        for batch in self.journal.catch_up(fn_number, self.buffer.journal_marks().get(fn_number)):
+            stored += len(self.buffer.store_entries(batch))
+        if stored:
+            log.warning("stored documents from the device's journal that the buffer lacked", extra={"stored": stored})
+        # Acknowledgements the FN missed (the adapter stopped between the OFD's answer and passing it on).
+        first_unsent = self.driver.fn_status().first_unsent_fd_number
+        if first_unsent is not None:
+            synced = self.buffer.synced_fd_numbers(fn_number, from_fd=first_unsent)
+            if synced:
+                self.driver.acknowledge(synced)
+        return stored
 
     async def reconcile_stale(self) -> ReconcileReport:
         """:meth:`reconcile` for rows left ``accepted`` longer than ``stale_after_s``, on the device's thread."""

@@ -15,6 +15,14 @@ from kkt_adapter.buffer.store import BufferCounts
 
 DAY = 86_400.0
 FN_BLOCK_DAYS = 30
+SHIFT_WARN_S = 3600.0
+#: The FN's warning flags in an operator's words.
+FN_WARNINGS = {
+    "replace_soon": "validity ends within 30 days: order a replacement fiscal drive",
+    "resource_exhausted": "validity ends within 3 days: replace the fiscal drive now",
+    "memory_nearly_full": "archive memory 90% full",
+    "ofd_timeout": "documents have waited long for the OFD's acknowledgement",
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,10 @@ class HealthInputs:
     production: bool
     last_exchange_ok: bool | None
     task_failures: dict[str, str] = field(default_factory=dict)
+    shift_policy: str = "auto"
+    shift_expired: bool = False
+    shift_expires_in_s: float | None = None
+    fn_warnings: tuple[str, ...] = ()
 
 
 def network_status(*, breaker_state: str, sync_mode: str, last_exchange_ok: bool | None) -> str:
@@ -55,6 +67,17 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
         unhealthy.append("database not writable")
     if inputs.device_problem:
         unhealthy.append(f"device: {inputs.device_problem}")
+    if inputs.shift_expired and inputs.shift_policy == "refuse":
+        unhealthy.append("shift open for more than 24 hours: close the shift (Z report); sales are refused until then")
+    elif (
+        inputs.shift_policy != "auto"
+        and inputs.shift_expires_in_s is not None
+        and 0 <= inputs.shift_expires_in_s <= SHIFT_WARN_S
+    ):
+        minutes = inputs.shift_expires_in_s / 60
+        degraded.append(f"the shift expires in {minutes:.0f} min and KKT_SHIFT_EXPIRED_POLICY is not auto: close it")
+    for warning in inputs.fn_warnings:
+        degraded.append(f"fiscal drive: {FN_WARNINGS.get(warning, warning)}")
     for name, error in sorted(inputs.task_failures.items()):
         unhealthy.append(f"background task {name} stopped: {error}")
     unsynced = inputs.counts.unsynced

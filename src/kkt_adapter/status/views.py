@@ -39,6 +39,7 @@ class Limits:
     alert_threshold: float
     warn_days: int
     production: bool
+    shift_policy: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,12 @@ class StatusBoard:
 
     def _buffer_status(self, view: BufferView) -> dict[str, Any]:
         counts, capacity = view.counts, self.limits.max_size
+        percent = round(100.0 * counts.unsynced / capacity, 2)
+        breaker_state = self.delivery.breaker_snapshot()["state"]
         return {
             "total_capacity": capacity,
             "current_queued": counts.unsynced,
-            "percent_full": round(100.0 * counts.unsynced / capacity, 2),
+            "percent_full": percent,
             "accepted": counts.accepted,
             "pending": counts.pending,
             "synced": counts.synced,
@@ -94,6 +97,10 @@ class StatusBoard:
             "oldest_pending_age_seconds": view.oldest_age_s,
             "network_status": self.network(),
             "sync_mode": self.delivery.sync_mode,
+            # The ERP's status widget reads these names (the same values as above).
+            "buffer_percent": percent,
+            "buffer_count": counts.unsynced,
+            "cb_state": breaker_state,
         }
 
     async def database_ok(self) -> bool:
@@ -110,6 +117,7 @@ class StatusBoard:
         )
         limits = self.limits
         breaker = self.delivery.breaker_snapshot()
+        state = device.state
         verdict, reasons = assess(
             HealthInputs(
                 database_ok=database_ok,
@@ -125,6 +133,12 @@ class StatusBoard:
                 production=limits.production,
                 last_exchange_ok=self.delivery.last_exchange_ok,
                 task_failures=dict(self.tasks.failures),
+                shift_policy=limits.shift_policy,
+                shift_expired=state is not None and state.shift_expired,
+                shift_expires_in_s=None
+                if state is None or state.shift_expires_at is None
+                else state.shift_expires_at - self.clock.time(),
+                fn_warnings=() if state is None else state.fn_warnings,
             )
         )
         return {
@@ -219,6 +233,9 @@ def device_view(device: DeviceView) -> dict[str, Any]:
         "shift_open": None if state is None else state.shift_open,
         "shift_number": None if state is None else state.shift_number,
         "shift_expired": None if state is None else state.shift_expired,
+        "shift_expires_at": None if state is None else state.shift_expires_at,
+        "fn_blocked": None if state is None else state.fn_blocked,
+        "fn_warnings": [] if state is None else list(state.fn_warnings),
         "last_fd_number": None if state is None else state.last_fd_number,
         "fn_number": None if state is None else state.fn_number,
         "kkt_number": None if state is None else state.kkt_number,

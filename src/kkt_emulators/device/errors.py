@@ -8,7 +8,11 @@
     ├── ShiftExpired            code "shift_expired"   (open shift older than 24 h; ATOL error 68)
     ├── InvalidTask             code "invalid_task"    (the task itself is wrong: retrying it cannot help)
     ├── ShiftAlreadyOpen        code "shift_open"      (open_shift while a shift is open)
-    └── ShiftNotOpen            code "shift_closed"    (close_shift with no open shift)
+    ├── ShiftNotOpen            code "shift_closed"    (close_shift or x_report with no open shift)
+    └── FNBlocked               code "fn_blocked"      (the fiscal drive refuses new documents)
+        ├── FNOfdTimeout        code "fn_ofd_timeout_30_days"  (first unsent document older than 30 days)
+        ├── FNExpired           code "fn_expired"      (past the FN's validity date; ATOL error 120)
+        └── FNArchiveFull       code "fn_archive_full" (no room for another document; ATOL error 121)
 
 ``reason`` is a human-readable text for the cashier (in Russian, as a real device shows it); ``code`` is the
 stable machine name to branch on.
@@ -70,6 +74,30 @@ class ShiftNotOpen(DeviceError):
     """There is no open shift to close."""
 
     code = "shift_closed"
+
+
+class FNBlocked(DeviceError):
+    """The fiscal drive refuses new documents; the subclass says why, and whether anything but time can lift it."""
+
+    code = "fn_blocked"
+
+
+class FNOfdTimeout(FNBlocked):
+    """The first document not acknowledged by the OFD is older than 30 days; lifted once the OFD acknowledges it."""
+
+    code = "fn_ofd_timeout_30_days"
+
+
+class FNExpired(FNBlocked):
+    """The FN is past its validity date: replace it. Only the open shift's closing is still taken."""
+
+    code = "fn_expired"
+
+
+class FNArchiveFull(FNBlocked):
+    """The FN's archive has no room for another document: replace it."""
+
+    code = "fn_archive_full"
 
 
 class DeviceNotFound(FileNotFoundError):

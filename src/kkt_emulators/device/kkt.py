@@ -1,46 +1,53 @@
-"""The emulated KKT with its fiscal drive: prints receipts and shift reports, numbers and signs every document, keeps
-a journal with each request's idempotency key, and survives restarts, crashes and a second process.
+"""The emulated KKT with its fiscal drive: prints receipts, corrections and shift reports, numbers and signs every
+document, keeps a journal with each request's idempotency key, counts each shift, follows the FN's life and its OFD
+exchange, and survives restarts, crashes and a second process.
 
-Concurrency: one device prints one document at a time. Within a process a lock serialises prints; across
-processes (or several instances on one directory) an exclusive ``flock`` on ``device.lock`` does. The FD number
-is allocated and the journal row inserted in one ``BEGIN IMMEDIATE`` transaction, committed before a print returns,
-so a document is either fully printed (in the journal, with its number) or not at all.
+How a print is serialised and made durable is :mod:`kkt_emulators.device.printer`'s; what each document changes in
+the device's state, :mod:`kkt_emulators.device.day`'s; the FN's rules, :mod:`kkt_emulators.device.fn`'s; the tags,
+:mod:`kkt_emulators.device.documents`'. This module decides what each request prints and in which order it refuses:
+a repeated key first (the journal answers), then faults, the task, the FN, the shift.
 """
 
 from __future__ import annotations
 
-import fcntl
 import random
 import sqlite3
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
 from kkt_clock import Clock, SystemClock
-from kkt_emulators.device import documents
+from kkt_emulators.device import day, documents, fn, reports
 from kkt_emulators.device.errors import (
     DeviceNotFound,
     DeviceOffline,
-    InvalidTask,
     PaperOut,
     ShiftAlreadyOpen,
     ShiftExpired,
     ShiftNotOpen,
 )
-from kkt_emulators.device.models import DeviceStatus, FiscalDocument, ReceiptTask, Registration
+from kkt_emulators.device.models import (
+    DOC_CORRECTION,
+    DOC_RECEIPT,
+    DOC_SHIFT_CLOSING,
+    DOC_SHIFT_OPENING,
+    CorrectionTask,
+    DeviceStatus,
+    FiscalDocument,
+    FNStatus,
+    ReceiptTask,
+    Registration,
+    ShiftReport,
+)
+from kkt_emulators.device.printer import Printer, check_key
 from kkt_emulators.device.store import DB_FILE, State, Store
-from kkt_emulators.device.validation import validate_task
+from kkt_emulators.device.validation import check_registration_options, validate_correction, validate_task
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")
-SHIFT_MAX_SECONDS = 24 * 3600
-DEFAULT_DELAY_MS = (200, 500)
-LOCK_FILE = "device.lock"
-MAX_KEY_LENGTH = 256
+SHIFT_MAX_SECONDS = reports.SHIFT_MAX_SECONDS
 
 Fault = Literal["paper_out", "offline"]
 
@@ -49,9 +56,13 @@ class EmulatedKKT:
     """A KKT with its fiscal drive, persisted under ``state_dir``; thread-safe, and safe across processes.
 
     ``print_delay_ms``: ``None`` waits a random 200–500 ms per printed document, ``0`` never waits. ``clock`` gives
-    document times and shift expiry; ``rng`` makes the registration and the delays reproducible; ``tz`` is the
-    device's local time zone (default UTC+3). ``create=False`` opens a registered device only: a directory without
-    one raises :class:`DeviceNotFound` and is left as it was, instead of getting a brand-new fiscal drive.
+    document times, shift expiry and the FN's ages; ``rng`` makes the registration and the delays reproducible; ``tz``
+    is the device's local time zone (default UTC+3). ``create=False`` opens a registered device only: a directory
+    without one raises :class:`DeviceNotFound` and is left as it was, instead of getting a brand-new fiscal drive.
+
+    Registration only (ignored when the directory already holds a device, whose values are stored): ``taxation``, the
+    1055 bitmask of the systems registered (default 1, OSN); ``fn_life_months``, the FN's validity in calendar months
+    from the registration date (default 15); ``fn_archive_capacity``, how many documents the FN holds.
     """
 
     def __init__(
@@ -63,44 +74,45 @@ class EmulatedKKT:
         rng: random.Random | None = None,
         tz: tzinfo | None = None,
         create: bool = True,
+        taxation: int = 1,
+        fn_life_months: int = fn.DEFAULT_LIFE_MONTHS,
+        fn_archive_capacity: int = fn.DEFAULT_ARCHIVE_CAPACITY,
     ) -> None:
         if print_delay_ms is not None and print_delay_ms < 0:
             raise ValueError(f"print_delay_ms must be None or >= 0, got {print_delay_ms}")
-        self._delay_ms = print_delay_ms
+        check_registration_options(
+            taxation=taxation, fn_life_months=fn_life_months, fn_archive_capacity=fn_archive_capacity
+        )
         self._clock: Clock = clock if clock is not None else SystemClock()
-        self._rng = rng if rng is not None else random.Random()
         self._tz: tzinfo = tz if tz is not None else MOSCOW
-        self._print_lock = threading.Lock()
-        self._db_lock = threading.Lock()
-        self._closed = False
         state_dir = Path(state_dir)
         if not create and not (state_dir / DB_FILE).is_file():
             raise DeviceNotFound(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         self.state_dir = state_dir
-        self._lock_file = open(state_dir / LOCK_FILE, "a+b")  # noqa: SIM115 - held for the instance's life
+        self._printer = Printer(state_dir, delay_ms=print_delay_ms, rng=rng if rng is not None else random.Random())
         try:
-            with self._device_lock():
-                self._store = Store(state_dir)
-                try:
-                    self.registration: Registration = self._load_or_register(rng, create=create)
-                except BaseException:
-                    self._store.close()
-                    raise
+            with self._printer.device_lock(), self._printer.store.write() as conn:
+                life = fn.FNLife(
+                    valid_until=fn.add_months(self._local(self._clock.time()).date(), fn_life_months),
+                    capacity=fn_archive_capacity,
+                )
+                self.registration: Registration = self._load_or_register(
+                    conn, rng, create=create, taxation=taxation, life=life
+                )
+                stored = Store.load_fn_life(conn)
+            if stored is None:
+                raise RuntimeError(f"the fiscal drive in {state_dir} has a registration but no stored life")
+            self._life = stored
         except BaseException:
-            self._lock_file.close()
+            self._printer.close()
             raise
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the database and the lock file; further calls fail. Closing twice is harmless."""
-        with self._print_lock, self._db_lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._store.close()
-            self._lock_file.close()
+        self._printer.close()
 
     def __enter__(self) -> EmulatedKKT:
         return self
@@ -118,108 +130,145 @@ class EmulatedKKT:
     def print_receipt(self, task: ReceiptTask, *, idempotency_key: str) -> FiscalDocument:
         """Print ``task`` once per ``idempotency_key``: a repeated key returns the first document, printing nothing.
 
-        Opens a shift first if none is open. Raises :class:`PaperOut`, :class:`DeviceOffline`, :class:`InvalidTask`
-        or :class:`ShiftExpired` with nothing printed. Returns after the document is durably in the journal.
+        Opens a shift first if none is open. Raises :class:`PaperOut`, :class:`DeviceOffline`, :class:`InvalidTask`,
+        an :class:`FNBlocked` or :class:`ShiftExpired` with nothing printed. Returns after the document is durably in
+        the journal.
         """
-        if not isinstance(idempotency_key, str) or not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
-            raise InvalidTask(f"ключ идемпотентности должен быть строкой от 1 до {MAX_KEY_LENGTH} символов")
-        with self._printing():
-            if self._delay_ms != 0:
-                with self._db_lock, self._store.read() as conn:
-                    found = Store.find_by_key(conn, idempotency_key)
-                    if found is not None:
-                        return found
-                    state = Store.load_state(conn)
-                    self._check_receipt(state, task)
-                self._wait_print(1 if state.shift_open else 2)
-            with self._db_lock, self._store.write() as conn:
-                found = Store.find_by_key(conn, idempotency_key)
-                if found is not None:
-                    return found
-                state = Store.load_state(conn)
-                self._check_receipt(state, task)
-                when = self._now(state)
-                if not state.shift_open:
-                    Store.insert_document(conn, self._open_shift_doc(state, when))
-                state.last_fd += 1
-                state.receipts_in_shift += 1
-                state.docs_in_shift += 1
-                doc = documents.receipt(
-                    self.registration,
-                    task,
-                    fd_number=state.last_fd,
-                    when=when,
-                    shift=state.shift_number,
-                    receipt_number=state.receipts_in_shift,
-                    idempotency_key=idempotency_key,
-                )
-                Store.insert_document(conn, doc)
-                Store.save_state(conn, state)
-                return doc
+        check_key(idempotency_key)
 
-    def open_shift(self) -> FiscalDocument:
-        """Open a new shift (prints the shift opening report). :class:`ShiftAlreadyOpen` if one is open."""
-        with self._printing():
-            self._wait_print(1)
-            with self._db_lock, self._store.write() as conn:
-                state = Store.load_state(conn)
-                self._check_faults(state)
-                if state.shift_open:
-                    raise ShiftAlreadyOpen(f"Смена {state.shift_number} уже открыта")
-                doc = self._open_shift_doc(state, self._now(state))
-                Store.insert_document(conn, doc)
-                Store.save_state(conn, state)
-                return doc
+        def validate(state: State) -> None:
+            validate_task(task, registered_taxation=self.registration.taxation)
 
-    def close_shift(self) -> FiscalDocument:
-        """Close the open shift, expired or not (prints the Z report). :class:`ShiftNotOpen` if none is open."""
-        with self._printing():
-            self._wait_print(1)
-            with self._db_lock, self._store.write() as conn:
-                state = Store.load_state(conn)
-                self._check_faults(state)
-                if not state.shift_open:
-                    raise ShiftNotOpen("Смена не открыта")
-                state.last_fd += 1
-                state.docs_in_shift += 1
-                doc = documents.shift_closing(
-                    self.registration,
-                    fd_number=state.last_fd,
-                    when=self._now(state),
-                    shift=state.shift_number,
-                    receipts=state.receipts_in_shift,
-                    documents=state.docs_in_shift,
-                )
-                state.shift_open = False
-                state.shift_opened_at = None
-                state.receipts_in_shift = 0
-                state.docs_in_shift = 0
-                Store.insert_document(conn, doc)
-                Store.save_state(conn, state)
-                return doc
+        make = partial(documents.receipt, self.registration, task, idempotency_key=idempotency_key)
+        return self._settle(idempotency_key, DOC_RECEIPT, validate, make)
+
+    def print_correction(self, task: CorrectionTask, *, idempotency_key: str) -> FiscalDocument:
+        """Print a correction receipt (type 31) once per ``idempotency_key``, as :meth:`print_receipt` prints.
+
+        It opens a shift if none is open, takes the next FD number and the next receipt number in the shift, and
+        counts in the shift's totals like a receipt. Its basis date (1178) may not be after the document's date.
+        """
+        check_key(idempotency_key)
+
+        def validate(state: State) -> None:
+            today = self._local(self._doc_time(state)).date()
+            validate_correction(task, registered_taxation=self.registration.taxation, today=today)
+
+        make = partial(documents.correction, self.registration, task, idempotency_key=idempotency_key)
+        return self._settle(idempotency_key, DOC_CORRECTION, validate, make)
+
+    def open_shift(self, *, idempotency_key: str | None = None) -> FiscalDocument:
+        """Open a new shift (prints the shift opening report). :class:`ShiftAlreadyOpen` if one is open.
+
+        With ``idempotency_key``, a repeated key returns the first opening report and prints nothing.
+        """
+
+        def check(conn: sqlite3.Connection, state: State) -> int:
+            self._check_faults(state)
+            if state.shift_open:
+                raise ShiftAlreadyOpen(f"Смена {state.shift_number} уже открыта")
+            self._check_fn(conn, state, needed=1)
+            return 1
+
+        def build(conn: sqlite3.Connection, state: State) -> FiscalDocument:
+            when, opened_at = self._now(state), self._clock.time()
+            return day.open_shift(conn, state, self.registration, when=when, opened_at=opened_at, key=idempotency_key)
+
+        return self._printer.print_once(idempotency_key, DOC_SHIFT_OPENING, check, build)
+
+    def close_shift(self, *, idempotency_key: str | None = None) -> FiscalDocument:
+        """Close the open shift, expired or not (prints the Z report). :class:`ShiftNotOpen` if none is open.
+
+        With ``idempotency_key``, a repeated key returns the first Z report and prints nothing. The shift's counters
+        and totals stay readable with :meth:`shift_totals`.
+        """
+
+        def check(conn: sqlite3.Connection, state: State) -> int:
+            self._check_faults(state)
+            if not state.shift_open:
+                raise ShiftNotOpen("Смена не открыта")
+            self._check_fn(conn, state, needed=1, closing=True)
+            return 1
+
+        def build(conn: sqlite3.Connection, state: State) -> FiscalDocument:
+            when = self._now(state)
+            unsent = Store.unsent(conn)
+            raised = fn.warnings(
+                self._life, today=when.date(), documents=state.last_fd, unsent=unsent, now=self._clock.time()
+            )
+            first = None if unsent.first_at is None else self._local(unsent.first_at).strftime("%Y-%m-%dT%H:%M:%S")
+            return day.close_shift(
+                conn,
+                state,
+                self.registration,
+                when=when,
+                first_unsent=first,
+                unsent=unsent.count,
+                fn_flags=fn.flags(raised),
+                key=idempotency_key,
+            )
+
+        return self._printer.print_once(idempotency_key, DOC_SHIFT_CLOSING, check, build)
+
+    # -- the OFD exchange ----------------------------------------------------------------------------------------
+
+    def acknowledge(self, fd_numbers: Iterable[int]) -> int:
+        """Mark these documents acknowledged by the OFD; how many were unsent until now.
+
+        Unknown numbers and documents acknowledged already are ignored, so a repeated call changes nothing. Once the
+        old documents are acknowledged, an FN blocked by the 30-day rule prints again.
+        """
+        numbers = list(fd_numbers)
+        for number in numbers:
+            if isinstance(number, bool) or not isinstance(number, int):
+                raise TypeError(f"FD numbers are integers, got {number!r}")
+        with self._printer.writing() as conn:
+            return Store.acknowledge(conn, numbers, when=self._clock.time())
+
+    def fn_status(self) -> FNStatus:
+        """The fiscal drive's validity, archive, unsent documents, warnings, and why it refuses documents now."""
+        with self._printer.reading() as conn:
+            state = Store.load_state(conn)
+            unsent = Store.unsent(conn)
+        now = self._clock.time()
+        today = self._local(max(now, state.last_doc_time)).date()
+        blocked = fn.refusal(
+            self._life, today=today, documents=state.last_fd, needed=1, unsent=unsent, now=now, tz=self._tz
+        )
+        return FNStatus(
+            fn_number=self.registration.fn_number,
+            validity_date=self._life.valid_until,
+            ffd_version=self.registration.ffd_version,
+            documents_count=state.last_fd,
+            unsent_count=unsent.count,
+            first_unsent_fd_number=unsent.first_fd,
+            first_unsent_at=None if unsent.first_at is None else self._local(unsent.first_at),
+            warnings=fn.warnings(self._life, today=today, documents=state.last_fd, unsent=unsent, now=now),
+            blocked=None if blocked is None else blocked.code,
+        )
 
     # -- queries -------------------------------------------------------------------------------------------------
 
     def find_by_key(self, idempotency_key: str) -> FiscalDocument | None:
         """The document printed for ``idempotency_key``, or None if the device never printed it."""
-        with self._reading() as conn:
+        with self._printer.reading() as conn:
             return Store.find_by_key(conn, idempotency_key)
 
     def find_by_number(self, fd_number: int) -> FiscalDocument | None:
         """The document numbered ``fd_number``, or None."""
-        with self._reading() as conn:
+        with self._printer.reading() as conn:
             return Store.find_by_number(conn, fd_number)
 
     def journal(self, *, after_fd: int = 0, limit: int = 1000) -> list[FiscalDocument]:
         """Documents numbered above ``after_fd``, ascending, at most ``limit`` of them."""
         if limit < 0:
             raise ValueError("limit must not be negative")
-        with self._reading() as conn:
+        with self._printer.reading() as conn:
             return Store.journal(conn, after_fd=after_fd, limit=limit)
 
     def status(self) -> DeviceStatus:
         """Faults, shift and counters as the device sees them now."""
-        with self._reading() as conn:
+        with self._printer.reading() as conn:
             state = Store.load_state(conn)
         opened = state.shift_opened_at
         return DeviceStatus(
@@ -228,12 +277,36 @@ class EmulatedKKT:
             shift_open=state.shift_open,
             shift_number=state.shift_number,
             receipts_in_shift=state.receipts_in_shift,
-            shift_opened_at=None if opened is None else datetime.fromtimestamp(int(opened), self._tz),
+            shift_opened_at=None if opened is None else self._local(int(opened)),
             shift_expired=self._expired(state),
             last_fd_number=state.last_fd,
             fn_number=self.registration.fn_number,
             reg_number=self.registration.reg_number,
+            shift_expires_at=None if opened is None else self._local(int(opened) + SHIFT_MAX_SECONDS),
         )
+
+    def x_report(self) -> ShiftReport:
+        """The open shift's counters and totals (the X report): no fiscal document, no FD number, nothing stored.
+
+        Raises :class:`ShiftNotOpen` with no open shift, and :class:`DeviceOffline` or :class:`PaperOut` with a fault
+        on (the X report is printed for the cashier). An expired shift still reports.
+        """
+        with self._printer.reading() as conn:
+            state = Store.load_state(conn)
+            self._check_faults(state)
+            if not state.shift_open:
+                raise ShiftNotOpen("Смена не открыта: X-отчёт снимается в открытой смене")
+            report = self._shift_report(conn, state, state.shift_number)
+        assert report is not None, "an open shift always has its counters"
+        return report
+
+    def shift_totals(self, shift_number: int) -> ShiftReport | None:
+        """The counters and totals of any shift of this FN, open or closed, or None for a shift never opened.
+
+        After :meth:`close_shift`, ``shift_totals(z.shift_number)`` gives what the Z report closed.
+        """
+        with self._printer.reading() as conn:
+            return self._shift_report(conn, Store.load_state(conn), shift_number)
 
     # -- faults --------------------------------------------------------------------------------------------------
 
@@ -241,77 +314,92 @@ class EmulatedKKT:
         """Switch a fault on or off; persisted, so every instance on this directory sees it at its next call."""
         if fault not in ("paper_out", "offline"):
             raise ValueError(f"unknown fault {fault!r}; known: paper_out, offline")
-        with self._db_lock:
-            self._ensure_open()
-            with self._store.write() as conn:
-                Store.set_faults(conn, **{fault: enabled})
+        with self._printer.writing() as conn:
+            Store.set_faults(conn, **{fault: enabled})
 
     def clear_faults(self) -> None:
         """Switch every fault off."""
-        with self._db_lock:
-            self._ensure_open()
-            with self._store.write() as conn:
-                Store.set_faults(conn, paper_out=False, offline=False)
+        with self._printer.writing() as conn:
+            Store.set_faults(conn, paper_out=False, offline=False)
 
     # -- internals -----------------------------------------------------------------------------------------------
 
-    def _load_or_register(self, rng: random.Random | None, *, create: bool) -> Registration:
-        with self._store.write() as conn:
-            reg = Store.load_registration(conn)
-            if reg is not None:
-                return reg
-            if not create:
-                raise DeviceNotFound(self.state_dir)
-            reg = documents.new_registration(rng)
-            now = self._clock.time()
-            Store.save_registration(conn, reg, when=now)
-            state = Store.load_state(conn)
-            state.last_fd = 1
-            doc = documents.registration_report(reg, fd_number=1, when=self._now(state))
-            Store.insert_document(conn, doc)
-            Store.save_state(conn, state)
+    def _load_or_register(
+        self, conn: sqlite3.Connection, rng: random.Random | None, *, create: bool, taxation: int, life: fn.FNLife
+    ) -> Registration:
+        """The stored registration, or a new one (with the FN's ``life`` and the registration report, FD 1)."""
+        reg = Store.load_registration(conn)
+        if reg is not None:
             return reg
+        if not create:
+            raise DeviceNotFound(self.state_dir)
+        reg = documents.new_registration(rng, taxation=taxation)
+        now = self._clock.time()
+        Store.save_registration(conn, reg, when=now)
+        Store.save_fn_life(conn, life, registered_at=now)
+        state = Store.load_state(conn)
+        state.last_fd = 1
+        doc = documents.registration_report(reg, fd_number=1, when=self._now(state))
+        Store.insert_document(conn, doc)
+        Store.save_state(conn, state)
+        return reg
 
-    def _ensure_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("this EmulatedKKT is closed")
+    def _settle(
+        self, key: str, doc_type: int, validate: Callable[[State], None], make: day.MakeSettlement
+    ) -> FiscalDocument:
+        """Print a receipt or a correction: the checks, in the device's order, then :func:`day.settle`."""
 
-    @contextmanager
-    def _device_lock(self) -> Iterator[None]:
-        fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+        def check(conn: sqlite3.Connection, state: State) -> int:
+            self._check_faults(state)
+            validate(state)
+            needed = 1 if state.shift_open else 2
+            self._check_fn(conn, state, needed=needed)
+            if self._expired(state):
+                raise ShiftExpired(
+                    f"Смена {state.shift_number} открыта более 24 часов: закройте смену (Z-отчёт) и откройте новую"
+                )
+            return needed
 
-    @contextmanager
-    def _printing(self) -> Iterator[None]:
-        with self._print_lock:
-            self._ensure_open()
-            with self._device_lock():
-                yield
+        def build(conn: sqlite3.Connection, state: State) -> FiscalDocument:
+            when, opened_at = self._now(state), self._clock.time()
+            return day.settle(conn, state, self.registration, make, when=when, opened_at=opened_at)
 
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        with self._db_lock:
-            self._ensure_open()
-            with self._store.read() as conn:
-                yield conn
+        return self._printer.print_once(key, doc_type, check, build)
 
-    def _wait_print(self, documents_count: int) -> None:
-        if self._delay_ms == 0:
-            return
-        if self._delay_ms is None:
-            seconds = sum(self._rng.uniform(*DEFAULT_DELAY_MS) for _ in range(documents_count)) / 1000
-        else:
-            seconds = self._delay_ms * documents_count / 1000
-        time.sleep(seconds)
+    def _shift_report(self, conn: sqlite3.Connection, state: State, shift_number: int) -> ShiftReport | None:
+        row = Store.load_shift(conn, shift_number)
+        if row is None:
+            return None
+        is_open = state.shift_open and state.shift_number == shift_number
+        return reports.shift_report(row, is_open=is_open, now=self._clock.time(), tz=self._tz)
+
+    def _check_fn(self, conn: sqlite3.Connection, state: State, *, needed: int, closing: bool = False) -> None:
+        """Raise the FN's refusal of ``needed`` new documents, if it refuses them (see :mod:`.fn`)."""
+        error = fn.refusal(
+            self._life,
+            today=self._local(self._doc_time(state)).date(),
+            documents=state.last_fd,
+            needed=needed,
+            unsent=Store.unsent(conn),
+            now=self._clock.time(),
+            tz=self._tz,
+            closing=closing,
+        )
+        if error is not None:
+            raise error
+
+    def _local(self, wall: float) -> datetime:
+        return datetime.fromtimestamp(wall, self._tz)
+
+    def _doc_time(self, state: State) -> float:
+        """The next document's time: the clock, never before the last document's (an FN refuses time going back)."""
+        return max(self._clock.time(), state.last_doc_time)
 
     def _now(self, state: State) -> datetime:
-        """The document time: the clock, never before the last document's time (the FN refuses time going back)."""
-        wall = max(self._clock.time(), state.last_doc_time)
+        """The next document's time, taken: the state remembers it as the last document's."""
+        wall = self._doc_time(state)
         state.last_doc_time = wall
-        return datetime.fromtimestamp(int(wall), self._tz)
+        return self._local(int(wall))
 
     def _expired(self, state: State) -> bool:
         opened = state.shift_opened_at
@@ -323,20 +411,3 @@ class EmulatedKKT:
             raise DeviceOffline("ККТ не отвечает (нет связи с устройством)")
         if state.paper_out:
             raise PaperOut("В ККТ закончилась бумага")
-
-    def _check_receipt(self, state: State, task: ReceiptTask) -> None:
-        self._check_faults(state)
-        validate_task(task)
-        if self._expired(state):
-            raise ShiftExpired(
-                f"Смена {state.shift_number} открыта более 24 часов: закройте смену (Z-отчёт) и откройте новую"
-            )
-
-    def _open_shift_doc(self, state: State, when: datetime) -> FiscalDocument:
-        state.last_fd += 1
-        state.shift_number += 1
-        state.shift_open = True
-        state.shift_opened_at = self._clock.time()
-        state.receipts_in_shift = 0
-        state.docs_in_shift = 1
-        return documents.shift_opening(self.registration, fd_number=state.last_fd, when=when, shift=state.shift_number)

@@ -2,8 +2,10 @@
 
 WAL, ``synchronous=FULL`` (checked after setting), ``busy_timeout``, every write under ``BEGIN IMMEDIATE``: a
 committed document survives a crash or a power cut, and two processes on one directory never number a document
-twice. Tables: ``registration`` and ``device_state`` (one row each), ``documents`` (the journal, FD number as the
-primary key, the request's idempotency key UNIQUE). Not thread-safe by itself: the device serialises access.
+twice. Tables: ``registration`` (with the FN's life) and ``device_state`` (one row each), ``documents`` (the journal,
+FD number as the primary key, the request's idempotency key UNIQUE, each document's time and OFD acknowledgement),
+``shifts`` and ``shift_totals`` (per-shift counters and running totals). The schema is versioned and migrated at
+open (:mod:`kkt_emulators.device.migrations`). Not thread-safe by itself: the device serialises access.
 """
 
 from __future__ import annotations
@@ -13,47 +15,16 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kkt_emulators.device.models import FiscalDocument, Registration
+from kkt_emulators.device.fn import FNLife, Unsent
+from kkt_emulators.device.migrations import migrate
+from kkt_emulators.device.models import DOC_CORRECTION, DOC_RECEIPT, FiscalDocument, Registration
 
 DB_FILE = "fn.sqlite3"
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS registration (
-    id          INTEGER PRIMARY KEY CHECK (id = 1),
-    inn         TEXT NOT NULL,
-    org_name    TEXT NOT NULL,
-    kkt_serial  TEXT NOT NULL,
-    reg_number  TEXT NOT NULL,
-    fn_number   TEXT NOT NULL,
-    ffd_version TEXT NOT NULL,
-    taxation    INTEGER NOT NULL,
-    address     TEXT NOT NULL,
-    fn_secret   BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS device_state (
-    id                INTEGER PRIMARY KEY CHECK (id = 1),
-    last_fd           INTEGER NOT NULL,
-    last_doc_time     REAL NOT NULL,
-    shift_number      INTEGER NOT NULL DEFAULT 0,
-    shift_open        INTEGER NOT NULL DEFAULT 0,
-    shift_opened_at   REAL,
-    receipts_in_shift INTEGER NOT NULL DEFAULT 0,
-    docs_in_shift     INTEGER NOT NULL DEFAULT 0,
-    paper_out         INTEGER NOT NULL DEFAULT 0,
-    offline           INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS documents (
-    fd_number       INTEGER PRIMARY KEY,
-    doc_type        INTEGER NOT NULL,
-    idempotency_key TEXT UNIQUE,
-    body            TEXT NOT NULL
-);
-"""
 
 
 @dataclass
@@ -69,6 +40,21 @@ class State:
     docs_in_shift: int
     paper_out: bool
     offline: bool
+
+
+@dataclass(frozen=True)
+class ShiftRow:
+    """One shift's stored counters: opening and closing times (Unix), receipts, documents, totals by operation.
+
+    ``totals`` maps the operation (1054) to ``(count, total, cash, electronic, prepaid, credit, provision)``.
+    """
+
+    shift_number: int
+    opened_at: float
+    closed_at: float | None
+    receipts: int
+    documents: int
+    totals: dict[int, tuple[int, int, int, int, int, int, int]]
 
 
 _STATE_COLUMNS = (
@@ -91,15 +77,12 @@ class Store:
         conn.execute("PRAGMA synchronous = FULL")
         if conn.execute("PRAGMA synchronous").fetchone()[0] != 2:
             raise RuntimeError(f"cannot set synchronous=FULL on {self.path.name}")
-        with self.write():
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(f"{self.path.name} has schema {version}, newer than this code ({SCHEMA_VERSION})")
-            if version < SCHEMA_VERSION:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        try:
+            with self.write():
+                migrate(conn, name=self.path.name)
+        except BaseException:
+            conn.close()
+            raise
 
     def close(self) -> None:
         """Close the connection."""
@@ -174,6 +157,22 @@ class Store:
         )
         conn.execute("INSERT INTO device_state (id, last_fd, last_doc_time) VALUES (1, 0, ?)", (when,))
 
+    @staticmethod
+    def save_fn_life(conn: sqlite3.Connection, life: FNLife, *, registered_at: float) -> None:
+        """Store the FN's life, fixed at registration: its validity date and archive capacity."""
+        conn.execute(
+            "UPDATE registration SET registered_at = ?, fn_valid_until = ?, fn_capacity = ? WHERE id = 1",
+            (registered_at, life.valid_until.isoformat(), life.capacity),
+        )
+
+    @staticmethod
+    def load_fn_life(conn: sqlite3.Connection) -> FNLife | None:
+        """The FN's life, or None if the registration (or its life) was never stored."""
+        row = conn.execute("SELECT fn_valid_until, fn_capacity FROM registration WHERE id = 1").fetchone()
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return FNLife(valid_until=date.fromisoformat(row[0]), capacity=int(row[1]))
+
     # -- state ---------------------------------------------------------------------------------------------------
 
     @staticmethod
@@ -225,11 +224,102 @@ class Store:
 
     @staticmethod
     def insert_document(conn: sqlite3.Connection, doc: FiscalDocument) -> None:
-        """Add a document to the journal (fails if its FD number or key is already there)."""
+        """Add a document to the journal, unsent (fails if its FD number or key is already there)."""
         conn.execute(
-            "INSERT INTO documents (fd_number, doc_type, idempotency_key, body) VALUES (?, ?, ?, ?)",
-            (doc.fd_number, doc.doc_type, doc.idempotency_key, json.dumps(doc.to_dict(), ensure_ascii=False)),
+            "INSERT INTO documents (fd_number, doc_type, idempotency_key, body, issued_at) VALUES (?, ?, ?, ?, ?)",
+            (
+                doc.fd_number,
+                doc.doc_type,
+                doc.idempotency_key,
+                json.dumps(doc.to_dict(), ensure_ascii=False),
+                doc.fiscal_datetime.timestamp(),
+            ),
         )
+
+    # -- the OFD exchange ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def unsent(conn: sqlite3.Connection) -> Unsent:
+        """How many documents the OFD has not acknowledged, and the first of them."""
+        count = conn.execute("SELECT count(*) FROM documents WHERE acknowledged_at IS NULL").fetchone()[0]
+        first = conn.execute(
+            "SELECT fd_number, issued_at FROM documents WHERE acknowledged_at IS NULL ORDER BY fd_number LIMIT 1"
+        ).fetchone()
+        if first is None:
+            return Unsent(count=0, first_fd=None, first_at=None)
+        return Unsent(count=count, first_fd=first[0], first_at=first[1])
+
+    @staticmethod
+    def acknowledge(conn: sqlite3.Connection, fd_numbers: list[int], *, when: float) -> int:
+        """Mark these documents acknowledged by the OFD at ``when``; how many were unsent until now."""
+        cursor = conn.executemany(
+            "UPDATE documents SET acknowledged_at = ? WHERE fd_number = ? AND acknowledged_at IS NULL",
+            [(when, number) for number in fd_numbers],
+        )
+        return cursor.rowcount
+
+    # -- shifts --------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def shift_opened(conn: sqlite3.Connection, shift_number: int, *, opened_at: float) -> None:
+        """Start a shift's counters: its opening report is its first document."""
+        conn.execute(
+            "INSERT INTO shifts (shift_number, opened_at, documents) VALUES (?, ?, 1)", (shift_number, opened_at)
+        )
+
+    @staticmethod
+    def count_in_shift(conn: sqlite3.Connection, doc: FiscalDocument) -> None:
+        """Count a receipt or a correction in its shift: one more receipt and document, and its sums in the totals."""
+        if doc.doc_type not in (DOC_RECEIPT, DOC_CORRECTION):
+            raise ValueError(f"only receipts and corrections are counted this way, not type {doc.doc_type}")
+        conn.execute(
+            "UPDATE shifts SET receipts = receipts + 1, documents = documents + 1 WHERE shift_number = ?",
+            (doc.shift_number,),
+        )
+        tags = doc.tags
+        conn.execute(
+            "INSERT INTO shift_totals (shift_number, operation, count, total, cash, electronic, prepaid, credit, "
+            "provision) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (shift_number, operation) DO UPDATE SET "
+            "count = count + 1, total = total + excluded.total, cash = cash + excluded.cash, "
+            "electronic = electronic + excluded.electronic, prepaid = prepaid + excluded.prepaid, "
+            "credit = credit + excluded.credit, provision = provision + excluded.provision",
+            (
+                doc.shift_number,
+                doc.operation,
+                doc.total_kop,
+                tags["1031"],
+                tags["1081"],
+                tags["1215"],
+                tags["1216"],
+                tags["1217"],
+            ),
+        )
+
+    @staticmethod
+    def shift_closed(conn: sqlite3.Connection, shift_number: int, *, closed_at: float) -> None:
+        """End a shift's counters: its Z report is its last document."""
+        conn.execute(
+            "UPDATE shifts SET documents = documents + 1, closed_at = ? WHERE shift_number = ?",
+            (closed_at, shift_number),
+        )
+
+    @staticmethod
+    def load_shift(conn: sqlite3.Connection, shift_number: int) -> ShiftRow | None:
+        """A shift's counters and totals, or None for a shift this FN never opened."""
+        row = conn.execute(
+            "SELECT opened_at, closed_at, receipts, documents FROM shifts WHERE shift_number = ?", (shift_number,)
+        ).fetchone()
+        if row is None:
+            return None
+        totals = {
+            r[0]: (r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+            for r in conn.execute(
+                "SELECT operation, count, total, cash, electronic, prepaid, credit, provision FROM shift_totals "
+                "WHERE shift_number = ? ORDER BY operation",
+                (shift_number,),
+            )
+        }
+        return ShiftRow(shift_number, row[0], row[1], row[2], row[3], totals)
 
     @staticmethod
     def _decode(row: tuple[Any, ...] | None) -> FiscalDocument | None:

@@ -6,6 +6,7 @@ import pytest
 
 from kkt_clock import ManualClock
 from kkt_emulators.device import (
+    DOC_CORRECTION,
     DOC_RECEIPT,
     DOC_REGISTRATION,
     DOC_SHIFT_CLOSING,
@@ -16,7 +17,7 @@ from kkt_emulators.device import (
     ShiftNotOpen,
 )
 
-from .helpers import KKTFactory, sale
+from .helpers import KKTFactory, correction, sale
 
 DAY = 24 * 3600
 
@@ -33,6 +34,39 @@ def test_fd_numbers_are_continuous_and_gap_free_across_restarts(make_kkt: KKTFac
     assert [doc.fd_number for doc in journal] == list(range(1, 9))
     assert [doc.doc_type for doc in journal[:3]] == [DOC_REGISTRATION, DOC_SHIFT_OPENING, DOC_RECEIPT]
     assert second.status().last_fd_number == 8
+
+
+def test_fd_numbers_are_continuous_over_every_kind_of_document(make_kkt: KKTFactory) -> None:
+    """Receipts, corrections, shift openings and Z reports all take the next FD number; 1042 restarts per shift."""
+    kkt = make_kkt(clock=ManualClock())
+    kkt.open_shift(idempotency_key="open-1")
+    kkt.print_receipt(sale(), idempotency_key="r1")
+    kkt.print_correction(correction(), idempotency_key="c1")
+    kkt.close_shift(idempotency_key="close-1")
+    kkt.print_correction(correction(), idempotency_key="c2")  # opens shift 2 by itself
+    kkt.print_receipt(sale(), idempotency_key="r2")
+    kkt.close_shift()
+    journal = kkt.journal()
+    assert [doc.fd_number for doc in journal] == list(range(1, 10))
+    assert [(doc.doc_type, doc.shift_number, doc.receipt_number) for doc in journal] == [
+        (DOC_REGISTRATION, 0, None),
+        (DOC_SHIFT_OPENING, 1, None),
+        (DOC_RECEIPT, 1, 1),
+        (DOC_CORRECTION, 1, 2),
+        (DOC_SHIFT_CLOSING, 1, None),
+        (DOC_SHIFT_OPENING, 2, None),
+        (DOC_CORRECTION, 2, 1),
+        (DOC_RECEIPT, 2, 2),
+        (DOC_SHIFT_CLOSING, 2, None),
+    ]
+    assert [doc.idempotency_key for doc in journal if doc.idempotency_key] == [
+        "open-1",
+        "r1",
+        "c1",
+        "close-1",
+        "c2",
+        "r2",
+    ]
 
 
 def test_first_receipt_opens_a_shift_automatically(kkt: EmulatedKKT) -> None:

@@ -23,4 +23,9 @@ def make_driver(settings: Settings, clock: Clock) -> FiscalDriver:
     check_supported(settings)
     from kkt_adapter.intake.drivers.emulated import EmulatedDriver
 
-    return EmulatedDriver(settings.device_dir, print_delay_ms=settings.emulator_print_delay_ms, clock=clock)
+    return EmulatedDriver(
+        settings.device_dir,
+        print_delay_ms=settings.emulator_print_delay_ms,
+        clock=clock,
+        fn_life_months=settings.emulator_fn_life_months,
+    )

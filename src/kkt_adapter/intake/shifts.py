@@ -1,0 +1,128 @@
+"""The fiscal day: open and close the shift (Z report), the X report, and the daily closing at a fixed time.
+
+Shift reports are fiscal documents: the opening and the Z report each take an FD number, and are kept in the buffer
+and delivered to the OFD like receipts, in FD order. The device prints them on its own thread, after the receipts
+already queued. An expired shift under ``KKT_SHIFT_EXPIRED_POLICY=auto`` is closed by the fiscalizer before the
+next sale; ``KKT_SHIFT_CLOSE_AT`` closes the open shift at a local time every day (:meth:`ShiftService.close_if_due`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import asdict
+from datetime import datetime, time, tzinfo
+from typing import Any
+
+from kkt_adapter.domain.device import JournalEntry, ShiftReport
+from kkt_adapter.domain.errors import ShiftConflict
+from kkt_adapter.domain.fiscal import FiscalResult
+from kkt_adapter.domain.money import rubles
+from kkt_adapter.intake.fiscalizer import Fiscalizer
+from kkt_clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class ShiftService:
+    """Shifts and reports through the fiscalizer's device thread; their documents go to the buffer."""
+
+    def __init__(self, fiscalizer: Fiscalizer, clock: Clock, *, close_at: time | None, tz: tzinfo) -> None:
+        self.fiscalizer = fiscalizer
+        self.driver = fiscalizer.driver
+        self.buffer = fiscalizer.buffer
+        self.clock = clock
+        self.close_at = close_at
+        self.tz = tz
+        self._checked_at = datetime.fromtimestamp(clock.time(), tz)
+
+    async def status(self) -> dict[str, Any]:
+        """``GET /v1/kkt/shift``: open or not, number, opened at, expires at, receipts in shift, expired."""
+        report = await self.fiscalizer.on_device(self.driver.shift_report)
+        return report_view(report)
+
+    async def x_report(self) -> dict[str, Any]:
+        """The X report: the open shift's counters and totals; not a fiscal document, nothing printed or sent."""
+        report = await self.fiscalizer.on_device(self.driver.shift_report)
+        if not report.open:
+            raise ShiftConflict("shift_not_open", "no shift is open: there is nothing to report (open one first)")
+        return {"report": "X", "fiscal": False} | report_view(report)
+
+    async def open(self, *, key: str | None = None) -> dict[str, Any]:
+        """Open a shift (the shift opening report) and keep the report for the OFD."""
+        key = key or f"shift-open:{uuid.uuid4()}"
+
+        def on_device() -> tuple[FiscalResult, list[JournalEntry]]:
+            result = self.driver.open_shift(idempotency_key=key)
+            return result, [*self.fiscalizer.journal.after_print(result), JournalEntry(result, key)]
+
+        result, entries = await self.fiscalizer.on_device(on_device)
+        await self._keep(entries)
+        return {"status": "opened"} | document_view(result)
+
+    async def close(self, *, key: str | None = None) -> dict[str, Any]:
+        """Close the open shift (the Z report), keep the report for the OFD, and answer it with the shift's totals."""
+        key = key or f"shift-close:{uuid.uuid4()}"
+
+        def on_device() -> tuple[FiscalResult, ShiftReport, list[JournalEntry]]:
+            result, report = self.driver.close_shift(idempotency_key=key)
+            return result, report, [*self.fiscalizer.journal.after_print(result), JournalEntry(result, key)]
+
+        result, report, entries = await self.fiscalizer.on_device(on_device)
+        await self._keep(entries)
+        summary = report_view(report)
+        return (
+            {"status": "closed", "report": "Z"}
+            | document_view(result)
+            | {
+                "receipts": summary["receipts"],
+                "documents": summary["documents"],
+                "totals": summary["totals"],
+            }
+        )
+
+    async def close_if_due(self) -> bool:
+        """Close the open shift when ``KKT_SHIFT_CLOSE_AT`` has passed since the last check (once per day)."""
+        if self.close_at is None:
+            return False
+        now = datetime.fromtimestamp(self.clock.time(), self.tz)
+        since, self._checked_at = self._checked_at, now
+        due = datetime.combine(now.date(), self.close_at, self.tz)
+        if not since < due <= now:
+            return False
+        report = await self.fiscalizer.on_device(self.driver.shift_report)
+        if not report.open:
+            return False
+        log.info("closing the shift at KKT_SHIFT_CLOSE_AT", extra={"close_at": self.close_at.isoformat()})
+        await self.close(key=f"close-at:{due.isoformat()}:{report.shift_number}")
+        return True
+
+    async def _keep(self, entries: list[JournalEntry]) -> None:
+        await asyncio.wrap_future(self.buffer.submit_store_entries(entries))
+        self.fiscalizer.on_printed()
+
+
+def document_view(result: FiscalResult) -> dict[str, Any]:
+    """The fiscal identity of a shift report."""
+    return {
+        "fiscal_doc_number": result.fiscal_doc_number,
+        "fiscal_sign": result.fiscal_sign,
+        "fiscal_datetime": result.fiscal_datetime,
+        "fn_number": result.fn_number,
+        "kkt_number": result.kkt_number,
+        "shift_number": result.shift_number,
+    }
+
+
+def report_view(report: ShiftReport) -> dict[str, Any]:
+    """A shift report with its totals in rubles (strings, exact)."""
+    view = asdict(report)
+    totals = {
+        "by_operation": {name: str(rubles(kop)) for name, kop in report.totals_by_operation.items()},
+        "count_by_operation": dict(report.counts_by_operation),
+        "by_payment": {name: str(rubles(kop)) for name, kop in report.totals_by_payment.items()},
+    }
+    for name in ("totals_by_operation", "counts_by_operation", "totals_by_payment"):
+        view.pop(name)
+    return view | {"totals": totals}
