@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BROWSER_STAMP := $(VENV)/.browser
 
-.PHONY: run test lint typecheck pytest bench bench-quick clean
+.PHONY: run test lint typecheck pytest fuzz bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +26,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
-pytest: $(STAMP)
+# The browser tests drive Debian's chromium (no browser build is downloaded).
+$(BROWSER_STAMP): $(BIN)/python
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	touch $(BROWSER_STAMP)
+
+pytest: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The schemathesis run of tests/integration/test_fuzz.py with thousands of cases instead of a few hundred.
+fuzz: $(STAMP)
+	KKT_FUZZ_EXAMPLES=$${KKT_FUZZ_EXAMPLES:-300} $(BIN)/pytest -q -p no:cacheprovider tests/integration/test_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

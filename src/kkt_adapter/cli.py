@@ -1,4 +1,5 @@
-"""The ``kkt-adapter`` command: ``serve`` the adapter; ``emulate`` and ``device`` drive the emulated outside world.
+"""The ``kkt-adapter`` command: ``serve`` the adapter; ``emulate`` and ``device`` drive the emulated outside world;
+``demo`` plays a store's day against all of them.
 
 The emulator package is imported only when a command needs it, so that a production ``serve`` never loads it
 unless the settings ask for the emulated KKT or the embedded mock OFD.
@@ -7,6 +8,8 @@ unless the settings ask for the emulated KKT or the embedded mock OFD.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -28,12 +31,52 @@ def serve() -> None:
     run(settings)
 
 
+def demo(
+    sales: Annotated[int, typer.Option(min=1, max=100_000, help="Sales to play, spread over the tills.")] = 200,
+    tills: Annotated[int, typer.Option(min=1, max=64, help="Tills selling at the same time.")] = 4,
+    outage: Annotated[
+        float, typer.Option(min=0, max=3600, help="Seconds the OFD is down, from a third of the sales on; 0: none.")
+    ] = 2.0,
+    print_delay_ms: Annotated[
+        int, typer.Option(min=0, max=5000, help="The emulated printer's delay per document, in milliseconds.")
+    ] = 10,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Keep the buffer and the device here (default: a temporary directory).")
+    ] = None,
+    keep_running: Annotated[
+        bool, typer.Option("--keep-running", help="Keep the adapter and the mocks up after the day, until Ctrl-C.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Also print the summary as JSON, as the last line of standard output.")
+    ] = False,
+) -> None:
+    """Play a store's day on free loopback ports: the adapter with the emulated KKT, a mock OFD that goes down for a
+    while, a mock ERP; several tills, a refund, the Z report. Exit status 0 only if every sale was printed once and
+    delivered once."""
+    from kkt_adapter.demo import DemoOptions, run
+
+    options = DemoOptions(
+        sales=sales,
+        tills=tills,
+        outage_s=outage,
+        print_delay_ms=print_delay_ms,
+        data_dir=data_dir,
+        keep_running=keep_running,
+        json=as_json,
+    )
+    raise typer.Exit(code=run(options))
+
+
 def build_app(*, emulators: bool = True) -> typer.Typer:
     """The command line; with ``emulators``, also ``emulate`` (mock OFD, mock ERP) and ``device`` (emulated KKT)."""
     app = typer.Typer(help="Offline-first 54-FZ fiscalization adapter.", no_args_is_help=True)
     # A callback keeps ``serve`` a subcommand even when it is the only command.
     app.callback()(lambda: None)
     app.command()(serve)
+    app.command()(demo)
+    from kkt_adapter.buffer_cli import app as buffer_app
+
+    app.add_typer(buffer_app, name="buffer")
     if emulators:
         from kkt_emulators.cli import app as emulate_app
         from kkt_emulators.device.cli import app as device_app

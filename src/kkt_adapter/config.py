@@ -7,6 +7,7 @@ Every name, its meaning and default are listed in ``docs/configuration.md``.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 import socket
 from collections.abc import Mapping
@@ -89,6 +90,16 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # The API's defences (docs/configuration.md, "API security and limits").
+    api_token: SecretStr | None = None
+    allow_unauthenticated: bool = False
+    allowed_hosts: str | None = None
+    cors_origins: str | None = None
+    max_body_bytes: int = Field(default=1_048_576, ge=1, le=1_073_741_824)
+    max_header_bytes: int = Field(default=16_384, ge=1_024, le=1_048_576)
+    keep_alive_timeout: int = Field(default=5, ge=1, le=3_600)
+    max_connections: int = Field(default=100, ge=1, le=100_000)
+
     @field_validator("shift_close_at", mode="before")
     @classmethod
     def _hh_mm(cls, value: object) -> object:
@@ -104,6 +115,34 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("an IANA time zone name such as 'Europe/Moscow'") from exc
         return value
+
+    @field_validator("allowed_hosts", "cors_origins")
+    @classmethod
+    def _comma_list(cls, value: str | None) -> str | None:
+        if value is not None and not split_list(value):
+            raise ValueError("a comma-separated list with at least one entry (leave it unset for the default)")
+        return value
+
+    @property
+    def allowed_host_list(self) -> tuple[str, ...] | None:
+        """``KKT_ALLOWED_HOSTS`` as names in lower case, or ``None`` for the default rule."""
+        return None if self.allowed_hosts is None else tuple(name.lower() for name in split_list(self.allowed_hosts))
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        """``KKT_CORS_ORIGINS`` as a tuple; empty means no CORS headers at all."""
+        return () if self.cors_origins is None else split_list(self.cors_origins)
+
+    @property
+    def api_host_is_loopback(self) -> bool:
+        """Whether ``KKT_API_HOST`` is reachable only from this machine (a name other than ``localhost`` is not)."""
+        host = self.api_host.strip("[]").lower()
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -129,6 +168,21 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _api_guarded(self) -> Settings:
+        # Checked here, not in a field validator, so that a wrong token is never echoed in the error message.
+        if self.api_token is not None and not re.fullmatch(r"[\x21-\x7e]+", self.api_token.get_secret_value()):
+            raise ValueError(
+                "KKT_API_TOKEN must be printable ASCII characters without spaces (it travels in an Authorization "
+                "header)"
+            )
+        if not self.api_host_is_loopback and self.api_token is None and not self.allow_unauthenticated:
+            raise ValueError(
+                f"KKT_API_HOST {self.api_host!r} is reachable from other machines: set KKT_API_TOKEN (clients then "
+                "send 'Authorization: Bearer <token>'), or KKT_ALLOW_UNAUTHENTICATED=true to serve it without one"
+            )
+        return self
+
     @property
     def ofd_send_budget_s(self) -> float:
         """The longest one send to the OFD can take: its timeout for each try."""
@@ -148,6 +202,11 @@ class Settings(BaseSettings):
     def device_dir(self) -> Path:
         """Where the emulated KKT keeps its state."""
         return self.data_dir / "kkt"
+
+
+def split_list(value: str) -> tuple[str, ...]:
+    """A comma-separated setting's entries, stripped, empty ones left out."""
+    return tuple(entry.strip() for entry in value.split(",") if entry.strip())
 
 
 def _describe(error: ErrorDetails) -> str:

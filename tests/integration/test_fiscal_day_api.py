@@ -219,3 +219,10 @@ def test_start_up_keeps_what_the_journal_has_and_the_buffer_lacks(tmp_path: Path
     with TestClient(create_app(settings, clock=FakeClock(), driver=driver)) as client:
         assert client.get("/v1/kkt/buffer/status").json()["pending"] == 1
     assert [(r["fd_number"], r["doc_type"]) for r in buffer_rows(tmp_path)] == [(1, 2)]
+
+
+@pytest.mark.parametrize("reference", [26577399298972236906496, "26577399298972236906496", 0])
+def test_refund_check_of_an_impossible_fd_number_is_not_a_server_error(client: TestClient, reference: object) -> None:
+    """An FD number is a uint32: a larger one is refused (422) or unknown (404), never a 500."""
+    response = client.post("/v1/pos/refund", json={"original_fiscal_doc_id": reference})
+    assert response.status_code in (404, 422)

@@ -228,3 +228,20 @@ def test_a_crashed_background_task_makes_health_unhealthy(tmp_path: Path) -> Non
 
 async def _spawn(runtime: Any, work: Any) -> None:
     runtime.spawn("boom", work())
+
+
+def test_a_clock_set_back_is_reported_and_does_not_make_receipts_younger(tmp_path: Path) -> None:
+    """With the wall clock set back a day, the oldest unsynced age is counted from the newest time the buffer has
+    seen (not understated), and health says the clock went back."""
+    clock = FakeClock()
+    with client_for(tmp_path, clock=clock) as client:
+        client.post("/v1/kkt/receipt", json=SALE, headers={"Idempotency-Key": "before"})
+        clock.advance(3600)
+        client.post("/v1/kkt/receipt", json=SALE, headers={"Idempotency-Key": "an-hour-later"})
+        assert client.get("/v1/health").json()["status"] == "healthy"
+        clock.set_wall(clock.time() - DAY)
+        age = client.get("/v1/kkt/buffer/status").json()["oldest_unsynced_age_seconds"]
+        assert age == pytest.approx(3600, abs=1)
+        health = client.get("/v1/health").json()
+    assert health["status"] == "degraded"
+    assert any("clock is 1440 min behind" in reason for reason in health["reasons"])

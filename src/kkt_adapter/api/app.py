@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from kkt_adapter import __version__, bootstrap
-from kkt_adapter.api import errors, routes
+from kkt_adapter.api import errors, middleware, qr, routes, ui
 from kkt_adapter.config import Settings
 from kkt_adapter.intake.drivers.base import FiscalDriver
 from kkt_adapter.runtime import Runtime
@@ -38,5 +38,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, driver: Fiscal
         lifespan=lifespan,
     )
     errors.install(app)
+    middleware.install(app, settings)
     app.include_router(routes.router)
+    app.include_router(qr.router)
+    app.include_router(ui.router)
     return app

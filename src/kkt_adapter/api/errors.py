@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from kkt_adapter.api.text import safe_problem
+from kkt_adapter.buffer.connection import StorageError
 from kkt_adapter.domain import errors
+
+log = logging.getLogger(__name__)
+
+#: Retry-After for a storage fault that reached HTTP untranslated (a read on a route other than the receipt path).
+STORAGE_RETRY_AFTER_S = 5
 
 #: Status code by error type; the most specific type listed wins.
 STATUS: dict[type[errors.AdapterError], int] = {
@@ -13,6 +24,7 @@ STATUS: dict[type[errors.AdapterError], int] = {
     errors.IdempotencyConflict: 422,
     errors.RequestInFlight: 409,
     errors.BufferFull: 503,
+    errors.StorageUnavailable: 503,
     errors.DeviceUnavailable: 503,
     errors.DeviceRejectedReceipt: 422,
     errors.ShiftConflict: 409,
@@ -39,13 +51,31 @@ async def adapter_error_handler(request: Request, exc: Exception) -> JSONRespons
         ]
     else:
         detail = exc.message
-    if isinstance(exc, errors.BufferFull):
+    if isinstance(exc, errors.BufferFull | errors.StorageUnavailable):
         headers["Retry-After"] = str(exc.retry_after_s)
     if isinstance(exc, errors.RequestInFlight):
         headers["Retry-After"] = "1"
     return JSONResponse({"detail": detail, "error": exc.code}, status_code=_status_of(exc), headers=headers)
 
 
+async def storage_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A storage fault no inner layer translated is still a 503 with its reason, never a bare 500."""
+    log.error("storage fault", extra={"path": request.url.path, "error": f"{type(exc).__name__}: {exc}"})
+    unavailable = errors.StorageUnavailable(
+        f"the buffer's storage failed ({type(exc).__name__}: {exc}); retry later", retry_after_s=STORAGE_RETRY_AFTER_S
+    )
+    return await adapter_error_handler(request, unavailable)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each wrong field: JSON-safe (``NaN``, ``1e309``, lone surrogates), only excerpts of the input."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": [safe_problem(error) for error in exc.errors()]}, status_code=422)
+
+
 def install(app: FastAPI) -> None:
-    """Register the table's handler on ``app``."""
+    """Register the table's handler on ``app``, and the safety net for untranslated storage faults."""
     app.add_exception_handler(errors.AdapterError, adapter_error_handler)
+    app.add_exception_handler(sqlite3.Error, storage_error_handler)
+    app.add_exception_handler(StorageError, storage_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)

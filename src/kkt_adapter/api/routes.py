@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from kkt_adapter.api import responses as r
 from kkt_adapter.api import views
 from kkt_adapter.api.schemas import CorrectionIn, ReceiptIn
 from kkt_adapter.bootstrap import Adapter
@@ -21,13 +22,18 @@ from kkt_adapter.domain.states import ReceiptState
 router = APIRouter()
 
 
+#: FD numbers are 32-bit (tag 1040).
+MAX_FD_NUMBER = 4_294_967_295
+
+
 class RefundCheckIn(BaseModel):
     """The ERP's refund check: the sale by its receipt id or its FD number."""
 
     model_config = ConfigDict(extra="forbid")
 
     original_fiscal_doc_id: Annotated[
-        StrictInt | Annotated[str, StringConstraints(min_length=1, max_length=64)],
+        Annotated[StrictInt, Field(ge=1, le=4_294_967_295)]
+        | Annotated[str, StringConstraints(min_length=1, max_length=64)],
         Field(description="The sale's receipt_id, or its fiscal document number"),
     ]
 
@@ -79,21 +85,46 @@ def _problem(where: str, name: str, message: str, kind: str) -> dict[str, Any]:
     return {"loc": (where, name), "msg": message, "type": kind}
 
 
-@router.post("/v1/kkt/receipt", tags=["receipts"], summary="Accept a sale or refund and print it on the KKT")
+@router.post(
+    "/v1/kkt/receipt",
+    tags=["receipts"],
+    summary="Accept a sale or refund and print it on the KKT",
+    responses=r.ok(r.ReceiptAnswerOut, "Printed, or the replay of a printed key (the identical bytes)")
+    | r.POST
+    | r.IN_FLIGHT
+    | r.UNPROCESSABLE,
+)
 async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     key = _key(idempotency_key, body.idempotency_key)
     response = await _adapter(request).fiscalizer.accept(body.to_receipt(), key=key)
     return Response(content=response, media_type="application/json")
 
 
-@router.post("/v1/kkt/correction", tags=["receipts"], summary="Print a correction receipt (document type 31)")
+@router.post(
+    "/v1/kkt/correction",
+    tags=["receipts"],
+    summary="Print a correction receipt (document type 31)",
+    responses=r.ok(r.ReceiptAnswerOut, "Printed, or the replay of a printed key (the identical bytes)")
+    | r.POST
+    | r.IN_FLIGHT
+    | r.UNPROCESSABLE,
+)
 async def post_correction(body: CorrectionIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     key = _key(idempotency_key, body.idempotency_key)
     response = await _adapter(request).fiscalizer.accept(body.to_correction(), key=key)
     return Response(content=response, media_type="application/json")
 
 
-@router.post("/v1/pos/refund", tags=["receipts"], summary="May this sale be refunded now? (the ERP's refund check)")
+@router.post(
+    "/v1/pos/refund",
+    tags=["receipts"],
+    summary="May this sale be refunded now? (the ERP's refund check)",
+    responses=r.ok(r.RefundCheckOut, "Allowed: the sale reached the OFD")
+    | r.POST
+    | r.NOT_FOUND
+    | {409: {"model": r.RefundCheckOut, "description": "Not allowed now: the sale is not synced (or not printed)"}}
+    | r.UNPROCESSABLE,
+)
 async def refund_check(body: RefundCheckIn, request: Request) -> JSONResponse:
     sale = await asyncio.to_thread(_adapter(request).buffer.find, body.original_fiscal_doc_id)
     if sale is None:
@@ -109,39 +140,74 @@ async def refund_check(body: RefundCheckIn, request: Request) -> JSONResponse:
     return JSONResponse(body_out, status_code=409)
 
 
-@router.get("/v1/kkt/shift", tags=["shift"], summary="The shift: open or not, number, expiry, receipts")
+@router.get(
+    "/v1/kkt/shift",
+    tags=["shift"],
+    summary="The shift: open or not, number, expiry, receipts",
+    responses=r.ok(r.ShiftOut) | r.COMMON,
+)
 async def shift_status(request: Request) -> dict[str, Any]:
     return await _adapter(request).shifts.status()
 
 
-@router.post("/v1/kkt/shift/open", tags=["shift"], summary="Open a shift (prints the shift opening report)")
+@router.post(
+    "/v1/kkt/shift/open",
+    tags=["shift"],
+    summary="Open a shift (prints the shift opening report)",
+    responses=r.ok(r.ShiftOpenedOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
+)
 async def shift_open(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     return await _adapter(request).shifts.open(key=idempotency_key)
 
 
-@router.post("/v1/kkt/shift/close", tags=["shift"], summary="Close the shift: the Z report")
+@router.post(
+    "/v1/kkt/shift/close",
+    tags=["shift"],
+    summary="Close the shift: the Z report",
+    responses=r.ok(r.ZReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
+)
 async def shift_close(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     return await _adapter(request).shifts.close(key=idempotency_key)
 
 
-@router.post("/v1/kkt/z_report", tags=["shift"], summary="The Z report (the same as closing the shift)")
+@router.post(
+    "/v1/kkt/z_report",
+    tags=["shift"],
+    summary="The Z report (the same as closing the shift)",
+    responses=r.ok(r.ZReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
+)
 async def z_report(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     return await _adapter(request).shifts.close(key=idempotency_key)
 
 
-@router.post("/v1/kkt/x_report", tags=["shift"], summary="The X report: the open shift's counters (not fiscal)")
+@router.post(
+    "/v1/kkt/x_report",
+    tags=["shift"],
+    summary="The X report: the open shift's counters (not fiscal)",
+    responses=r.ok(r.XReportOut) | r.POST | r.CONFLICT,
+)
 async def x_report(request: Request) -> dict[str, Any]:
     return await _adapter(request).shifts.x_report()
 
 
-@router.get("/v1/kkt/fn", tags=["shift"], summary="The fiscal drive: validity, unsent documents, warnings")
+@router.get(
+    "/v1/kkt/fn",
+    tags=["shift"],
+    summary="The fiscal drive: validity, unsent documents, warnings",
+    responses=r.ok(r.FnOut) | r.COMMON,
+)
 async def fn_status(request: Request) -> dict[str, Any]:
     adapter = _adapter(request)
     status = await adapter.fiscalizer.on_device(adapter.driver.fn_status)
     return asdict(status) | {"warnings": list(status.warnings)}
 
 
-@router.get("/v1/kkt/receipt/{receipt_id}", tags=["receipts"], summary="One receipt: state, fiscal data, sync")
+@router.get(
+    "/v1/kkt/receipt/{receipt_id}",
+    tags=["receipts"],
+    summary="One receipt: state, fiscal data, sync",
+    responses=r.ok(r.ReceiptViewOut) | r.WITH_INPUT | r.NOT_FOUND,
+)
 async def get_receipt(receipt_id: str, request: Request) -> dict[str, Any]:
     stored = await asyncio.to_thread(_adapter(request).buffer.get, receipt_id)
     if stored is None:
@@ -149,23 +215,47 @@ async def get_receipt(receipt_id: str, request: Request) -> dict[str, Any]:
     return views.receipt(stored)
 
 
-@router.get("/v1/kkt/buffer/status", tags=["buffer"], summary="Buffer occupancy and counts")
+@router.get(
+    "/v1/kkt/buffer/status",
+    tags=["buffer"],
+    summary="Buffer occupancy and counts",
+    responses=r.ok(r.BufferStatusOut) | r.COMMON,
+)
 async def buffer_status(request: Request) -> dict[str, Any]:
     return await _adapter(request).status.buffer_status()
 
 
-@router.get("/v1/health", tags=["health"], summary="healthy, degraded or unhealthy (503), with reasons")
+@router.get(
+    "/v1/health",
+    tags=["health"],
+    summary="healthy, degraded or unhealthy (503), with reasons",
+    responses=r.ok(r.HealthOut, "healthy or degraded")
+    | r.BAD_HOST
+    | r.HEADERS_TOO_LARGE
+    | {503: {"model": r.HealthOrError, "description": "unhealthy (the health body), or the storage failed"}},
+)
 async def health(request: Request) -> JSONResponse:
     body = await _adapter(request).status.health()
     return JSONResponse(body, status_code=503 if body["status"] == "unhealthy" else 200)
 
 
-@router.get("/v1/kkt/heartbeat/status", tags=["health"], summary="The ERP heartbeat's state")
+@router.get(
+    "/v1/kkt/heartbeat/status",
+    tags=["health"],
+    summary="The ERP heartbeat's state",
+    responses=r.ok(r.HeartbeatOut) | r.COMMON,
+)
 async def heartbeat_status(request: Request) -> dict[str, Any]:
     return _adapter(request).status.heartbeat_status()
 
 
-@router.get("/metrics", tags=["health"], summary="Prometheus metrics (text format)")
+@router.get(
+    "/metrics",
+    tags=["health"],
+    summary="Prometheus metrics (text format)",
+    response_class=Response,
+    responses=r.METRICS | r.COMMON,
+)
 async def metrics(request: Request) -> Response:
     adapter = _adapter(request)
     adapter.metrics.latest = await adapter.status.metrics_snapshot()
@@ -173,7 +263,12 @@ async def metrics(request: Request) -> Response:
     return Response(content=body, media_type=CONTENT_TYPE_LATEST)
 
 
-@router.post("/v1/kkt/buffer/sync", tags=["sync"], summary="Run a sync pass now (same claiming as the worker)")
+@router.post(
+    "/v1/kkt/buffer/sync",
+    tags=["sync"],
+    summary="Run a sync pass now (same claiming as the worker)",
+    responses=r.ok(r.SyncPassOut) | r.POST | {409: r.CONFLICT[409] | {"description": "Sync is off (sync_disabled)."}},
+)
 async def sync_now(request: Request) -> dict[str, Any]:
     delivery = _adapter(request).delivery
     if delivery.worker is None:
@@ -182,7 +277,12 @@ async def sync_now(request: Request) -> dict[str, Any]:
     return result.to_dict() | {"circuit_breaker": delivery.breaker_snapshot()}
 
 
-@router.get("/v1/kkt/worker/status", tags=["sync"], summary="Sync worker state, last pass, next wake")
+@router.get(
+    "/v1/kkt/worker/status",
+    tags=["sync"],
+    summary="Sync worker state, last pass, next wake",
+    responses=r.ok(r.WorkerStatusOut) | r.COMMON,
+)
 async def worker_status(request: Request) -> dict[str, Any]:
     delivery = _adapter(request).delivery
     if delivery.worker is None:
@@ -190,7 +290,12 @@ async def worker_status(request: Request) -> dict[str, Any]:
     return delivery.worker.status() | {"sync_mode": delivery.sync_mode, "ofd_url": delivery.ofd_url}
 
 
-@router.get("/v1/kkt/dlq", tags=["sync"], summary="Dead letters: receipts the OFD did not take, with the reason")
+@router.get(
+    "/v1/kkt/dlq",
+    tags=["sync"],
+    summary="Dead letters: receipts the OFD did not take, with the reason",
+    responses=r.ok(r.DeadLettersOut) | r.WITH_INPUT,
+)
 async def dead_letters(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size, 1–1000.")] = 100,
@@ -204,7 +309,12 @@ async def dead_letters(
     return {"items": items, "count": counts.dlq}
 
 
-@router.post("/v1/kkt/dlq/{receipt_id}/requeue", tags=["sync"], summary="Send a dead letter again")
+@router.post(
+    "/v1/kkt/dlq/{receipt_id}/requeue",
+    tags=["sync"],
+    summary="Send a dead letter again",
+    responses=r.ok(r.RequeuedOut) | r.POST | r.NOT_FOUND | r.UNPROCESSABLE,
+)
 async def requeue(receipt_id: str, request: Request) -> dict[str, Any]:
     adapter = _adapter(request)
     if not await asyncio.to_thread(adapter.outbox.requeue, receipt_id):

@@ -15,10 +15,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+)
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as ru_inn
 
+from kkt_adapter.api.text import fiscal_text_problem
 from kkt_adapter.domain.correction import Correction, CorrectionType, build_correction
 from kkt_adapter.domain.money import to_kopecks
 from kkt_adapter.domain.receipt import (
@@ -224,12 +234,48 @@ def _fiscal_sign(value: str) -> str:
     return str(int(text))
 
 
-Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+def _fiscal_text(value: object, info: ValidationInfo) -> object:
+    """Refuse text a fiscal drive cannot store: checked before stripping, so a trailing CR/LF or TAB is refused too."""
+    if isinstance(value, str) and (problem := fiscal_text_problem(info.field_name or "text", value)):
+        raise ValueError(problem)
+    return value
+
+
+#: A text field printed on the receipt or stored by the fiscal drive: no control characters, only CP866 characters.
+FiscalText = BeforeValidator(_fiscal_text)
+
+#: Rubles in a string, for the OpenAPI description: up to 10 digits and up to 2 decimals (validation is the Field's).
+MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+Money = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": MONEY_PATTERN},
+            ],
+            "description": 'Rubles, more than 0, at most 2 decimals: 100, 89.9 or "89.90".',
+        }
+    ),
+]
 #: Up to 99,999.999 with three decimals: what a fiscal drive takes in tag 1023.
 Quantity = Annotated[Decimal, Field(gt=0, le=Decimal("99999.999"), decimal_places=3, allow_inf_nan=False)]
-VatRate = Annotated[str, BeforeValidator(_vat_rate)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+VatRate = Annotated[
+    str,
+    BeforeValidator(_vat_rate),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": list(VAT_RATE_CODES)},
+                {"type": "integer", "enum": sorted({int(rate) for rate in VAT_RATE_CODES if rate.isdigit()})},
+            ],
+            "description": 'VAT rate (tag 1199): a percent, "none", or a fraction such as "20/120".',
+        }
+    ),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), FiscalText]
+Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), FiscalText]
 PaymentMethod = Annotated[
     int,
     BeforeValidator(_code("payment_method", PAYMENT_METHOD_CODES)),

@@ -1,7 +1,8 @@
 """Opening the buffer's SQLite file with the storage rules: WAL, synchronous=FULL (read back), busy timeout.
 
 Writes are ``BEGIN IMMEDIATE`` transactions, so that two processes on one file serialize their writes instead of
-failing halfway; the receipt path's short writes are group-committed (:meth:`Database.run`).
+failing halfway; the receipt path's short writes are group-committed (:meth:`Database.run`). A file that SQLite finds
+damaged (``PRAGMA quick_check`` at open) is refused with a :class:`StorageError` that names the recovery command.
 """
 
 from __future__ import annotations
@@ -21,10 +22,34 @@ T = TypeVar("T")
 
 SCHEMA_VERSION = 2
 _SYNCHRONOUS_FULL = 2
+#: SQLite's result codes for a file that is not (or no longer) a valid database.
+_DAMAGED_CODES = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
+#: How many of ``quick_check``'s problem lines a message quotes.
+_PROBLEMS_SHOWN = 3
+RECOVER_COMMAND = "kkt-adapter buffer recover"
 
 
 class StorageError(Exception):
     """The buffer's file cannot be used as the storage rules require."""
+
+
+#: What a failing buffer raises: SQLite's errors, the file system's, and the storage rules' own.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, OSError, StorageError)
+
+
+def damaged_message(path: Path, problem: str) -> str:
+    """The message for a damaged buffer file: which file, what is wrong, and how to recover."""
+    return (
+        f"{path}: the buffer file is damaged ({problem}); the adapter will not start on it. Stop the adapter and run "
+        f"`{RECOVER_COMMAND}`: it moves the file aside and rebuilds the buffer from the device's journal"
+    )
+
+
+def quick_check(conn: sqlite3.Connection, *, full: bool = False) -> list[str]:
+    """SQLite's own check of the file (``quick_check``, or ``integrity_check`` with ``full``): its problems, if any."""
+    pragma = "integrity_check" if full else "quick_check"
+    rows = [str(row[0]) for row in conn.execute(f"PRAGMA {pragma}")]
+    return [] if rows == ["ok"] else rows
 
 
 class Database:
@@ -42,9 +67,8 @@ class Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._conn = self._connect(busy_timeout_ms)
         self._busy_timeout_ms = busy_timeout_ms
-        self._migrate()
+        self._conn = self._open()
         # WAL lets readers run beside the writer and beside each other: each thread reads on its own connection.
         self._readers = threading.local()
         self._read_conns: list[sqlite3.Connection] = []
@@ -57,6 +81,31 @@ class Database:
         self._closed = False
         self._writer = threading.Thread(target=self._write_loop, name="buffer-writer", daemon=True)
         self._writer.start()
+
+    def _open(self) -> sqlite3.Connection:
+        """Connect, check the file and migrate it; a damaged file raises :class:`StorageError` naming the remedy."""
+        try:
+            self._conn = self._connect(self._busy_timeout_ms)
+        except sqlite3.DatabaseError as exc:
+            raise self._open_error(exc) from exc
+        try:
+            problems = quick_check(self._conn)
+            if problems:
+                shown = "; ".join(problems[:_PROBLEMS_SHOWN])
+                more = f" and {len(problems) - _PROBLEMS_SHOWN} more" if len(problems) > _PROBLEMS_SHOWN else ""
+                raise StorageError(damaged_message(self.path, f"PRAGMA quick_check: {shown}{more}"))
+            self._migrate()
+        except BaseException as exc:
+            self._conn.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise self._open_error(exc) from exc
+            raise
+        return self._conn
+
+    def _open_error(self, exc: sqlite3.DatabaseError) -> StorageError:
+        if getattr(exc, "sqlite_errorname", None) in _DAMAGED_CODES:
+            return StorageError(damaged_message(self.path, str(exc)))
+        return StorageError(f"{self.path}: cannot open the buffer file: {exc}")
 
     def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000)
@@ -190,17 +239,24 @@ class Database:
         yield conn
 
     def probe_write(self) -> bool:
-        """Write and commit a row through the writer (a real write, fsynced); ``False`` if the file refuses it."""
+        """Write and commit a counter through the writer (a real write, fsynced), then read it back on a connection
+        of its own; ``False`` (and :attr:`last_write_error` says why) if the file refuses either."""
 
-        def body(conn: sqlite3.Connection) -> None:
-            conn.execute(
+        def body(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('probe', '1')"
-                " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-            )
+                " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value"
+            ).fetchone()
+            return int(row[0])
 
         try:
-            self.run(body)
-        except (sqlite3.Error, StorageError, OSError) as exc:
+            written = self.run(body)
+            with self.read() as conn:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'probe'").fetchone()
+            # Another process may have probed since: the value read back is at least the one written.
+            if row is None or int(row[0]) < written:
+                raise StorageError(f"{self.path}: wrote probe {written}, read back {None if row is None else row[0]}")
+        except STORAGE_ERRORS as exc:
             self._record_write(exc)
             return False
         return True

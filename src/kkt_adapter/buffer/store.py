@@ -353,6 +353,13 @@ class Buffer:
         """:meth:`submit_store_entries`, waiting for the commit."""
         return self.submit_store_entries(entries, pos_id=pos_id).result()
 
+    def record_event(self, kind: str, detail: str) -> None:
+        """Write an application event (a restore from the device's journal) to the audit trail, stamped now."""
+        at = self.clock.time()
+        self.db.run(
+            lambda conn: conn.execute("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)", (at, kind, detail))
+        )
+
     # -- Reads ----------------------------------------------------------------------------------------------------
 
     def journal_mark(self, fn_number: str) -> int:
@@ -375,12 +382,26 @@ class Buffer:
             )
             return [int(row[0]) for row in rows]
 
+    def fd_numbers_of(self, receipt_ids: Sequence[str]) -> list[int]:
+        """The FD numbers of these documents (those that have one), ascending."""
+        numbers: list[int] = []
+        with self.db.read() as conn:
+            for start in range(0, len(receipt_ids), 500):
+                chunk = receipt_ids[start : start + 500]
+                rows = conn.execute(
+                    f"SELECT fd_number FROM receipts WHERE fd_number IS NOT NULL AND receipt_id IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                numbers.extend(int(row[0]) for row in rows)
+        return sorted(numbers)
+
     def find(self, reference: str | int) -> StoredReceipt | None:
         """A document by its id, or by its FD number (an int, or a string of digits that is not an id)."""
         if isinstance(reference, str):
             found = self.get(reference)
-            if found is not None or not reference.isdigit():
-                return found
+            if found is not None or not reference.isdigit() or len(reference) > 10:
+                return found  # an FD number is a uint32: ten digits at most
         with self.db.read() as conn:
             row = conn.execute(
                 "SELECT * FROM receipts WHERE fd_number = ? ORDER BY seq DESC LIMIT 1", (int(reference),)

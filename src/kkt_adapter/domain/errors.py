@@ -6,6 +6,7 @@ AdapterError
 ├── IdempotencyConflict         the key was used with another body (422)
 ├── RequestInFlight             the key is being printed right now (409, Retry-After: 1)
 ├── BufferFull                  unsynced receipts reached capacity; nothing printed (503, Retry-After)
+├── StorageUnavailable          the buffer's file refuses reads or writes; says if the KKT printed (503, Retry-After)
 ├── DeviceRefused               the KKT refused the document; nothing was printed (503)
 │   ├── DeviceUnavailable       the KKT could not be reached; nothing was printed (503)
 │   ├── DeviceRejectedReceipt   the KKT refused this receipt's content, and would again (422)
@@ -67,6 +68,21 @@ class BufferFull(AdapterError):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class StorageUnavailable(AdapterError):
+    """The buffer's file refused a read or a write (disk full, I/O error, a read-only or damaged file).
+
+    ``printed`` tells whether the KKT had already signed the document: then the client's resend of the same key
+    returns it once storage is back, and nothing is printed again.
+    """
+
+    code = "storage_unavailable"
+
+    def __init__(self, message: str, *, retry_after_s: int, printed: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.printed = printed
 
 
 class DeviceRefused(AdapterError):

@@ -4,18 +4,25 @@ The order is what makes a crash harmless: the key is stored (``accepted``) befor
 records the key with the document; the fiscal data is committed (``pending``) before the client hears 200. A process
 killed between the two is reconciled from the device's journal (:meth:`Fiscalizer.reconcile`). Blocking work runs in
 threads: the device in its own single thread (one document at a time), the buffer in the default pool.
+
+A buffer that fails (disk full, I/O error, a read-only file) is answered with :class:`StorageUnavailable`, saying
+whether the device had printed. A printed result the buffer could not store is kept in memory by key, so that the
+client's resend, or the periodic reconcile, stores it as soon as the buffer takes writes again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from kkt_adapter.buffer import store
+from kkt_adapter.buffer.connection import STORAGE_ERRORS
 from kkt_adapter.buffer.store import Buffer
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.device import DOC_CORRECTION, DOC_RECEIPT, JournalEntry
@@ -26,6 +33,7 @@ from kkt_adapter.domain.errors import (
     DeviceUnavailable,
     IdempotencyConflict,
     RequestInFlight,
+    StorageUnavailable,
 )
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
@@ -41,6 +49,11 @@ INTERRUPTED = "interrupted"
 CONFLICT = "Idempotency-Key was already used for a different receipt; use a new key for a new sale"
 SHIFT_EXPIRED = "shift_expired"
 ShiftPolicy = Literal["auto", "refuse"]
+#: Retry-After for a storage fault: a short wait, the client resends the same key.
+STORAGE_RETRY_AFTER_S = 5
+#: How many results the buffer failed to store are kept in memory for their resend (the oldest are dropped first:
+#: the periodic reconcile still finds them in the device's journal).
+UNSTORED_LIMIT = 1024
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,16 @@ class _Printable:
         if isinstance(request, Correction):
             return _Printable(request.receipt, request, DOC_CORRECTION)
         return _Printable(request, request, DOC_RECEIPT)
+
+
+@dataclass(frozen=True)
+class _Unstored:
+    """A print outcome the buffer failed to record for a row it left ``accepted``: the device's result with the
+    documents it signed just before (or ``None``: the device printed nothing)."""
+
+    receipt_id: str
+    result: FiscalResult | None
+    preceding: Sequence[JournalEntry] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +118,9 @@ class Fiscalizer:
         self._device_jobs = 0  # queued or running on the device's thread (counted on the event loop)
         self._device_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kkt-device")
         self._in_flight: dict[str, tuple[str, asyncio.Future[str]]] = {}
+        # Keyed by idempotency key; read by the reconcile on the device's thread too, hence the lock.
+        self._unstored: OrderedDict[str, _Unstored] = OrderedDict()
+        self._unstored_lock = threading.Lock()
 
     def close(self) -> None:
         self._device_thread.shutdown(wait=True)
@@ -121,7 +147,10 @@ class Fiscalizer:
         )
 
     async def _accept(self, job: _Printable, key: str) -> str:
-        decision = await asyncio.wrap_future(self._begin(job, key))
+        left = self._left_unstored(key)
+        decision = await self._storage(
+            asyncio.wrap_future(self._begin(job, key)), printed=None if left is None else left.result
+        )
         if isinstance(decision, store.InFlight):
             decision = await self._take_over(decision, job, key)
         match decision:
@@ -143,17 +172,34 @@ class Fiscalizer:
         raise AssertionError(decision)  # pragma: no cover
 
     async def _take_over(self, decision: store.InFlight, job: _Printable, key: str) -> store.AcceptDecision:
-        """Another process holds the key: finish it from the journal, or retry it if it has been left for long."""
-        found = await self._on_device(self.driver.find_by_key, key)
+        """Another process holds the key: finish it from the journal, or retry it if it has been left for long.
+
+        A row this process left ``accepted`` because the buffer failed is settled at once: from the result kept in
+        memory, else from the journal; it is not waited for as if another process were printing it.
+        """
+        left = self._left_unstored(key)
+        if left is not None and left.receipt_id != decision.receipt_id:
+            left = None
+        if left is not None and left.result is not None:
+            found: FiscalResult | None = left.result
+        else:
+            found = await self._on_device(self.driver.find_by_key, key)
         if found is not None:
-            response = await asyncio.to_thread(self.buffer.complete_print, decision.receipt_id, found)
+            preceding = left.preceding if left is not None and left.result is not None else ()
+            response = await self._storage(
+                asyncio.wrap_future(self.buffer.submit_complete_print(decision.receipt_id, found, preceding=preceding)),
+                printed=found,
+            )
+            self._forget_unstored(key)
             return store.Replay(decision.receipt_id, response)
-        if self.buffer.clock.time() - decision.since < self.stale_after_s:
+        if left is None and self.buffer.clock.time() - decision.since < self.stale_after_s:
             return decision
-        await asyncio.to_thread(
-            self.buffer.fail_print, decision.receipt_id, code=INTERRUPTED, reason="abandoned before printing"
+        reason = "abandoned before printing" if left is None else "the buffer failed before recording the outcome"
+        await self._storage(
+            asyncio.to_thread(self.buffer.fail_print, decision.receipt_id, code=INTERRUPTED, reason=reason)
         )
-        return await asyncio.wrap_future(self._begin(job, key))
+        self._forget_unstored(key)
+        return await self._storage(asyncio.wrap_future(self._begin(job, key)))
 
     def _print_on_device(self, job: _Printable, key: str) -> tuple[FiscalResult, list[JournalEntry]]:
         """On the device's thread: print (closing an expired shift first under the ``auto`` policy), and read the
@@ -181,7 +227,7 @@ class Fiscalizer:
         except DeviceRefused as refused:
             if not isinstance(refused, DeviceRejectedReceipt):
                 self.monitor.observe_error(refused.reason)
-            await asyncio.to_thread(self.buffer.fail_print, receipt_id, code=refused.code, reason=refused.reason)
+            await self._record_failure(receipt_id, key, code=refused.code, reason=refused.reason)
             self.metrics.print_failed.inc()
             log.warning(
                 "device refused to print", extra={"receipt_id": receipt_id, "key": key, "reason": refused.reason}
@@ -190,7 +236,17 @@ class Fiscalizer:
         except Exception as exc:
             result = await self._outcome_from_journal(receipt_id, key, exc)
         self.monitor.observe_print(result)
-        response = await asyncio.wrap_future(self.buffer.submit_complete_print(receipt_id, result, preceding=preceding))
+        try:
+            response = await asyncio.wrap_future(
+                self.buffer.submit_complete_print(receipt_id, result, preceding=preceding)
+            )
+        except STORAGE_ERRORS as exc:
+            self._keep_unstored(key, _Unstored(receipt_id, result, tuple(preceding)))
+            log.error(
+                "the buffer failed after the device printed: the result is kept for the resend",
+                extra={"receipt_id": receipt_id, "key": key, "fd": result.fiscal_doc_number, "error": _describe(exc)},
+            )
+            raise self._unavailable(exc, printed=result) from exc
         self.metrics.printed.inc()
         log.debug("printed", extra={"receipt_id": receipt_id, "key": key, "fd": result.fiscal_doc_number})
         self.on_printed()
@@ -209,9 +265,59 @@ class Fiscalizer:
             ) from exc
         if found is None:
             reason = f"device error, nothing printed: {exc}"
-            await asyncio.to_thread(self.buffer.fail_print, receipt_id, code="device_error", reason=reason)
+            await self._record_failure(receipt_id, key, code="device_error", reason=reason)
             raise DeviceUnavailable("device_error", reason) from exc
         return found
+
+    async def _record_failure(self, receipt_id: str, key: str, *, code: str, reason: str) -> None:
+        """Mark the row ``print_failed``; if the buffer refuses, remember that nothing was printed, for the resend."""
+        try:
+            await asyncio.to_thread(self.buffer.fail_print, receipt_id, code=code, reason=reason)
+        except STORAGE_ERRORS as exc:
+            self._keep_unstored(key, _Unstored(receipt_id, None))
+            raise StorageUnavailable(
+                f"the KKT printed nothing ({reason}), and the buffer could not record it ({_describe(exc)}); "
+                "retry with the same Idempotency-Key",
+                retry_after_s=STORAGE_RETRY_AFTER_S,
+            ) from exc
+
+    # -- storage faults ------------------------------------------------------------------------------------------
+
+    async def _storage(self, work: Awaitable[T], *, printed: FiscalResult | None = None) -> T:
+        """Await a buffer call; its storage fault becomes :class:`StorageUnavailable` (saying if the KKT printed)."""
+        try:
+            return await work
+        except STORAGE_ERRORS as exc:
+            raise self._unavailable(exc, printed=printed) from exc
+
+    def _unavailable(self, exc: BaseException, *, printed: FiscalResult | None) -> StorageUnavailable:
+        if printed is None:
+            message = (
+                f"the buffer cannot store the receipt ({_describe(exc)}); nothing was printed; "
+                "retry with the same Idempotency-Key"
+            )
+        else:
+            message = (
+                f"the KKT printed this receipt (FD {printed.fiscal_doc_number}), but the buffer could not store it "
+                f"({_describe(exc)}); resend the same Idempotency-Key and body to get the receipt once storage is "
+                "back: nothing is printed again"
+            )
+        return StorageUnavailable(message, retry_after_s=STORAGE_RETRY_AFTER_S, printed=printed is not None)
+
+    def _keep_unstored(self, key: str, unstored: _Unstored) -> None:
+        with self._unstored_lock:
+            self._unstored[key] = unstored
+            self._unstored.move_to_end(key)
+            while len(self._unstored) > UNSTORED_LIMIT:
+                self._unstored.popitem(last=False)
+
+    def _left_unstored(self, key: str) -> _Unstored | None:
+        with self._unstored_lock:
+            return self._unstored.get(key)
+
+    def _forget_unstored(self, key: str) -> None:
+        with self._unstored_lock:
+            self._unstored.pop(key, None)
 
     async def on_device(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run ``fn`` on the device's thread, after the documents already queued there."""
@@ -252,9 +358,16 @@ class Fiscalizer:
         for row in self.buffer.in_flight(older_than=older_than):
             if row.idempotency_key in skip:
                 continue
-            found = self.driver.find_by_key(row.idempotency_key)
+            left = self._left_unstored(row.idempotency_key)
+            found: FiscalResult | None
+            preceding: Sequence[JournalEntry] = ()
+            if left is not None and left.receipt_id == row.receipt_id and left.result is not None:
+                found, preceding = left.result, left.preceding
+            else:
+                found = self.driver.find_by_key(row.idempotency_key)
             if found is not None:
-                self.buffer.complete_print(row.receipt_id, found)
+                self.buffer.complete_print(row.receipt_id, found, preceding=preceding)
+                self._forget_unstored(row.idempotency_key)
                 recovered += 1
             else:
                 self.buffer.fail_print(
@@ -262,6 +375,7 @@ class Fiscalizer:
                     code=INTERRUPTED,
                     reason="the adapter stopped before the device printed; resend with the same Idempotency-Key",
                 )
+                self._forget_unstored(row.idempotency_key)
                 not_printed += 1
         if recovered or not_printed:
             log.warning("reconciled interrupted receipts", extra={"recovered": recovered, "not_printed": not_printed})
@@ -276,10 +390,23 @@ class Fiscalizer:
         """
         fn_number = self.driver.state().fn_number
         stored = 0
+        numbers: list[int] = []
         for batch in self.journal.catch_up(fn_number, self.buffer.journal_marks().get(fn_number)):
-            stored += len(self.buffer.store_entries(batch))
+            inserted = self.buffer.store_entries(batch)
+            stored += len(inserted)
+            if inserted:
+                numbers.extend(self.buffer.fd_numbers_of(inserted))
         if stored:
-            log.warning("stored documents from the device's journal that the buffer lacked", extra={"stored": stored})
+            low, high = (min(numbers), max(numbers)) if numbers else (0, 0)
+            fd_range = f"FD {low}" if low == high else f"FD {low}-{high}"
+            log.warning(
+                "stored documents from the device's journal that the buffer lacked",
+                extra={"stored": stored, "fn_number": fn_number, "fd_range": fd_range},
+            )
+            self.metrics.restored.inc(stored)
+            self.buffer.record_event(
+                "restore", f"{stored} documents restored from the device's journal: FN {fn_number}, {fd_range}"
+            )
         # Acknowledgements the FN missed (the adapter stopped between the OFD's answer and passing it on).
         first_unsent = self.driver.fn_status().first_unsent_fd_number
         if first_unsent is not None:
@@ -299,3 +426,7 @@ class Fiscalizer:
         running = [task for _, task in self._in_flight.values()]
         if running:
             await asyncio.wait(running, timeout=within_s)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -46,6 +46,7 @@ class HealthInputs:
     shift_expired: bool = False
     shift_expires_in_s: float | None = None
     fn_warnings: tuple[str, ...] = ()
+    clock_behind_s: float = 0.0
 
 
 def network_status(*, breaker_state: str, sync_mode: str, last_exchange_ok: bool | None) -> str:
@@ -76,6 +77,11 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
     ):
         minutes = inputs.shift_expires_in_s / 60
         degraded.append(f"the shift expires in {minutes:.0f} min and KKT_SHIFT_EXPIRED_POLICY is not auto: close it")
+    if inputs.clock_behind_s > 0:
+        degraded.append(
+            f"the system clock is {inputs.clock_behind_s / 60:.0f} min behind the newest time the adapter has seen "
+            "(set back?): ages are counted from that time; check the clock"
+        )
     for warning in inputs.fn_warnings:
         degraded.append(f"fiscal drive: {FN_WARNINGS.get(warning, warning)}")
     for name, error in sorted(inputs.task_failures.items()):

@@ -33,6 +33,11 @@ class Metrics:
         self.dead_lettered = Counter(
             "kkt_receipts_dead_lettered", "Receipts moved to the dead-letter queue", registry=self.registry
         )
+        self.restored = Counter(
+            "kkt_documents_restored",
+            "Documents restored from the KKT's journal into the buffer at start (a lost or damaged buffer file)",
+            registry=self.registry,
+        )
         self.ofd_latency = Histogram(
             "kkt_ofd_request_duration_seconds",
             "Duration of OFD requests, by outcome",

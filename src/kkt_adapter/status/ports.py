@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from kkt_adapter.buffer.store import BufferCounts
 from kkt_adapter.domain.device import DeviceState
+from kkt_adapter.domain.hlc import HLCStamp
 
 
 class BufferReads(Protocol):
@@ -20,6 +21,8 @@ class BufferReads(Protocol):
     def counts(self) -> BufferCounts: ...
 
     def oldest_unsynced_at(self) -> float | None: ...
+
+    def hlc_high_water(self) -> HLCStamp: ...
 
 
 class Storage(Protocol):

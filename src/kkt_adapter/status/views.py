@@ -8,6 +8,7 @@ read from its last known state while it prints.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,10 @@ from kkt_clock import Clock
 
 #: How long health waits for its write probe before it answers from the last write's outcome.
 WRITE_PROBE_WAIT_S = 1.0
+#: A wall clock this far behind the newest time the buffer has seen is reported (NTP steps stay far below it).
+CLOCK_BACK_WARN_S = 60.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class Limits:
 class BufferView:
     counts: BufferCounts
     oldest_age_s: float | None
+    #: How far the wall clock is behind the newest time the buffer has seen (0 when it is not).
+    clock_behind_s: float = 0.0
 
 
 @dataclass
@@ -61,12 +68,23 @@ class StatusBoard:
     delivery: DeliveryView
     tasks: TaskView
     heartbeat: HeartbeatView | None = None
+    _warned_clock: bool = False
 
     def read_buffer(self) -> BufferView:
-        """Counts (O(1)) and the oldest unsynced receipt's age (by index); blocking, call it in a thread."""
+        """Counts (O(1)) and the oldest unsynced receipt's age (by index); blocking, call it in a thread.
+
+        The age is counted to the newest wall time the buffer has seen (its HLC high-water mark) when the clock is
+        behind it: a clock set back must not make the 30-day watch look younger than it is.
+        """
         oldest = self.buffer.oldest_unsynced_at()
-        age = None if oldest is None else max(0.0, self.clock.time() - oldest)
-        return BufferView(self.buffer.counts(), age)
+        now = self.clock.time()
+        seen = self.buffer.hlc_high_water().wall_ms / 1000
+        behind = max(0.0, seen - now)
+        if behind > CLOCK_BACK_WARN_S and not self._warned_clock:
+            log.warning("the wall clock went back", extra={"behind_seconds": round(behind, 1)})
+        self._warned_clock = behind > CLOCK_BACK_WARN_S
+        age = None if oldest is None else max(0.0, max(now, seen) - oldest)
+        return BufferView(self.buffer.counts(), age, behind)
 
     def network(self) -> str:
         return network_status(
@@ -139,6 +157,7 @@ class StatusBoard:
                 if state is None or state.shift_expires_at is None
                 else state.shift_expires_at - self.clock.time(),
                 fn_warnings=() if state is None else state.fn_warnings,
+                clock_behind_s=view.clock_behind_s if view.clock_behind_s > CLOCK_BACK_WARN_S else 0.0,
             )
         )
         return {
