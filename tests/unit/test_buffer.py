@@ -9,6 +9,7 @@ import pytest
 
 from kkt_adapter.buffer import Buffer
 from kkt_adapter.buffer import store as s
+from kkt_adapter.buffer.connection import SCHEMA_VERSION
 from kkt_adapter.domain import hlc
 from kkt_adapter.domain.receipt import Item, Payment, Receipt
 from kkt_adapter.testing import FakeClock, FakeDriver
@@ -47,7 +48,7 @@ def test_storage_rules_are_read_back(tmp_path: Path, clock: FakeClock) -> None:
     buffer.close()
     conn = sqlite3.connect(tmp_path / "buffer.sqlite3")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_printed_receipt_survives_reopen(tmp_path: Path, clock: FakeClock) -> None:

@@ -75,3 +75,17 @@ def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     conn.close()
+
+
+def test_a_receipts_events_are_read_by_index(tmp_path: Path) -> None:
+    """Reading one receipt's audit trail uses the events index, not a scan of every event (schema version 3)."""
+    path = tmp_path / "buffer.sqlite3"
+    Buffer(path, clock=FakeClock()).close()
+    conn = sqlite3.connect(path)
+    try:
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM events WHERE receipt_id = ? ORDER BY id DESC LIMIT 100", ("r",)
+        ).fetchall()
+    finally:
+        conn.close()
+    assert any("events_receipt" in str(row[-1]) for row in plan), plan
