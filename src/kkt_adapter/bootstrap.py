@@ -160,7 +160,11 @@ async def start(adapter: Adapter) -> None:
         runtime.on_close(heartbeat.aclose)
         adapter.status.heartbeat = heartbeat
         runtime.spawn("heartbeat", heartbeat.run(), stop=heartbeat.stop)
-    runtime.every("reconcile", MAINTENANCE_PERIOD_S, adapter.fiscalizer.reconcile_stale)
+    # The start settled every row already (before serving): the first periodic pass comes a period later, and does
+    # not occupy the device's thread while the first requests arrive.
+    runtime.every(
+        "reconcile", MAINTENANCE_PERIOD_S, adapter.fiscalizer.reconcile_stale, first_after_s=MAINTENANCE_PERIOD_S
+    )
     if settings.shift_close_at is not None:
         runtime.every("shift-close-at", settings.shift_check_interval, adapter.shifts.close_if_due)
     runtime.every(
