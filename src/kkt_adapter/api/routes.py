@@ -166,17 +166,13 @@ async def shift_open(request: Request, idempotency_key: IdempotencyKey = None) -
     summary="Close the shift: the Z report",
     responses=r.ok(r.ZReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
-async def shift_close(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    return await _adapter(request).shifts.close(key=idempotency_key)
-
-
 @router.post(
     "/v1/kkt/z_report",
     tags=["shift"],
-    summary="The Z report (the same as closing the shift)",
+    summary="The Z report (the ERP's path for closing the shift)",
     responses=r.ok(r.ZReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
-async def z_report(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def shift_close(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     return await _adapter(request).shifts.close(key=idempotency_key)
 
 

@@ -261,10 +261,6 @@ class Database:
             return False
         return True
 
-    def writable(self) -> bool:
-        """Tell whether a write transaction can be started and committed now (:meth:`probe_write`)."""
-        return self.probe_write()
-
     def close(self) -> None:
         """Commit what is queued, stop the writer, and close both connections; later submissions raise."""
         with self._submit_lock:

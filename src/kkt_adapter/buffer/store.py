@@ -362,11 +362,6 @@ class Buffer:
 
     # -- Reads ----------------------------------------------------------------------------------------------------
 
-    def journal_mark(self, fn_number: str) -> int:
-        """The highest FD number of this FN taken from the device's journal (0: none yet)."""
-        with self.db.read() as conn:
-            return documents.journal_mark(conn, fn_number)
-
     def journal_marks(self) -> dict[str, int]:
         """Every FN's journal mark."""
         with self.db.read() as conn:
@@ -407,14 +402,6 @@ class Buffer:
                 "SELECT * FROM receipts WHERE fd_number = ? ORDER BY seq DESC LIMIT 1", (int(reference),)
             ).fetchone()
         return StoredReceipt.from_row(row) if row else None
-
-    def refunds_of(self, receipt_id: str) -> list[StoredReceipt]:
-        """The refunds that name this sale, oldest first."""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT * FROM receipts WHERE original_receipt_id = ? ORDER BY seq", (receipt_id,)
-            ).fetchall()
-        return [StoredReceipt.from_row(row) for row in rows]
 
     def get(self, receipt_id: str) -> StoredReceipt | None:
         with self.db.read() as conn:
