@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     port: str | None = None
     baudrate: int = Field(default=115200, gt=0)
 
+    # The ATOL driver (KKT_DRIVER_TYPE=atol) over ATOL Web Requests; docs/hardware.md.
+    atol_url: str = "http://127.0.0.1:16732"
+    atol_device_id: str | None = None
+    atol_user: str | None = None
+    atol_password: SecretStr | None = None
+    atol_poll_interval: float = Field(default=0.1, gt=0, le=10)
+    atol_job_timeout: float = Field(default=30.0, gt=0, le=3_600)
+    atol_dialect: Literal["auto", "v2", "legacy"] = "auto"
+
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -115,6 +124,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("an IANA time zone name such as 'Europe/Moscow'") from exc
         return value
+
+    @field_validator("atol_url")
+    @classmethod
+    def _atol_url(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+    @field_validator("atol_device_id", "atol_user")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else value.strip()
 
     @field_validator("allowed_hosts", "cors_origins")
     @classmethod
@@ -180,6 +199,28 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"KKT_API_HOST {self.api_host!r} is reachable from other machines: set KKT_API_TOKEN (clients then "
                 "send 'Authorization: Bearer <token>'), or KKT_ALLOW_UNAUTHENTICATED=true to serve it without one"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _atol_consistent(self) -> Settings:
+        # Checked here, not in a field validator, so that neither the password nor a URL with credentials in it is
+        # ever echoed in the error message.
+        if "@" in self.atol_url:
+            raise ValueError("KKT_ATOL_URL must not carry credentials: put them in KKT_ATOL_USER and KKT_ATOL_PASSWORD")
+        if not re.fullmatch(r"https?://[^/\s?#@]+(/[^\s?#]*)?", self.atol_url):
+            raise ValueError(
+                f"KKT_ATOL_URL must be the ATOL Web Requests server's base URL, http(s)://host:port (got "
+                f"{self.atol_url!r}; the default is http://127.0.0.1:16732)"
+            )
+        if self.atol_password is not None and self.atol_user is None:
+            raise ValueError("KKT_ATOL_PASSWORD is set without KKT_ATOL_USER: set both for Basic auth, or neither")
+        if self.atol_user is not None and ":" in self.atol_user:
+            raise ValueError("KKT_ATOL_USER must not contain ':' (HTTP Basic auth cannot carry it)")
+        if self.atol_poll_interval >= self.atol_job_timeout:
+            raise ValueError(
+                "KKT_ATOL_POLL_INTERVAL must be shorter than KKT_ATOL_JOB_TIMEOUT "
+                f"({self.atol_poll_interval} >= {self.atol_job_timeout})"
             )
         return self
 

@@ -9,18 +9,27 @@ from kkt_clock import Clock
 __all__ = ["FiscalDriver", "check_supported", "make_driver"]
 
 
+#: The drivers this version ships, by ``KKT_DRIVER_TYPE``.
+SUPPORTED = ("mock", "atol")
+
+
 def check_supported(settings: Settings) -> None:
     """Refuse, before anything starts, settings this version cannot serve."""
-    if settings.driver_type != "mock":
+    if settings.driver_type not in SUPPORTED:
         raise ConfigError(
-            f"KKT_DRIVER_TYPE: {settings.driver_type!r} has no driver in this version; allowed now: 'mock' "
-            "(the emulated KKT)"
+            f"KKT_DRIVER_TYPE: {settings.driver_type!r} has no driver in this version; allowed: 'mock' (the emulated "
+            "KKT), 'atol' (an ATOL KKT through ATOL Web Requests)"
         )
 
 
 def make_driver(settings: Settings, clock: Clock) -> FiscalDriver:
-    """The fiscal driver named by ``KKT_DRIVER_TYPE``; the emulator package is imported only for the emulated one."""
+    """The fiscal driver named by ``KKT_DRIVER_TYPE``. Each is imported only when chosen: the emulator package only
+    for the emulated KKT, so that ``serve`` with the ATOL driver never loads it."""
     check_supported(settings)
+    if settings.driver_type == "atol":
+        from kkt_adapter.intake.drivers.atol import from_settings
+
+        return from_settings(settings, clock)
     from kkt_adapter.intake.drivers.emulated import EmulatedDriver
 
     return EmulatedDriver(
