@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kkt_adapter.config import ConfigError, load_settings
@@ -75,11 +77,60 @@ def test_every_setting_is_documented() -> None:
     assert missing == []
 
 
-def test_unknown_driver_stops_the_start(tmp_path: pytest.TempPathFactory) -> None:
-    """KKT_DRIVER_TYPE=atol, not shipped in this version, stops the start with a message naming the variable."""
+def test_the_atol_driver_is_made_from_its_settings(tmp_path: pytest.TempPathFactory) -> None:
+    """KKT_DRIVER_TYPE=atol makes the ATOL driver for the configured Web Requests server (nothing is contacted)."""
     from kkt_adapter.bootstrap import make_driver
+    from kkt_adapter.intake.drivers.atol import AtolDriver, WebRequestsTransport
     from kkt_clock import SystemClock
 
-    settings = load_settings({"KKT_DRIVER_TYPE": "atol", "KKT_DATA_DIR": str(tmp_path)})
-    with pytest.raises(ConfigError, match="KKT_DRIVER_TYPE"):
-        make_driver(settings, SystemClock())
+    settings = load_settings(
+        {
+            "KKT_DRIVER_TYPE": "atol",
+            "KKT_DATA_DIR": str(tmp_path),
+            "KKT_ATOL_URL": "http://10.0.0.5:16732/",
+            "KKT_ATOL_USER": "kassa",
+            "KKT_ATOL_PASSWORD": "p4ss",
+            "KKT_ATOL_DIALECT": "legacy",
+            "KKT_ATOL_JOB_TIMEOUT": "5",
+        }
+    )
+    driver = make_driver(settings, SystemClock())
+    try:
+        assert isinstance(driver, AtolDriver)
+        assert isinstance(driver.transport, WebRequestsTransport)
+        assert (driver.transport.base_url, driver.transport.dialect, driver.job_timeout) == (
+            "http://10.0.0.5:16732",
+            "legacy",
+            5.0,
+        )
+    finally:
+        driver.close()
+
+
+def test_the_atol_password_is_never_shown() -> None:
+    """KKT_ATOL_PASSWORD is a secret: not in the settings' repr, nor in an error about the ATOL settings."""
+    settings = load_settings({"KKT_ATOL_USER": "kassa", "KKT_ATOL_PASSWORD": "p4ss-word"})
+    assert "p4ss-word" not in repr(settings)
+    assert settings.atol_password is not None
+    assert settings.atol_password.get_secret_value() == "p4ss-word"
+    with pytest.raises(ConfigError) as bad:
+        load_settings({"KKT_ATOL_URL": "http://kassa:p4ss-word@10.0.0.5:16732", "KKT_ATOL_PASSWORD": "p4ss-word"})
+    assert "p4ss-word" not in str(bad.value)
+    assert "KKT_ATOL_URL must not carry credentials" in str(bad.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"KKT_ATOL_PASSWORD": "x"}, "KKT_ATOL_PASSWORD is set without KKT_ATOL_USER"),
+        ({"KKT_ATOL_USER": "a:b"}, "KKT_ATOL_USER must not contain ':'"),
+        ({"KKT_ATOL_URL": "127.0.0.1:16732"}, "KKT_ATOL_URL must be the ATOL Web Requests server's base URL"),
+        ({"KKT_ATOL_POLL_INTERVAL": "5", "KKT_ATOL_JOB_TIMEOUT": "5"}, "KKT_ATOL_POLL_INTERVAL must be shorter"),
+        ({"KKT_ATOL_POLL_INTERVAL": "0"}, "KKT_ATOL_POLL_INTERVAL"),
+        ({"KKT_ATOL_DIALECT": "v3"}, "KKT_ATOL_DIALECT"),
+    ],
+)
+def test_wrong_atol_settings_stop_the_start_with_the_variable(env: dict[str, str], message: str) -> None:
+    """Each wrong ATOL setting is refused with a message naming it and what is allowed."""
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(env)

@@ -297,7 +297,9 @@ class AtolDriver:
         info, fn, ofd = self._query(
             [tasks.query_task(name) for name in ("getFnInfo", "getFnStatus", "ofdExchangeStatus")]
         )
-        return status.fn_status(info, fn, ofd, now=self._now())
+        fn_state = status.fn_status(info, fn, ofd, now=self._now())
+        self._last_fd = fn_state.documents_count
+        return fn_state
 
     def state(self) -> DeviceState:
         names = ("getDeviceStatus", "getShiftStatus", "getFnInfo", "getFnStatus", "ofdExchangeStatus")
