@@ -172,6 +172,8 @@ class AtolDriver:
                 return True
             if self._read(job) is not None:
                 return lost is not None  # a 409 after our own lost POST is our job
+            if lost is not None:  # our lost POST may have queued it (the older server hides jobs until done)
+                raise AtolOutcomeUnknown(f"ATOL job {job}: POST lost ({lost}), then 409 for a job not readable")
             reason = submitted.error_description or "device not connected (HTTP 409)"
             raise DeviceUnavailable("offline", f"ATOL web server refused the job: {reason}")
         raise AtolOutcomeUnknown(f"ATOL job {job}: no answer to {POST_TRIES} POSTs ({lost})")
