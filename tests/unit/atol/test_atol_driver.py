@@ -361,3 +361,11 @@ def test_a_wrong_password_is_unavailable_and_names_the_settings(server: FakeWebR
         driver.print_receipt(SALE, idempotency_key="k")
     assert "wrong" not in refused.value.reason
     assert server.jobs == {}
+
+
+def test_a_status_read_from_a_server_that_is_down_is_unavailable(server: FakeWebRequests) -> None:
+    """Asking the state of a server that refuses connections (the dialect not yet known) is DeviceUnavailable."""
+    server.down = True
+    driver, _ = make(server)
+    with pytest.raises(DeviceUnavailable, match="not reachable"):
+        driver.state()

@@ -243,7 +243,10 @@ class AtolDriver:
     def _query(self, job_tasks: Sequence[tasks.Task]) -> list[Mapping[str, Any]]:
         """Run status tasks (as few jobs as the transport allows) and return each task's ready result."""
         answers: list[Mapping[str, Any]] = []
-        size = max(1, self.transport.max_tasks)
+        try:
+            size = max(1, self.transport.max_tasks)  # may ask the server its dialect
+        except (ServerUnreachable, RequestRefused) as exc:
+            raise _refusal(exc) from exc
         for start in range(0, len(job_tasks), size):
             chunk = job_tasks[start : start + size]
             job = str(uuid.uuid4())
