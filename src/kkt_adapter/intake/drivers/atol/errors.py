@@ -19,10 +19,18 @@ CANCELED = 503
 
 #: The adapter's error code by ATOL's, for the codes that matter (docs/hardware.md has the table with its sources).
 CODES: Final[dict[int, str]] = {
+    8: "missing_parameter",
+    11: "not_supported",
+    13: "invalid_parameter",
+    16: "invalid_sum",
+    17: "invalid_quantity",
     44: "paper_out",
     45: "cover_open",
     46: "printer_fault",
+    47: "printer_fault",
     55: "busy",
+    52: "noncash_payments_too_much",
+    60: "invalid_payment_type",
     66: "not_fully_paid",
     68: "shift_expired",
     73: "shift_not_open",
@@ -42,7 +50,7 @@ CODES: Final[dict[int, str]] = {
 }
 
 #: Codes that say the request itself is wrong: it would be refused again (the API answers 422).
-CONTENT_CODES: Final = frozenset({66})
+CONTENT_CODES: Final = frozenset({8, 11, 13, 16, 17, 52, 60, 66})
 #: Codes that say the shift is not in the state the task needs (the API answers 409).
 SHIFT_CODES: Final = frozenset({73, 83})
 
