@@ -4,6 +4,7 @@ outcome left unknown is settled by the key and never printed twice, a refusal is
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -34,13 +35,18 @@ def server() -> FakeWebRequests:
     return FakeWebRequests()
 
 
-@pytest.fixture
-def client(tmp_path: Path, server: FakeWebRequests) -> Iterator[TestClient]:
+def app_with(tmp_path: Path, server: FakeWebRequests) -> TestClient:
+    """The adapter on ``tmp_path`` with an ATOL driver talking to ``server`` (a manual clock paces its polls)."""
     clock = ManualClock()
     transport = WebRequestsTransport("http://kkt.test:16732", transport=server.transport())
     driver = AtolDriver(transport, clock=clock, sleep=clock.advance, poll_interval=0.05, job_timeout=1.0)
     settings = load_settings({"KKT_DATA_DIR": str(tmp_path), "KKT_SYNC_ENABLED": "false", "KKT_DRIVER_TYPE": "atol"})
-    with TestClient(create_app(settings, clock=FakeClock(), driver=driver)) as c:
+    return TestClient(create_app(settings, clock=FakeClock(), driver=driver))
+
+
+@pytest.fixture
+def client(tmp_path: Path, server: FakeWebRequests) -> Iterator[TestClient]:
+    with app_with(tmp_path, server) as c:
         yield c
 
 
@@ -73,6 +79,31 @@ def test_an_unknown_outcome_is_settled_by_the_key_and_printed_once(client: TestC
     assert settled.status_code == 200, settled.text
     assert settled.json()["fiscal_doc"]["fiscal_doc_number"] == 1
     assert (len(server.documents), server.printing_jobs) == (1, ["sell"])
+
+
+def test_start_up_reconciliation_asks_the_server_by_the_jobs_uuid(tmp_path: Path, server: FakeWebRequests) -> None:
+    """A receipt left ``accepted`` (its job still running when the adapter stopped) is settled at the next start from
+    the job read by its key's uuid: stored as printed, nothing printed again."""
+    with app_with(tmp_path, server) as first:
+        server.in_progress = 1_000_000
+        assert post(first, "k-9").status_code == 503
+    assert _states(tmp_path) == ["accepted"]
+    for job in server.jobs.values():
+        job.running_polls = 0
+    with app_with(tmp_path, server) as again:
+        assert _states(tmp_path) == ["pending"]
+        replay = post(again, "k-9")
+        assert replay.status_code == 200
+        assert replay.json()["fiscal_doc"]["fiscal_doc_number"] == 1
+    assert server.printing_jobs == ["sell"]
+
+
+def _states(data_dir: Path) -> list[str]:
+    conn = sqlite3.connect(data_dir / "buffer.sqlite3")
+    try:
+        return [row[0] for row in conn.execute("SELECT state FROM receipts WHERE doc_type = 3")]
+    finally:
+        conn.close()
 
 
 def test_paper_out_is_refused_and_the_same_key_prints_after_it(client: TestClient, server: FakeWebRequests) -> None:
