@@ -169,6 +169,8 @@ class AtolDriver:
                     raise AtolOutcomeUnknown(f"ATOL job {job}: POST lost ({lost}), then {exc}") from exc
                 raise _refusal(exc) from exc
             if submitted.created:
+                if submitted.blocked:
+                    log.warning("ATOL queue is blocked by an earlier job: this one waits behind it", extra={"job": job})
                 return True
             if self._read(job) is not None:
                 return lost is not None  # a 409 after our own lost POST is our job
