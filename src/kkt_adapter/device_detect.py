@@ -34,9 +34,13 @@ class KnownUsb:
     product_id: str | None
     maker: str
     source: str
+    #: Products of this vendor id that the public USB id database gives to another maker.
+    other_makers_products: tuple[str, ...] = ()
 
     def matches(self, vendor_id: str, product_id: str | None) -> bool:
-        return vendor_id == self.vendor_id and (self.product_id is None or product_id == self.product_id)
+        if vendor_id != self.vendor_id or product_id in self.other_makers_products:
+            return False
+        return self.product_id is None or product_id == self.product_id
 
 
 #: Only ids with a public source (repository and path) are listed; docs/hardware.md repeats the table.
@@ -46,6 +50,8 @@ KNOWN_USB: tuple[KnownUsb, ...] = (
         None,
         "ATOL",
         "Likivik/spectacle, pkgs/atol-fptr10/default.nix (the udev rule packaged with ATOL's KKT driver v10)",
+        # systemd/systemd, hwdb.d/20-usb-vendor-model.hwdb: 2912 is Audioengine's there, with these two DACs.
+        other_makers_products=("20c8", "30c8"),
     ),
     KnownUsb(
         "0483",

@@ -45,12 +45,14 @@ def sysfs(tmp_path: Path) -> Path:
     usb(root, "1-2", idVendor="0483", idProduct="3405")  # no manufacturer, product or serial files
     usb(root, "1-3", idVendor="0483", idProduct="5740", product="STM32 Virtual ComPort")  # the chip maker's, not a KKT
     usb(root, "1-4", idVendor="046D", idProduct="C52B", manufacturer="Logitech")
+    usb(root, "1-5", idVendor="2912", idProduct="20c8", product="D1")  # the USB id database's Audioengine DAC
     usb(root, "usb1", idVendor="1d6b", idProduct="0002")
     return root
 
 
 def test_the_scan_keeps_known_kkt_makers_only(sysfs: Path) -> None:
-    """ATOL by vendor id and Mercury by vendor and product id are found; interfaces and other devices are not."""
+    """ATOL by vendor id and Mercury by vendor and product id are found; interfaces, other devices and the DACs the
+    USB id database gives ATOL's vendor id to are not."""
     scan = scan_usb(sysfs)
     assert scan.problem is None
     assert scan.devices == (
