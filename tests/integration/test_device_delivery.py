@@ -80,6 +80,7 @@ def test_documents_become_synced_as_the_fn_reports_them_sent(
     fn = fn_component(client)
     assert fn["first_unsent_fd_number"] == numbers[0] and fn["first_unsent_at"] is not None
     assert client.get("/v1/kkt/fn").json()["unsent_count"] == 3
+    assert "kkt_fn_unsent_documents 3.0" in client.get("/metrics").text
     beat: dict[str, Any] = wait_for(
         lambda: next(
             (b for b in reversed(mock_odoo_server.get_received_heartbeats()) if b["fn"]["unsent_count"] == 3), {}

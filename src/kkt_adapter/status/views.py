@@ -265,6 +265,7 @@ class StatusBoard:
             "breaker_state": self.delivery.breaker_snapshot()["state"],
             "heartbeat_state": "UNKNOWN" if self.heartbeat is None else self.heartbeat.state,
             "device_ok": device.usable,
+            "fn": self.fn_exchange(),
         }
 
 
