@@ -34,10 +34,12 @@ def inputs(**changes: Any) -> HealthInputs:
 
 def test_device_mode_watches_the_fns_first_unsent_document() -> None:
     """In device mode the FN's first unsent document, not the buffer's oldest row, decides the 30-day verdict."""
-    verdict, reasons = assess(inputs(sync_mode="device", fn_first_unsent_age_s=31 * DAY, oldest_unsynced_age_s=60))
+    verdict, reasons = assess(
+        inputs(sync_mode="device", fn_status_known=True, fn_first_unsent_age_s=31 * DAY, oldest_unsynced_age_s=60)
+    )
     assert verdict == "unhealthy"
     assert reasons == ["the fiscal drive's first unsent document is 31.0 days old: the FN blocks the KKT at 30 days"]
-    verdict, reasons = assess(inputs(sync_mode="device", fn_first_unsent_age_s=26 * DAY))
+    verdict, reasons = assess(inputs(sync_mode="device", fn_status_known=True, fn_first_unsent_age_s=26 * DAY))
     assert (verdict, reasons) == (
         "degraded",
         ["the fiscal drive's first unsent document is 26.0 days old (warning after 25)"],
@@ -46,7 +48,14 @@ def test_device_mode_watches_the_fns_first_unsent_document() -> None:
 
 def test_device_mode_ignores_an_old_buffer_row_the_fn_no_longer_counts() -> None:
     """A buffer row 40 days old is not a 30-day alarm in device mode when the FN has nothing unsent."""
-    assert assess(inputs(sync_mode="device", oldest_unsynced_age_s=40 * DAY)) == ("healthy", [])
+    assert assess(inputs(sync_mode="device", fn_status_known=True, oldest_unsynced_age_s=40 * DAY)) == ("healthy", [])
+
+
+def test_device_mode_judges_by_the_buffer_until_the_fn_has_answered() -> None:
+    """A device that never answered leaves the buffer's oldest row as the only bound on the 30-day rule."""
+    verdict, reasons = assess(inputs(sync_mode="device", oldest_unsynced_age_s=31 * DAY, fn_read_error="offline"))
+    assert verdict == "unhealthy"
+    assert reasons[0] == "oldest unsynced receipt is 31.0 days old: the FN blocks the KKT at 30 days"
 
 
 def test_http_mode_keeps_the_buffers_oldest_row_and_ignores_the_fns_age() -> None:

@@ -52,6 +52,8 @@ class HealthInputs:
     clock_behind_s: float = 0.0
     #: Age of the FN's first unsent document, by the device's own date (``None``: nothing unsent, or not read yet).
     fn_first_unsent_age_s: float | None = None
+    #: Whether the device ever answered with its exchange status (until it does, device mode judges by the buffer).
+    fn_status_known: bool = False
     #: Why the last read of the FN's exchange status failed (``None`` when it answered).
     fn_read_error: str | None = None
     #: Unsent documents of fiscal drives the KKT no longer has, by FN number (device mode).
@@ -113,14 +115,16 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
         unhealthy.append(f"buffer full: {unsynced} unsynced receipts of {inputs.capacity}")
     elif unsynced >= inputs.max_size * inputs.alert_threshold:
         degraded.append(f"buffer {100 * unsynced / inputs.max_size:.0f}% full (alert at {inputs.alert_threshold:.0%})")
-    by_device = inputs.sync_mode == "device"
+    # Delivery by the device is judged from the FN's own first unsent document, once the FN has said it; until then
+    # the buffer's oldest unsynced row is the only bound there is.
+    by_device = inputs.sync_mode == "device" and inputs.fn_status_known
     age = inputs.fn_first_unsent_age_s if by_device else inputs.oldest_unsynced_age_s
     what = "the fiscal drive's first unsent document" if by_device else "oldest unsynced receipt"
     if age is not None and age >= FN_BLOCK_DAYS * DAY:
         unhealthy.append(f"{what} is {age / DAY:.1f} days old: the FN blocks the KKT at 30 days")
     elif age is not None and age > inputs.warn_days * DAY:
         degraded.append(f"{what} is {age / DAY:.1f} days old (warning after {inputs.warn_days})")
-    if by_device:
+    if inputs.sync_mode == "device":
         degraded.extend(_device_delivery_reasons(inputs))
     elif inputs.breaker_state == "OPEN":
         degraded.append("circuit breaker open: the OFD is failing")

@@ -165,6 +165,7 @@ class StatusBoard:
                 fn_warnings=() if state is None else state.fn_warnings,
                 clock_behind_s=view.clock_behind_s if view.clock_behind_s > CLOCK_BACK_WARN_S else 0.0,
                 fn_first_unsent_age_s=fn["first_unsent_age_seconds"],
+                fn_status_known=fn["fn_number"] is not None,
                 fn_read_error=fn["error"],
                 untracked=self.delivery.untracked,
             )
