@@ -3,7 +3,8 @@
 :func:`build` opens the buffer and the device and wires Phase 1 (intake), Phase 2's breaker and the status board.
 :func:`start` wires the background work into a :class:`~kkt_adapter.runtime.Runtime`, which supervises it: the
 heartbeat, the embedded mock OFD (mock mode without ``KKT_OFD_API_URL``), the OFD client and the sync worker, and the
-periodic jobs (settling abandoned receipts, retention). Neither runs anything itself beyond opening files.
+periodic jobs (settling abandoned receipts, retention). With ``KKT_OFD_DELIVERY=device`` the tracker of the KKT's
+own delivery runs instead of the OFD client and the worker. Neither runs anything itself beyond opening files.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from dataclasses import dataclass
 
 from kkt_adapter import __version__
 from kkt_adapter.buffer import Buffer
+from kkt_adapter.buffer.device_marks import DeviceMarks
 from kkt_adapter.buffer.outbox import Outbox
 from kkt_adapter.buffer.retention import purge_expired
 from kkt_adapter.config import Settings
 from kkt_adapter.delivery.backoff import Backoff
 from kkt_adapter.delivery.breaker import CircuitBreaker, Transition
+from kkt_adapter.delivery.device_tracking import DeviceTracker
+from kkt_adapter.delivery.fn_exchange import FnExchange
 from kkt_adapter.delivery.ofd_client import OFDClient
 from kkt_adapter.delivery.service import Delivery
 from kkt_adapter.delivery.worker import SyncWorker
@@ -56,6 +60,7 @@ class Adapter:
     metrics: Metrics
     status: StatusBoard
     runtime: Runtime
+    fn_exchange: FnExchange
 
     def close(self) -> None:
         """Release the device's thread, the device and the buffer (after the runtime has stopped)."""
@@ -111,6 +116,7 @@ def build(
         on_transition=_audit_breaker(outbox),
     )
     delivery = Delivery(breaker)
+    fn_exchange = FnExchange(lambda: fiscalizer.on_device(driver.fn_status), clock)
     status = StatusBoard(
         limits=Limits(
             adapter_id=settings.adapter_id,
@@ -121,6 +127,7 @@ def build(
             warn_days=settings.ofd_warn_days,
             production=settings.mode == "production",
             shift_policy=settings.shift_expired_policy,
+            timezone=settings.timezone,
         ),
         clock=clock,
         started_at=clock.time(),
@@ -129,6 +136,7 @@ def build(
         device=fiscalizer,
         delivery=delivery,
         tasks=runtime,
+        fn=fn_exchange,
     )
     return Adapter(
         settings=settings,
@@ -142,6 +150,7 @@ def build(
         metrics=metrics,
         status=status,
         runtime=runtime,
+        fn_exchange=fn_exchange,
     )
 
 
@@ -172,8 +181,32 @@ async def start(adapter: Adapter) -> None:
         RETENTION_PERIOD_S,
         lambda: asyncio.to_thread(purge_expired, adapter.buffer, retention_days=settings.buffer_retention_days),
     )
+    if settings.sync_enabled and settings.ofd_delivery == "device":
+        _start_device_tracking(adapter)
+        return
+    # The FN's unsent documents for health and the heartbeat (device mode reads them at every poll).
+    runtime.every("fn-exchange", settings.ofd_device_poll_s, adapter.fn_exchange.refresh)
     if settings.sync_enabled:
         await _start_delivery(adapter)
+
+
+def _start_device_tracking(adapter: Adapter) -> None:
+    """``KKT_OFD_DELIVERY=device``: the KKT sends its own documents; poll its exchange status, post nothing."""
+    settings = adapter.settings
+    if settings.driver_type == "mock":
+        log.warning(
+            "KKT_OFD_DELIVERY=device with KKT_DRIVER_TYPE=mock: the emulated KKT sends nothing by itself, so its "
+            "documents stay pending until something acknowledges them on its FN (kkt-adapter device ack)"
+        )
+    tracker = DeviceTracker(
+        adapter.fn_exchange,
+        DeviceMarks(adapter.buffer.db, clock=adapter.clock),
+        adapter.clock,
+        interval=settings.ofd_device_poll_s,
+        metrics=adapter.metrics,
+    )
+    adapter.delivery.tracker = tracker
+    adapter.runtime.spawn("device-tracker", tracker.run(), stop=tracker.stop)
 
 
 async def _start_delivery(adapter: Adapter) -> None:

@@ -1,5 +1,5 @@
-"""The ``kkt-adapter`` command: ``serve`` the adapter; ``emulate`` and ``device`` drive the emulated outside world;
-``demo`` plays a store's day against all of them.
+"""The ``kkt-adapter`` command: ``serve`` the adapter; ``emulate`` and ``device`` drive the emulated outside world
+(``device detect``, from the adapter's side, looks for a real KKT); ``demo`` plays a store's day against all of them.
 
 The emulator package is imported only when a command needs it, so that a production ``serve`` never loads it
 unless the settings ask for the emulated KKT or the embedded mock OFD.
@@ -7,6 +7,7 @@ unless the settings ask for the emulated KKT or the embedded mock OFD.
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -67,6 +68,37 @@ def demo(
     raise typer.Exit(code=run(options))
 
 
+def detect(
+    url: Annotated[
+        str | None,
+        typer.Option(help="The ATOL Web Requests server (default: KKT_ATOL_URL, else http://127.0.0.1:16732)."),
+    ] = None,
+    sysfs: Annotated[Path, typer.Option(help="Where sysfs lists the USB devices.")] = Path("/sys/bus/usb/devices"),
+    timeout: Annotated[
+        float, typer.Option(min=0.1, max=60, help="Seconds to wait for each answer of the server.")
+    ] = 3.0,
+) -> None:
+    """Find the KKT: ask the ATOL Web Requests server for its versions and devices (Basic auth from KKT_ATOL_USER and
+    KKT_ATOL_PASSWORD), and list the USB devices of known KKT makers. Exit status 1 when neither finds anything."""
+    from kkt_adapter.device_detect import atol_connection, probe_server, report_lines, scan_usb
+
+    connection = atol_connection()
+    server = probe_server(url or connection.url, user=connection.user, password=connection.password, timeout=timeout)
+    lines, found = report_lines(server, scan_usb(sysfs))
+    for line in lines:
+        typer.echo(line)
+    raise typer.Exit(code=0 if found else 1)
+
+
+def _device_commands(emulated: typer.Typer) -> typer.Typer:
+    """The emulator's ``device`` commands and the adapter's ``detect``, on a copy: the emulator's own command line
+    is left as it is (and the emulators never import the adapter)."""
+    device = copy.copy(emulated)
+    device.registered_commands = [*emulated.registered_commands]
+    device.command("detect")(detect)
+    return device
+
+
 def build_app(*, emulators: bool = True) -> typer.Typer:
     """The command line; with ``emulators``, also ``emulate`` (mock OFD, mock ERP) and ``device`` (emulated KKT)."""
     app = typer.Typer(help="Offline-first 54-FZ fiscalization adapter.", no_args_is_help=True)
@@ -83,7 +115,9 @@ def build_app(*, emulators: bool = True) -> typer.Typer:
 
         app.add_typer(emulate_app, name="emulate")
         app.add_typer(
-            device_app, name="device", help="Inspect and drive the emulated KKT (status, journal, faults, shifts)."
+            _device_commands(device_app),
+            name="device",
+            help="Inspect and drive the emulated KKT (status, journal, faults, shifts); detect looks for a real one.",
         )
     return app
 

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     sync_backoff_base: float = Field(default=1.0, gt=0)
     sync_backoff_max: float = Field(default=300.0, gt=0)
 
+    # OFD delivery (docs/operations.md, "OFD delivery: http or device"): the adapter posts each document to
+    # KKT_OFD_API_URL (http), or the KKT sends its own and the adapter tracks its exchange status (device).
+    ofd_delivery: Literal["http", "device"] = "http"
+    ofd_device_poll_s: float = Field(default=30.0, gt=0, le=3600)
+
     odoo_api_url: AnyHttpUrl | None = None
     heartbeat_interval: float = Field(default=30.0, gt=0)
 

@@ -219,7 +219,7 @@ class BufferStatusOut(_Open):
     oldest_unsynced_age_seconds: float | None
     oldest_pending_age_seconds: float | None
     network_status: Literal["online", "degraded", "offline", "unknown"]
-    sync_mode: Literal["embedded", "remote", "off"]
+    sync_mode: Literal["embedded", "remote", "off", "device"]
     buffer_percent: float = Field(description="= percent_full, under the ERP's name.")
     buffer_count: int = Field(description="= current_queued, under the ERP's name.")
     cb_state: str = Field(description="The circuit breaker's state.")
@@ -328,7 +328,7 @@ class SyncPassOut(PassOut):
 
 class WorkerStatusOut(_Open):
     state: Literal["running", "idle", "stopped", "disabled"]
-    sync_mode: Literal["embedded", "remote", "off"]
+    sync_mode: Literal["embedded", "remote", "off", "device"]
     passes: int | None = None
     last_pass_at: float | None = None
     last_pass: PassOut | None = None

@@ -267,6 +267,8 @@ async def metrics(request: Request) -> Response:
 )
 async def sync_now(request: Request) -> dict[str, Any]:
     delivery = _adapter(request).delivery
+    if delivery.tracker is not None:
+        raise SyncDisabled("the KKT delivers its own documents (KKT_OFD_DELIVERY=device): the adapter sends nothing")
     if delivery.worker is None:
         raise SyncDisabled("sync is off: set KKT_OFD_API_URL (or KKT_MODE=mock for the embedded mock OFD)")
     result = await delivery.worker.step()
@@ -281,6 +283,8 @@ async def sync_now(request: Request) -> dict[str, Any]:
 )
 async def worker_status(request: Request) -> dict[str, Any]:
     delivery = _adapter(request).delivery
+    if delivery.tracker is not None:
+        return delivery.tracker.status() | {"sync_mode": "device", "circuit_breaker": delivery.breaker_snapshot()}
     if delivery.worker is None:
         return {"state": "disabled", "sync_mode": delivery.sync_mode, "circuit_breaker": delivery.breaker_snapshot()}
     return delivery.worker.status() | {"sync_mode": delivery.sync_mode, "ofd_url": delivery.ofd_url}

@@ -1,4 +1,5 @@
-"""Phase 2 assembled: the circuit breaker always, and — when an OFD is configured — the OFD client and the worker.
+"""Phase 2 assembled: the circuit breaker always, and — when an OFD is configured — the OFD client and the worker;
+or, with ``KKT_OFD_DELIVERY=device``, the tracker of the KKT's own delivery instead of both.
 
 :class:`Delivery` is what the rest of the adapter knows of Phase 2: whether delivery is on and where to
 (``sync_mode``), how the last exchange went, the breaker, and the worker to wake or step.
@@ -9,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from kkt_adapter.delivery.breaker import CircuitBreaker
+from kkt_adapter.delivery.device_tracking import DeviceTracker
 from kkt_adapter.delivery.worker import SyncWorker
 
 
 class Delivery:
-    """Delivery to the OFD: off, to an embedded mock OFD, or to a remote one."""
+    """Delivery to the OFD: off, to an embedded mock OFD, to a remote one, or by the device (tracked)."""
 
     def __init__(
         self,
@@ -22,27 +24,42 @@ class Delivery:
         worker: SyncWorker | None = None,
         ofd_url: str | None = None,
         embedded: bool = False,
+        tracker: DeviceTracker | None = None,
     ) -> None:
         self.breaker = breaker
         self.worker = worker
+        self.tracker = tracker
         self.ofd_url = ofd_url
         self.embedded = embedded
 
     @property
     def sync_mode(self) -> str:
-        """``off`` (disabled or no OFD), ``embedded`` (mock OFD in-process) or ``remote``."""
+        """``off`` (disabled or no OFD), ``embedded`` (mock OFD in-process), ``remote``, or ``device`` (the KKT
+        sends; the adapter tracks)."""
+        if self.tracker is not None:
+            return "device"
         if self.worker is None:
             return "off"
         return "embedded" if self.embedded else "remote"
 
     @property
     def last_exchange_ok(self) -> bool | None:
-        """Whether the last exchange with the OFD got an answer (``None`` before any)."""
+        """Whether the last exchange with the OFD got an answer (``None`` before any); in device mode, whether the
+        last poll of the device's exchange status did."""
+        if self.tracker is not None:
+            return self.tracker.last_ok
         return None if self.worker is None else self.worker.last_exchange_ok
 
     @property
     def last_exchange_at(self) -> float | None:
+        if self.tracker is not None:
+            return self.tracker.last_at
         return None if self.worker is None else self.worker.last_exchange_at
+
+    @property
+    def untracked(self) -> dict[str, int]:
+        """Unsent documents of a fiscal drive the KKT no longer has, by FN number (device mode only)."""
+        return {} if self.tracker is None else dict(self.tracker.untracked)
 
     def breaker_snapshot(self) -> dict[str, Any]:
         return self.breaker.snapshot()

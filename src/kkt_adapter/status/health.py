@@ -5,11 +5,14 @@ database not writable, a background task crashed, the buffer full, or the oldest
 days (the FN blocks the KKT).
 Degraded means sales go on but someone should look: the breaker open or the OFD unreachable, the buffer past its
 alert threshold, the oldest unsynced receipt older than ``KKT_OFD_WARN_DAYS``, sync off in production.
+With delivery by the device (sync mode ``device``) the 30-day rule is watched from the FN's own first unsent
+document instead of the buffer's oldest row, and an unreadable exchange status or documents of a replaced FN degrade.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 
 from kkt_adapter.buffer.store import BufferCounts
 
@@ -47,6 +50,27 @@ class HealthInputs:
     shift_expires_in_s: float | None = None
     fn_warnings: tuple[str, ...] = ()
     clock_behind_s: float = 0.0
+    #: Age of the FN's first unsent document, by the device's own date (``None``: nothing unsent, or not read yet).
+    fn_first_unsent_age_s: float | None = None
+    #: Whether the device ever answered with its exchange status (until it does, device mode judges by the buffer).
+    fn_status_known: bool = False
+    #: Why the last read of the FN's exchange status failed (``None`` when it answered).
+    fn_read_error: str | None = None
+    #: Unsent documents of fiscal drives the KKT no longer has, by FN number (device mode).
+    untracked: dict[str, int] = field(default_factory=dict)
+
+
+def age_since(moment: str | None, *, now: float, tz: tzinfo) -> float | None:
+    """Seconds from an ISO date-time the device gave (read in ``tz`` when it has no offset) to ``now``."""
+    if not moment:
+        return None
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return max(0.0, now - parsed.timestamp())
 
 
 def network_status(*, breaker_state: str, sync_mode: str, last_exchange_ok: bool | None) -> str:
@@ -91,12 +115,18 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
         unhealthy.append(f"buffer full: {unsynced} unsynced receipts of {inputs.capacity}")
     elif unsynced >= inputs.max_size * inputs.alert_threshold:
         degraded.append(f"buffer {100 * unsynced / inputs.max_size:.0f}% full (alert at {inputs.alert_threshold:.0%})")
-    age = inputs.oldest_unsynced_age_s
+    # Delivery by the device is judged from the FN's own first unsent document, once the FN has said it; until then
+    # the buffer's oldest unsynced row is the only bound there is.
+    by_device = inputs.sync_mode == "device" and inputs.fn_status_known
+    age = inputs.fn_first_unsent_age_s if by_device else inputs.oldest_unsynced_age_s
+    what = "the fiscal drive's first unsent document" if by_device else "oldest unsynced receipt"
     if age is not None and age >= FN_BLOCK_DAYS * DAY:
-        unhealthy.append(f"oldest unsynced receipt is {age / DAY:.1f} days old: the FN blocks the KKT at 30 days")
+        unhealthy.append(f"{what} is {age / DAY:.1f} days old: the FN blocks the KKT at 30 days")
     elif age is not None and age > inputs.warn_days * DAY:
-        degraded.append(f"oldest unsynced receipt is {age / DAY:.1f} days old (warning after {inputs.warn_days})")
-    if inputs.breaker_state == "OPEN":
+        degraded.append(f"{what} is {age / DAY:.1f} days old (warning after {inputs.warn_days})")
+    if inputs.sync_mode == "device":
+        degraded.extend(_device_delivery_reasons(inputs))
+    elif inputs.breaker_state == "OPEN":
         degraded.append("circuit breaker open: the OFD is failing")
     elif inputs.last_exchange_ok is False:
         degraded.append("OFD unreachable at the last exchange")
@@ -107,3 +137,18 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
     if degraded:
         return "degraded", degraded
     return "healthy", []
+
+
+def _device_delivery_reasons(inputs: HealthInputs) -> list[str]:
+    reasons: list[str] = []
+    if inputs.fn_read_error is not None:
+        reasons.append(
+            f"the KKT's OFD exchange status could not be read at the last poll ({inputs.fn_read_error}): documents "
+            "it delivers stay pending until it answers"
+        )
+    for fn_number, count in sorted(inputs.untracked.items()):
+        reasons.append(
+            f"{count} unsent documents of fiscal drive {fn_number}, which the KKT no longer has, are not tracked: "
+            "confirm their delivery in the OFD's account"
+        )
+    return reasons

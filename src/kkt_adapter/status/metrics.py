@@ -88,3 +88,15 @@ class _StateCollector(Collector):
         yield GaugeMetricFamily(
             "kkt_device_usable", "1 when the KKT can print", value=1.0 if state["device_ok"] else 0.0
         )
+        fn = state.get("fn") or {}
+        if fn.get("unsent_count") is not None:  # absent until the device's first answer
+            yield GaugeMetricFamily(
+                "kkt_fn_unsent_documents",
+                "Documents the fiscal drive has not had acknowledged by the OFD (as last read from the KKT)",
+                value=fn["unsent_count"],
+            )
+            yield GaugeMetricFamily(
+                "kkt_fn_first_unsent_age_seconds",
+                "Age of the fiscal drive's first unsent document, by its date on the KKT (0 when none)",
+                value=fn["first_unsent_age_seconds"] or 0.0,
+            )

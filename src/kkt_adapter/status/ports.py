@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kkt_adapter.buffer.store import BufferCounts
-from kkt_adapter.domain.device import DeviceState
+from kkt_adapter.domain.device import DeviceState, FNStatus
 from kkt_adapter.domain.hlc import HLCStamp
 
 
@@ -72,7 +72,24 @@ class DeliveryView(Protocol):
     @property
     def last_exchange_at(self) -> float | None: ...
 
+    @property
+    def untracked(self) -> dict[str, int]: ...
+
     def breaker_snapshot(self) -> dict[str, Any]: ...
+
+
+class FnExchangeView(Protocol):
+    """The fiscal drive's OFD exchange as last read from the device (``status`` is ``None`` before the first answer),
+    and why the last read failed."""
+
+    @property
+    def status(self) -> FNStatus | None: ...
+
+    @property
+    def checked_at(self) -> float | None: ...
+
+    @property
+    def error(self) -> str | None: ...
 
 
 class HeartbeatView(Protocol):

@@ -11,14 +11,16 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kkt_adapter.buffer.store import BufferCounts
-from kkt_adapter.status.health import HealthInputs, assess, network_status
+from kkt_adapter.status.health import HealthInputs, age_since, assess, network_status
 from kkt_adapter.status.ports import (
     BufferReads,
     DeliveryView,
     DeviceStatus,
     DeviceView,
+    FnExchangeView,
     HeartbeatView,
     Storage,
     TaskView,
@@ -45,6 +47,8 @@ class Limits:
     warn_days: int
     production: bool
     shift_policy: str = "auto"
+    #: The store's time zone: a device date-time without an offset is read in it.
+    timezone: str = "Europe/Moscow"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class StatusBoard:
     delivery: DeliveryView
     tasks: TaskView
     heartbeat: HeartbeatView | None = None
+    fn: FnExchangeView | None = None
     _warned_clock: bool = False
 
     def read_buffer(self) -> BufferView:
@@ -136,6 +141,7 @@ class StatusBoard:
         limits = self.limits
         breaker = self.delivery.breaker_snapshot()
         state = device.state
+        fn = self.fn_exchange()
         verdict, reasons = assess(
             HealthInputs(
                 database_ok=database_ok,
@@ -158,6 +164,10 @@ class StatusBoard:
                 else state.shift_expires_at - self.clock.time(),
                 fn_warnings=() if state is None else state.fn_warnings,
                 clock_behind_s=view.clock_behind_s if view.clock_behind_s > CLOCK_BACK_WARN_S else 0.0,
+                fn_first_unsent_age_s=fn["first_unsent_age_seconds"],
+                fn_status_known=fn["fn_number"] is not None,
+                fn_read_error=fn["error"],
+                untracked=self.delivery.untracked,
             )
         )
         return {
@@ -187,7 +197,9 @@ class StatusBoard:
                     "url": self.delivery.ofd_url,
                     "last_exchange_ok": self.delivery.last_exchange_ok,
                     "last_exchange_at": self.delivery.last_exchange_at,
+                    "untracked": self.delivery.untracked,
                 },
+                "fn": fn,
                 "heartbeat": self.heartbeat_status(),
                 "tasks": self.tasks.status(),
             },
@@ -217,6 +229,23 @@ class StatusBoard:
                 "expired": None if state is None else state.shift_expired,
             },
             "device": device_view(device),
+            "fn": self.fn_exchange(),
+        }
+
+    def fn_exchange(self) -> dict[str, Any]:
+        """The FN's unsent documents as last read from the device (health, heartbeat), in both delivery modes."""
+        fn = self.fn
+        status = None if fn is None else fn.status
+        first_at = None if status is None else status.first_unsent_at
+        return {
+            "status": "unknown" if fn is None or status is None else "ok" if fn.error is None else "stale",
+            "fn_number": None if status is None else status.fn_number,
+            "unsent_count": None if status is None else status.unsent_count,
+            "first_unsent_fd_number": None if status is None else status.first_unsent_fd_number,
+            "first_unsent_at": first_at,
+            "first_unsent_age_seconds": age_since(first_at, now=self.clock.time(), tz=ZoneInfo(self.limits.timezone)),
+            "checked_at": None if fn is None else fn.checked_at,
+            "error": None if fn is None else fn.error,
         }
 
     async def metrics_snapshot(self) -> dict[str, Any]:
@@ -237,6 +266,7 @@ class StatusBoard:
             "breaker_state": self.delivery.breaker_snapshot()["state"],
             "heartbeat_state": "UNKNOWN" if self.heartbeat is None else self.heartbeat.state,
             "device_ok": device.usable,
+            "fn": self.fn_exchange(),
         }
 
 

@@ -46,6 +46,8 @@ class FakeDriver:
         self.fault: DeviceRefused | None = None
         self.crash_after_print: Exception | None = None
         self.fail_lookup: Exception | None = None
+        #: Raised by :meth:`fn_status` while set: the device does not answer a status poll.
+        self.fail_fn_status: Exception | None = None
         self.gate: threading.Event | None = None
         self.shift_number = 1
         self.shift_open = False
@@ -169,7 +171,17 @@ class FakeDriver:
             totals_by_operation=dict(self._totals),
         )
 
+    def replace_fn(self, fn_number: str) -> None:
+        """Fit a new fiscal drive: an empty archive numbered from 1 (the old FN's documents are no longer readable)."""
+        with self._lock:
+            self.FN_NUMBER = fn_number
+            self.printed.clear()
+            self._journal.clear()
+            self.acknowledged.clear()
+
     def fn_status(self) -> FNStatus:
+        if self.fail_fn_status is not None:
+            raise self.fail_fn_status
         with self._lock:
             numbers = [entry.result.fiscal_doc_number for entry in self._journal]
             unsent = [number for number in numbers if number not in self.acknowledged]

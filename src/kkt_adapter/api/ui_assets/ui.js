@@ -221,6 +221,11 @@
     const breaker = health.components.circuit_breaker;
     const ofd = health.components.ofd;
     if (ofd.sync_mode === "off") return ["off: no OFD configured", "bad"];
+    if (ofd.sync_mode === "device") {
+      if (ofd.last_exchange_ok === false) return ["by the KKT: its exchange status could not be read", "bad"];
+      if (ofd.last_exchange_ok === null) return ["by the KKT: not polled yet", "unknown"];
+      return ["by the KKT itself (tracked)", "ok"];
+    }
     if (breaker.state === "OPEN") {
       return [`failing: circuit breaker open, next probe in ${age(breaker.retry_in_seconds)}`, "bad"];
     }
