@@ -183,7 +183,7 @@ class Fiscalizer:
         if left is not None and left.result is not None:
             found: FiscalResult | None = left.result
         else:
-            found = await self._on_device(self.driver.find_by_key, key)
+            found = await self._find_by_key(key)
         if found is not None:
             preceding = left.preceding if left is not None and left.result is not None else ()
             response = await self._storage(
@@ -200,6 +200,19 @@ class Fiscalizer:
         )
         self._forget_unstored(key)
         return await self._storage(asyncio.wrap_future(self._begin(job, key)))
+
+    async def _find_by_key(self, key: str) -> FiscalResult | None:
+        """The device's document for ``key``; a device that cannot tell yet (a real KKT's job still running) is
+        :class:`DeviceUnavailable`: the row stays ``accepted``, and nothing is printed until it can tell."""
+        try:
+            return await self._on_device(self.driver.find_by_key, key)
+        except Exception as exc:
+            self.monitor.observe_error(f"device not answering: {exc}")
+            raise DeviceUnavailable(
+                "unknown",
+                f"the device cannot tell yet whether this receipt was printed ({exc}); retry with the same "
+                "Idempotency-Key",
+            ) from exc
 
     def _print_on_device(self, job: _Printable, key: str) -> tuple[FiscalResult, list[JournalEntry]]:
         """On the device's thread: print (closing an expired shift first under the ``auto`` policy), and read the
@@ -364,7 +377,16 @@ class Fiscalizer:
             if left is not None and left.receipt_id == row.receipt_id and left.result is not None:
                 found, preceding = left.result, left.preceding
             else:
-                found = self.driver.find_by_key(row.idempotency_key)
+                try:
+                    found = self.driver.find_by_key(row.idempotency_key)
+                except Exception as exc:
+                    # The device cannot tell yet (a real KKT's job still running or blocked): leave the row
+                    # accepted; a later reconcile, or the client's resend, settles it. Nothing is printed meanwhile.
+                    log.warning(
+                        "print outcome still unknown: the receipt stays accepted",
+                        extra={"receipt_id": row.receipt_id, "key": row.idempotency_key, "error": str(exc)},
+                    )
+                    continue
             if found is not None:
                 self.buffer.complete_print(row.receipt_id, found, preceding=preceding)
                 self._forget_unstored(row.idempotency_key)

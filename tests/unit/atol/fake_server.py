@@ -23,7 +23,8 @@ REG_NUMBER = "0000000001002292"
 
 @dataclass
 class Job:
-    """One job: its tasks and results, and how many more GETs show it running or blocked."""
+    """One job: its tasks and results, and how many more GETs show it running or blocked (faults arm the next
+    printing job only, so that the adapter's background status reads never take them)."""
 
     tasks: list[dict[str, Any]]
     results: list[dict[str, Any]]
@@ -174,7 +175,7 @@ class FakeWebRequests:
                 failed = True
                 continue
             job.results.append({"status": "ready", "error": {"code": 0, "description": "Ошибок нет"}, "result": result})
-        if self.in_progress:
+        if self.in_progress and any(task["type"] in PRINTING for task in tasks):
             job.running_polls, self.in_progress = self.in_progress, 0
         return job
 

@@ -139,3 +139,32 @@ def test_serve_with_the_atol_driver_never_loads_the_emulators(tmp_path: Path) ->
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["clean"]
+
+
+def test_a_resend_while_the_outcome_is_still_unknown_is_503_and_prints_nothing(
+    client: TestClient, server: FakeWebRequests
+) -> None:
+    """The job still runs when the till resends its key: 503 (retry later), not a server error, nothing printed."""
+    server.in_progress = 1_000_000
+    assert post(client, "k-5").status_code == 503
+    again = post(client, "k-5")
+    assert again.status_code == 503, again.text
+    assert "retry with the same Idempotency-Key" in again.json()["detail"]
+    assert server.printing_jobs == ["sell"]
+
+
+def test_start_up_with_an_outcome_still_unknown_leaves_the_receipt_for_later(
+    tmp_path: Path, server: FakeWebRequests
+) -> None:
+    """A job still running at the next start does not stop the start: its receipt stays ``accepted`` and is settled
+    once the job is done (here by the till's resend)."""
+    with app_with(tmp_path, server) as first:
+        server.in_progress = 1_000_000
+        assert post(first, "k-7").status_code == 503
+    with app_with(tmp_path, server) as again:
+        assert again.get("/v1/health").status_code in (200, 503)
+        assert _states(tmp_path) == ["accepted"]
+        for job in server.jobs.values():
+            job.running_polls = 0
+        assert post(again, "k-7").status_code == 200
+    assert server.printing_jobs == ["sell"]
