@@ -291,6 +291,7 @@ R = results.TaskResult
         ([R("ready"), R("error", 44, "Нет бумаги"), R("interrupted", 502)], "error"),
         ([R("ready", 0, "Ошибок нет")], "ready"),
         ([R("canceled", 503)], "error"),
+        ([R("error", None, "")], "error"),
     ],
 )
 def test_a_jobs_state_comes_from_every_tasks_status(statuses: list[results.TaskResult], expected: str) -> None:

@@ -65,7 +65,8 @@ PAYMENT_KINDS: Final[dict[str, str]] = {
     "other": "provision",
 }
 OFD_WAIT_LIMIT = timedelta(days=30)
-TERMINAL: Final = frozenset({"ready", "error", "interrupted", "canceled"})
+FAILED: Final = frozenset({"error", "interrupted", "canceled"})
+TERMINAL: Final = FAILED | {"ready"}
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def task_results(body: Any) -> tuple[TaskResult, ...]:
 
 def job_status(results: Sequence[TaskResult]) -> str:
     """The job's state from its tasks': ``blocked`` if any is, ``wait``/``inProgress`` while any runs, ``error`` if
-    a task failed (an error code 0 is no error), else ``ready``."""
+    a task failed, was interrupted or canceled, else ``ready``."""
     statuses = [result.status for result in results]
     if "blocked" in statuses:
         return "blocked"
@@ -119,10 +120,11 @@ def job_status(results: Sequence[TaskResult]) -> str:
 
 
 def failure(results: Sequence[TaskResult]) -> TaskResult | None:
-    """The task that failed the job (not one merely ``interrupted`` after it), or ``None``."""
-    failed = [r for r in results if r.status in ("error", "canceled", "interrupted") and r.error_code != 0]
-    first = next((r for r in failed if r.error_code != INTERRUPTED and r.status != "interrupted"), None)
-    return first or (failed[0] if failed else None)
+    """The task that failed the job (not one merely ``interrupted`` after it), or ``None`` if none failed."""
+    failed = [r for r in results if r.status in FAILED]
+    if not failed:
+        return None
+    return next((r for r in failed if r.status != "interrupted" and r.error_code != INTERRUPTED), failed[0])
 
 
 def ready_result(results: Sequence[TaskResult], index: int) -> Mapping[str, Any]:
