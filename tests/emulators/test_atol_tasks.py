@@ -270,3 +270,17 @@ def test_an_expired_shift_refuses_a_sale_with_68() -> None:
         assert code == 68
         assert result(http, server.url, {"type": "closeShift"})["fiscalParams"]["receiptsCount"] == 1
         assert result(http, server.url, sell())["fiscalParams"]["shiftNumber"] == 2
+
+
+def test_an_internal_failure_is_a_task_error_and_the_queue_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device call that crashes (not a refusal) fails its task with code 6 instead of killing the worker; the next
+    job runs."""
+    with MockAtolServer(port=0) as server, httpx.Client(timeout=5.0) as http:
+
+        def crash(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(server.kkt, "print_receipt", crash)
+        code, text = error(http, server.url, sell())
+        assert code == 6 and "disk on fire" in text
+        assert result(http, server.url, {"type": "getShiftStatus"})["shiftStatus"]["state"] == "closed"

@@ -23,6 +23,7 @@ from kkt_emulators.device.errors import (
 
 OK = 0
 NO_CONNECTION = 2
+INTERNAL = 6
 NO_REQUIRED_PARAM = 8
 NOT_SUPPORTED = 11
 INVALID_PARAM = 13
@@ -42,6 +43,7 @@ CANCELED = 503
 DESCRIPTIONS: dict[int, str] = {
     OK: "Ошибок нет",
     NO_CONNECTION: "Нет связи",
+    INTERNAL: "Внутренняя ошибка библиотеки",
     NO_REQUIRED_PARAM: "Не найден обязательный параметр",
     NOT_SUPPORTED: "Не поддерживается в данной версии",
     INVALID_PARAM: "Некорректное значение параметра",

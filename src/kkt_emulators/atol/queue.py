@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kkt_emulators.atol import results
-from kkt_emulators.atol.errors import DESCRIPTIONS, NO_CONNECTION, OK, TaskError
+from kkt_emulators.atol.errors import DESCRIPTIONS, INTERNAL, NO_CONNECTION, OK, TaskError
 from kkt_emulators.atol.faults import AtolFaults
 from kkt_emulators.atol.jobs import Job, TaskSlot, TaskState
 from kkt_emulators.atol.tasks import PRINTING, TaskRunner, task_type
@@ -206,6 +206,11 @@ class JobQueue:
             except TaskError as exc:
                 with self._cond:
                     slot.fail(exc)
+                    job.interrupt_after(index)
+                return
+            except Exception as exc:  # a bug of the emulator: the job says so, the worker lives on
+                with self._cond:
+                    slot.fail(TaskError(INTERNAL, f"{type(exc).__name__}: {exc}"))
                     job.interrupt_after(index)
                 return
             with self._cond:
