@@ -69,6 +69,7 @@ def test_delete_cancels_a_waiting_job_and_refuses_a_started_one(atol: tuple[http
     server.faults.block(printed=False, polls=0)
     blocked = post(http, server.url, [sell()])
     waiting = post(http, server.url, [sell(), {"type": "getFnStatus"}])
+    wait_for(lambda: http.get(f"{server.url}/api/v2/getRequestsQueueStatus").json()["isBlocked"], what="a block")
     assert [entry["status"] for entry in results(http, server.url, waiting)] == ["wait", "wait"]
     assert http.delete(f"{server.url}/api/v2/requests/{blocked}").status_code == 409
     assert http.delete(f"{server.url}/api/v2/requests/{waiting}").status_code == 200

@@ -199,8 +199,6 @@ class JobQueue:
                 if self._blocks(job, index):
                     if slot.status is TaskState.READY:
                         continue
-                    with self._cond:
-                        job.interrupt_after(index)
                     return
                 result = self._runner.run(slot.task, job.keys[index])
             except TaskError as exc:
@@ -247,4 +245,5 @@ class JobQueue:
             slot.ready(results.printed(doc))
         else:
             slot.fail(BLOCK_REASON)
+            block.job.interrupt_after(block.index)  # at once: the next GET sees the job settled
         self._cond.notify_all()
