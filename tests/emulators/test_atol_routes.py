@@ -4,6 +4,7 @@ status, server info, devices, the synchronous operations, Basic auth, and the ol
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -176,3 +177,32 @@ def test_the_older_dialect_answers_flat_results(atol: tuple[httpx.Client, MockAt
     assert again.status_code == 409
     v2 = results(http, server.url, job)  # the same job through the v2 route
     assert v2[1]["error"] == {"code": 83, "description": second["errorDescription"]}
+
+
+def test_default_port_and_a_single_start(tmp_path: Path) -> None:
+    """Without a port the emulator listens on 16732 on loopback; a second start is refused and the running server
+    (and its device) keeps working."""
+    unstarted = MockAtolServer(data_dir=tmp_path / "unused")
+    assert unstarted.url == "http://127.0.0.1:16732"
+    unstarted.stop()  # the device it opened is closed, though it never served
+    with MockAtolServer(port=0, data_dir=tmp_path / "kkt") as server, httpx.Client(timeout=5.0) as http:
+        with pytest.raises(RuntimeError, match="already running"):
+            server.start()
+        assert result(http, server.url, {"type": "getShiftStatus"})["shiftStatus"]["state"] == "closed"
+    assert (tmp_path / "kkt").is_dir()  # a directory given by the caller stays
+
+
+def test_a_duplicate_post_does_not_take_the_next_jobs_in_progress_fault(
+    atol: tuple[httpx.Client, MockAtolServer],
+) -> None:
+    """A 409 for a known uuid consumes no fault: the next new job still reads ``inProgress`` once after it finished."""
+    http, server = atol
+    job = post(http, server.url, [{"type": "getShiftStatus"}])
+    settled(http, server.url, job)
+    server.faults.in_progress(polls=1)
+    again = http.post(f"{server.url}/api/v2/requests", content=to_json({"uuid": job, "request": [sell()]}))
+    assert again.status_code == 409
+    fresh = post(http, server.url, [{"type": "getShiftStatus"}])
+    wait_for(lambda: http.get(f"{server.url}/api/v2/getRequestsQueueStatus").json()["number"] == 0, what="done")
+    assert results(http, server.url, fresh)[0]["status"] == "inProgress"
+    assert results(http, server.url, fresh)[0]["status"] == "ready"

@@ -84,10 +84,10 @@ class JobQueue:
 
     def submit(self, uuid: str, tasks: list[Any], body: dict[str, Any]) -> tuple[Job, int]:
         """Queue a job; its position (jobs not finished, itself included). :class:`DuplicateJob` for a known uuid."""
-        hide = self._faults.take_in_progress()
         with self._cond:
             if uuid in self._jobs:
                 raise DuplicateJob(uuid)
+            hide = self._faults.take_in_progress()  # the faults' own lock is never held while calling the queue
             self._seq += 1
             job = Job(uuid, self._seq, [TaskSlot(task) for task in tasks], body, hide_polls=hide)
             self._jobs[uuid] = job

@@ -70,6 +70,8 @@ class MockAtolServer(EmulatorServer[AtolCore]):
 
     def start(self) -> Self:
         """Start the job worker, the OFD link (if any), then serve; returns once requests are answered."""
+        if self._server is not None:  # started before: the base class says how it is refused, nothing else starts
+            return super().start()
         self.queue.start()
         if self.ofd_link is not None:
             self.ofd_link.start()
