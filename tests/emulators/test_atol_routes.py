@@ -206,3 +206,26 @@ def test_a_duplicate_post_does_not_take_the_next_jobs_in_progress_fault(
     wait_for(lambda: http.get(f"{server.url}/api/v2/getRequestsQueueStatus").json()["number"] == 0, what="done")
     assert results(http, server.url, fresh)[0]["status"] == "inProgress"
     assert results(http, server.url, fresh)[0]["status"] == "ready"
+
+
+def test_a_printing_job_reads_in_progress_while_the_device_prints() -> None:
+    """With a print delay, a sale is ``inProgress`` while the device prints and a job behind it ``wait``s; both end
+    ``ready``."""
+    with MockAtolServer(port=0, print_delay_ms=150) as server, httpx.Client(timeout=5.0) as http:
+        printing = post(http, server.url, [sell()])
+        behind = post(http, server.url, [{"type": "getFnStatus"}])
+        wait_for(lambda: results(http, server.url, printing)[0]["status"] == "inProgress", what="inProgress")
+        assert results(http, server.url, behind)[0]["status"] == "wait"
+        assert settled(http, server.url, printing)[0]["status"] == "ready"
+        assert settled(http, server.url, behind)[0]["result"]["fnStatus"]["fiscalDocumentNumber"] == 3
+
+
+def test_an_existing_device_is_served_and_left_open(tmp_path: Path) -> None:
+    """``MockAtolServer(kkt=device)`` prints on that device and leaves it open at stop."""
+    from kkt_emulators import EmulatedKKT
+
+    with EmulatedKKT(tmp_path, print_delay_ms=0) as kkt:
+        with MockAtolServer(port=0, kkt=kkt) as server, httpx.Client(timeout=5.0) as http:
+            fd = result(http, server.url, sell())["fiscalParams"]["fiscalDocumentNumber"]
+        document = kkt.find_by_number(fd)
+        assert document is not None and document.doc_type == 3
