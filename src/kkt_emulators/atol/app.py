@@ -40,7 +40,7 @@ from kkt_emulators.atol.tasks import QUERIES, TaskRunner
 from kkt_emulators.atol.wire import dumps, parse_body
 from kkt_emulators.faults import Verdict
 from kkt_emulators.server import drop_connection
-from kkt_emulators.web import RequestCounters, answer_fault, lose_reply, read_body
+from kkt_emulators.web import CLIENT_GONE, RequestCounters, answer_fault, lose_reply, read_body
 
 SERVER_VERSION = "1.0.4.0"
 DRIVER_VERSION = "10.10.7.0"
@@ -161,7 +161,7 @@ def create_atol_app(core: AtolCore, admin: list[Route]) -> ASGIApp:
     async def submit(request: Request) -> Response:
         raw = await read_body(request)
         if raw is None:
-            return Response(status_code=499)
+            return Response(status_code=CLIENT_GONE)
         try:
             body = parse_body(raw)
         except ValueError:
