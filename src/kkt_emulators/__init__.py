@@ -1,4 +1,5 @@
-"""The outside world of a fiscal adapter, emulated: the KKT with its fiscal drive, the OFD and the ERP endpoint.
+"""The outside world of a fiscal adapter, emulated: the KKT with its fiscal drive, its ATOL Web Requests
+server, the OFD and the ERP endpoint.
 
 This package never imports ``kkt_adapter``: it is an independent oracle of the fiscal contracts, usable by any
 project's test suite.
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kkt_clock import Clock, ManualClock, SystemClock
+    from kkt_emulators.atol import MockAtolServer
     from kkt_emulators.device import (
         DOC_CORRECTION,
         DOC_RECEIPT,
@@ -67,6 +69,7 @@ __all__ = [
     "FiscalDocument",
     "InvalidTask",
     "ManualClock",
+    "MockAtolServer",
     "MockOFDServer",
     "MockOdooServer",
     "PaperOut",
@@ -85,6 +88,7 @@ _ELSEWHERE = {
     "Clock": "kkt_clock",
     "ManualClock": "kkt_clock",
     "SystemClock": "kkt_clock",
+    "MockAtolServer": "kkt_emulators.atol",
     "MockOFDServer": "kkt_emulators.ofd",
     "MockOdooServer": "kkt_emulators.odoo",
 }

@@ -10,11 +10,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
@@ -22,7 +25,7 @@ import typer
 
 from kkt_emulators.emulator import EmulatorServer
 
-app = typer.Typer(help="Run the OFD and ERP emulators standalone.", no_args_is_help=True)
+app = typer.Typer(help="Run the OFD, ERP and ATOL emulators standalone.", no_args_is_help=True)
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on (loopback by default).")]
 PortOption = Annotated[int, typer.Option(min=0, help="Port to listen on; 0 picks a free one.")]
@@ -151,6 +154,87 @@ def odoo(port: PortOption = 8069, host: HostOption = "127.0.0.1", *, faults: Fau
 
     server = MockOdooServer(port=port, host=host)
     faults.apply(server)
+    serve_until_signalled([server])
+
+
+class BlockMode(StrEnum):
+    """Whether a blocked job's document is made before the connection is lost."""
+
+    printed = "printed"
+    not_printed = "not-printed"
+
+
+def _atol_data_dir() -> Path:
+    """The emulated KKT's directory by default: ``$KKT_DATA_DIR/atol-kkt`` (``./data/atol-kkt`` without it)."""
+    return Path(os.environ.get("KKT_DATA_DIR") or "data") / "atol-kkt"
+
+
+@app.command()
+@with_fault_flags
+def atol(
+    port: PortOption = 16732,
+    host: HostOption = "127.0.0.1",
+    ofd_url: Annotated[
+        str | None, typer.Option("--ofd-url", help="The emulated FN sends its documents to this mock OFD.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="The emulated KKT's directory (default $KKT_DATA_DIR/atol-kkt).", show_default=False
+        ),
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Require HTTP Basic auth with this user.")] = None,
+    password: Annotated[str | None, typer.Option("--password", help="The Basic auth password.")] = None,
+    print_delay_ms: Annotated[int, typer.Option("--print-delay-ms", min=0, help="Print delay per document.")] = 0,
+    ofd_interval: Annotated[float, typer.Option("--ofd-interval", min=0.01, help="Seconds between OFD passes.")] = 1.0,
+    in_progress: Annotated[
+        int, typer.Option("--in-progress", min=0, help="The next job reads inProgress for N GETs.")
+    ] = 0,
+    lose_post: Annotated[int, typer.Option("--lose-post", min=0, help="Create N jobs, then drop the answer.")] = 0,
+    lose_get: Annotated[int, typer.Option("--lose-get", min=0, help="Read N jobs, then drop the answer.")] = 0,
+    block: Annotated[
+        BlockMode | None, typer.Option("--block", help="The next printing job goes blocked, its document made or not.")
+    ] = None,
+    block_polls: Annotated[
+        int, typer.Option("--block-polls", min=0, help="GETs a block lasts (0: until cleared).")
+    ] = 1,
+    paper_out: Annotated[bool, typer.Option("--paper-out", help="No paper: printing tasks fail (44).")] = False,
+    cover_open: Annotated[bool, typer.Option("--cover-open", help="Cover open: printing tasks fail (45).")] = False,
+    disconnect: Annotated[
+        bool, typer.Option("--disconnect", help="Device not connected: POST is answered 409.")
+    ] = False,
+    *,
+    faults: FaultFlags,
+) -> None:
+    """Run the emulated ATOL Web Requests server (/api/v2/requests) over an emulated KKT, with the given faults."""
+    from kkt_emulators.atol import MockAtolServer
+
+    server = MockAtolServer(
+        port=port,
+        host=host,
+        data_dir=data_dir if data_dir is not None else _atol_data_dir(),
+        user=user,
+        password=password,
+        ofd_url=ofd_url,
+        ofd_interval_s=ofd_interval,
+        print_delay_ms=print_delay_ms,
+    )
+    faults.apply(server)
+    program = server.faults
+    program.in_progress(in_progress)
+    program.lose_reply("post", lose_post)
+    program.lose_reply("get", lose_get)
+    if block is not None:
+        program.block(printed=block is BlockMode.printed, polls=block_polls)
+    if paper_out:
+        program.paper_out()
+    else:  # the paper sensor is the device's, kept in its directory: each run starts from its own flags
+        server.kkt.set_fault("paper_out", False)
+    if cover_open:
+        program.cover_open()
+    if disconnect:
+        program.disconnect()
+    typer.echo(f"emulated KKT in {server.kkt.state_dir}: FN {server.kkt.registration.fn_number}")
     serve_until_signalled([server])
 
 

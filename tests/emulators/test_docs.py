@@ -66,3 +66,21 @@ def test_the_statistics_fields_are_documented(field: str) -> None:
     section = text[text.index("### OFD statistics") : text.index("## Mock ERP")]
     assert f'"{field}"' in section
     assert f"`{field}`" in section
+
+
+def test_every_atol_fault_program_is_documented_in_python_admin_and_cli(tmp_path: Path) -> None:
+    """Each ATOL fault program appears as its Python call and its admin body; each ATOL CLI flag appears too."""
+    from kkt_emulators.atol.admin import programs
+    from kkt_emulators.atol.faults import AtolFaults
+
+    text = DOC.read_text(encoding="utf-8")
+    with kkt_emulators.EmulatedKKT(tmp_path, print_delay_ms=0) as kkt:
+        names = list(programs(AtolFaults(ManualClock(), kkt)))
+    for name in names:
+        if name != "clear":
+            assert f'{{"fault": "{name}"' in text, name
+        assert f"`{name}(" in text, name
+    for flag in ("--in-progress", "--lose-post", "--lose-get", "--block", "--block-polls", "--paper-out"):
+        assert flag in text, flag
+    for flag in ("--cover-open", "--disconnect", "--down-for", "--ofd-url", "--data-dir", "--user", "--password"):
+        assert flag in text, flag

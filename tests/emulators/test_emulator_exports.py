@@ -30,6 +30,7 @@ EXPECTED = [
     "FiscalDocument",
     "InvalidTask",
     "ManualClock",
+    "MockAtolServer",
     "MockOFDServer",
     "MockOdooServer",
     "PaperOut",
@@ -60,12 +61,14 @@ def test_every_exported_name_resolves_and_is_listed_by_dir() -> None:
 def test_exported_names_are_the_defining_modules_objects() -> None:
     """The package re-exports the very objects of the modules that define them, not copies."""
     from kkt_clock import ManualClock
+    from kkt_emulators.atol import MockAtolServer
     from kkt_emulators.device import EmulatedKKT
     from kkt_emulators.odoo import MockOdooServer
     from kkt_emulators.ofd import MockOFDServer
 
     assert kkt_emulators.MockOFDServer is MockOFDServer
     assert kkt_emulators.MockOdooServer is MockOdooServer
+    assert kkt_emulators.MockAtolServer is MockAtolServer
     assert kkt_emulators.EmulatedKKT is EmulatedKKT
     assert kkt_emulators.ManualClock is ManualClock
 
@@ -92,7 +95,15 @@ def test_an_unknown_name_is_an_attribute_error_and_submodules_still_import() -> 
 
 def test_importing_the_package_imports_no_web_stack() -> None:
     """``import kkt_emulators`` loads neither the servers nor fastapi, starlette, uvicorn or httpx."""
-    heavy = ("fastapi", "starlette", "uvicorn", "httpx", "kkt_emulators.ofd", "kkt_emulators.odoo")
+    heavy = (
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "httpx",
+        "kkt_emulators.ofd",
+        "kkt_emulators.odoo",
+        "kkt_emulators.atol",
+    )
     code = f"import sys, kkt_emulators; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"

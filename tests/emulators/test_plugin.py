@@ -7,6 +7,7 @@ import sys
 import httpx
 import pytest
 
+from kkt_emulators.atol import MockAtolServer
 from kkt_emulators.odoo import MockOdooServer
 from kkt_emulators.ofd import MockOFDServer
 
@@ -30,13 +31,26 @@ def test_each_test_gets_a_fresh_odoo(mock_odoo_server: MockOdooServer, client: h
     mock_odoo_server.set_permanent_failure()
 
 
+@pytest.mark.parametrize("round_", [1, 2])
+def test_each_test_gets_a_fresh_atol(mock_atol_server: MockAtolServer, client: httpx.Client, round_: int) -> None:
+    """Whatever an earlier test did, the ATOL fixture has a fresh device (only its registration), no jobs, no faults."""
+    assert mock_atol_server.port != 16732
+    status = client.post(f"{mock_atol_server.url}/api/v2/operations/queryFnStatus").json()
+    assert status["fnStatus"]["fiscalDocumentNumber"] == 1
+    assert client.get(f"{mock_atol_server.url}/api/v2/getRequestsQueueStatus").json()["ready"] == 0
+    job = {"uuid": "same-uuid-each-round", "request": [{"type": "openShift"}]}
+    assert client.post(f"{mock_atol_server.url}/api/v2/requests", json=job).status_code == 201
+    mock_atol_server.faults.disconnect()
+
+
 def test_plugin_import_is_cheap() -> None:
     """Loading the plugin does not import the servers (nor uvicorn): it loads in every pytest run."""
     import subprocess
 
     code = (
         "import sys, kkt_emulators.pytest_plugin; "
-        "print(any(m.startswith(('uvicorn', 'starlette', 'kkt_emulators.ofd')) for m in sys.modules))"
+        "heavy = ('uvicorn', 'starlette', 'kkt_emulators.ofd', 'kkt_emulators.atol'); "
+        "print(any(m.startswith(heavy) for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "False"

@@ -225,6 +225,11 @@ class EmulatedKKT:
         with self._printer.writing() as conn:
             return Store.acknowledge(conn, numbers, when=self._clock.time())
 
+    def unsent_documents(self, *, limit: int = 100) -> list[FiscalDocument]:
+        """The documents the OFD has not acknowledged yet, in FD order (what the FN sends next), at most ``limit``."""
+        with self._printer.reading() as conn:
+            return Store.unsent_documents(conn, limit=limit)
+
     def fn_status(self) -> FNStatus:
         """The fiscal drive's validity, archive, unsent documents, warnings, and why it refuses documents now."""
         with self._printer.reading() as conn:
@@ -284,6 +289,10 @@ class EmulatedKKT:
             reg_number=self.registration.reg_number,
             shift_expires_at=None if opened is None else self._local(int(opened) + SHIFT_MAX_SECONDS),
         )
+
+    def local_now(self) -> datetime:
+        """The device's clock now, in its time zone, to the second (what its display shows)."""
+        return self._local(int(self._clock.time()))
 
     def x_report(self) -> ShiftReport:
         """The open shift's counters and totals (the X report): no fiscal document, no FD number, nothing stored.

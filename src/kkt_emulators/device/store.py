@@ -336,6 +336,14 @@ class Store:
         return cls._decode(conn.execute("SELECT body FROM documents WHERE fd_number = ?", (fd_number,)).fetchone())
 
     @staticmethod
+    def unsent_documents(conn: sqlite3.Connection, *, limit: int) -> list[FiscalDocument]:
+        """The documents the OFD has not acknowledged, in FD order, at most ``limit``."""
+        rows = conn.execute(
+            "SELECT body FROM documents WHERE acknowledged_at IS NULL ORDER BY fd_number LIMIT ?", (limit,)
+        ).fetchall()
+        return [FiscalDocument.from_dict(json.loads(row[0])) for row in rows]
+
+    @staticmethod
     def journal(conn: sqlite3.Connection, *, after_fd: int, limit: int) -> list[FiscalDocument]:
         """Documents with FD numbers above ``after_fd``, ascending, at most ``limit``."""
         rows = conn.execute(
