@@ -10,16 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from e2e.support import FAST, Spawn, buffer_status, sale, wait_for
 from kkt_adapter.intake.drivers.atol import job_uuid
 from kkt_adapter.testing.process import AdapterProcess
-
-# The ATOL emulator lands on its own branch; until it is in the tree this scenario is skipped, not failed.
-MockAtolServer = pytest.importorskip(
-    "kkt_emulators.atol", reason="the ATOL emulator is not in this tree"
-).MockAtolServer
+from kkt_emulators.atol import MockAtolServer
 
 KILLS = 20
 DOC_RECEIPT = 3

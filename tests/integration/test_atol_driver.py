@@ -25,11 +25,7 @@ from kkt_adapter.domain.receipt import Cashier, Item, Payment, Receipt
 from kkt_adapter.intake.drivers.atol import AtolDriver, AtolOutcomeUnknown, WebRequestsTransport, job_uuid
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_clock import ManualClock
-
-# The ATOL emulator lands on its own branch; until it is in the tree these tests are skipped, not failed.
-MockAtolServer = pytest.importorskip(
-    "kkt_emulators.atol", reason="the ATOL emulator is not in this tree"
-).MockAtolServer
+from kkt_emulators.atol import MockAtolServer
 
 SALE = Receipt(
     pos_id="till-1",
