@@ -238,3 +238,24 @@ def test_the_adapter_prints_through_the_atol_emulator(mock_atol_server: MockAtol
             document.fn_number,
             document.kkt_reg_number,
         )
+
+
+def test_an_expired_shift_is_refused_then_the_key_prints_after_the_z_report(tmp_path: Path) -> None:
+    """The emulated KKT's shift older than 24 h: the sale is refused ``shift_expired`` (68, as the adapter's auto
+    policy expects), and after the Z report the same key prints once, under its next attempt."""
+    clock = ManualClock()
+    with MockAtolServer(port=0, data_dir=tmp_path / "kkt", clock=clock) as server:
+        driver = make_driver(server.url)
+        driver.print_receipt(SALE, idempotency_key="first")
+        clock.advance(25 * 3600)
+        with pytest.raises(DeviceRefused) as expired:
+            driver.print_receipt(SALE, idempotency_key="late")
+        assert expired.value.code == "shift_expired"
+        assert driver.state().shift_expired
+        driver.close_shift(idempotency_key="auto-z")
+        late = driver.print_receipt(SALE, idempotency_key="late")
+        document = server.kkt.find_by_key(job_uuid("late", 1))
+        assert document is not None
+        assert document.fd_number == late.fiscal_doc_number
+        assert len(receipts(server)) == 2
+        driver.close()
