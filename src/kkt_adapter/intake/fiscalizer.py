@@ -88,12 +88,23 @@ class _Unstored:
 
 
 @dataclass(frozen=True)
+class _Printed:
+    """A document the device printed, the documents it signed just before, and the buffer's completion of the row:
+    the response body once durable, the storage error that refused it, or ``None`` (not submitted yet)."""
+
+    result: FiscalResult
+    preceding: list[JournalEntry]
+    completion: str | BaseException | None = None
+
+
+@dataclass(frozen=True)
 class _QueuedPrint:
     """A print waiting for the device's thread, and where its outcome goes (a future of the event loop)."""
 
+    receipt_id: str
     job: _Printable
     key: str
-    outcome: asyncio.Future[tuple[FiscalResult, list[JournalEntry]]]
+    outcome: asyncio.Future[_Printed]
 
 
 @dataclass(frozen=True)
@@ -234,10 +245,11 @@ class Fiscalizer:
             result = self._print_once(job, key)
         return result, self.journal.after_print(result)
 
-    async def _print_batched(self, job: _Printable, key: str) -> tuple[FiscalResult, list[JournalEntry]]:
-        """:meth:`_print_on_device` for one receipt, printed in a batch with the others waiting for the device."""
+    async def _print_batched(self, receipt_id: str, job: _Printable, key: str) -> _Printed:
+        """:meth:`_print_on_device` for one receipt, printed in a batch with the others waiting for the device, and
+        its row completed in the buffer (the device's thread submits the completions of the whole batch)."""
         loop = asyncio.get_running_loop()
-        queued = _QueuedPrint(job, key, loop.create_future())
+        queued = _QueuedPrint(receipt_id, job, key, loop.create_future())
         self._prints.put(queued)
         self._device_jobs += 1
         try:
@@ -254,8 +266,8 @@ class Fiscalizer:
             self._device_jobs -= 1
 
     def _print_queued(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the device's thread: print every queued receipt, in batches, and hand each batch's outcomes to the
-        event loop at once."""
+        """On the device's thread: print every queued receipt, in batches; submit each batch's completions to the
+        buffer's writer, and hand the batch's outcomes to the event loop at once when they are durable."""
         self._run_pending = False
         while True:
             batch: list[_QueuedPrint] = []
@@ -267,25 +279,60 @@ class Fiscalizer:
             if not batch:
                 return
             outcomes = self._print_batch_on_device(batch)
-            loop.call_soon_threadsafe(_settle_outcomes, batch, outcomes)
+            self._complete_batch(loop, batch, outcomes)
 
-    def _print_batch_on_device(
-        self, batch: list[_QueuedPrint]
-    ) -> list[tuple[FiscalResult, list[JournalEntry]] | BaseException]:
+    def _complete_batch(
+        self, loop: asyncio.AbstractEventLoop, batch: list[_QueuedPrint], outcomes: list[_Printed | BaseException]
+    ) -> None:
+        """Submit the printed rows' completions (group-committed by the writer) and wake the event loop once, when
+        the last of them is durable; the outcomes of refusals wait for them, to keep one wake-up per batch."""
+        pending: list[tuple[int, Future[str]]] = []
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, _Printed):
+                queued = batch[index]
+                try:
+                    future = self.buffer.submit_complete_print(
+                        queued.receipt_id, outcome.result, preceding=outcome.preceding
+                    )
+                except STORAGE_ERRORS as exc:
+                    outcomes[index] = _Printed(outcome.result, outcome.preceding, exc)
+                    continue
+                pending.append((index, future))
+        if not pending:
+            loop.call_soon_threadsafe(_settle_outcomes, batch, outcomes)
+            return
+        left = [len(pending)]
+        lock = threading.Lock()
+
+        def one_done(index: int, future: Future[str]) -> None:
+            printed = outcomes[index]
+            assert isinstance(printed, _Printed)
+            error = future.exception()
+            outcomes[index] = _Printed(printed.result, printed.preceding, future.result() if error is None else error)
+            with lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                loop.call_soon_threadsafe(_settle_outcomes, batch, outcomes)
+
+        for index, future in pending:
+            future.add_done_callback(lambda done, index=index: one_done(index, done))  # type: ignore[misc]
+
+    def _print_batch_on_device(self, batch: list[_QueuedPrint]) -> list[_Printed | BaseException]:
         jobs = [PrintJob(queued.job.request, queued.key) for queued in batch]
         try:
             printed = print_batch(self.driver, jobs)
         except Exception as exc:  # the batch call itself failed: every outcome is unknown, the journal is asked
             printed = [exc] * len(batch)
-        outcomes: list[tuple[FiscalResult, list[JournalEntry]] | BaseException] = []
+        outcomes: list[_Printed | BaseException] = []
         for queued, outcome in zip(batch, printed, strict=True):
             try:
                 if isinstance(outcome, DeviceRefused) and outcome.code == SHIFT_EXPIRED and self.shift_policy == "auto":
-                    outcomes.append(self._print_on_device(queued.job, queued.key))  # the Z report, then the sale
+                    outcomes.append(_Printed(*self._print_on_device(queued.job, queued.key)))  # Z report, then sale
                 elif isinstance(outcome, Exception):
                     outcomes.append(outcome)
                 else:
-                    outcomes.append((outcome, self.journal.after_print(outcome)))
+                    outcomes.append(_Printed(outcome, self.journal.after_print(outcome)))
             except Exception as exc:
                 outcomes.append(exc)
         return outcomes
@@ -297,8 +344,10 @@ class Fiscalizer:
 
     async def _print(self, receipt_id: str, job: _Printable, key: str) -> str:
         preceding: list[JournalEntry] = []
+        completion: str | BaseException | None = None
         try:
-            result, preceding = await self._print_batched(job, key)
+            printed = await self._print_batched(receipt_id, job, key)
+            result, preceding, completion = printed.result, printed.preceding, printed.completion
         except DeviceRefused as refused:
             if not isinstance(refused, DeviceRejectedReceipt):
                 self.monitor.observe_error(refused.reason)
@@ -312,9 +361,13 @@ class Fiscalizer:
             result = await self._outcome_from_journal(receipt_id, key, exc)
         self.monitor.observe_print(result)
         try:
-            response = await asyncio.wrap_future(
-                self.buffer.submit_complete_print(receipt_id, result, preceding=preceding)
-            )
+            if isinstance(completion, BaseException):
+                raise completion
+            if completion is None:  # printed outside a batch (the outcome came from the journal)
+                completion = await asyncio.wrap_future(
+                    self.buffer.submit_complete_print(receipt_id, result, preceding=preceding)
+                )
+            response = completion
         except STORAGE_ERRORS as exc:
             self._keep_unstored(key, _Unstored(receipt_id, result, tuple(preceding)))
             log.error(
@@ -503,9 +556,7 @@ class Fiscalizer:
             await asyncio.wait(running, timeout=within_s)
 
 
-def _settle_outcomes(
-    batch: list[_QueuedPrint], outcomes: list[tuple[FiscalResult, list[JournalEntry]] | BaseException]
-) -> None:
+def _settle_outcomes(batch: list[_QueuedPrint], outcomes: list[_Printed | BaseException]) -> None:
     """On the event loop: give each waiting request its print's outcome."""
     for queued, outcome in zip(batch, outcomes, strict=True):
         if queued.outcome.done():
