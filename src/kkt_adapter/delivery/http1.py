@@ -38,6 +38,7 @@ class KeepAliveClient:
         self._timeout = timeout
         self._slots = asyncio.Semaphore(max_connections)
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._requests: dict[str, httpx.Request] = {}
         self._ssl: ssl.SSLContext | None = ssl.create_default_context() if self._tls else None
 
     async def post(self, path: str, content: bytes, headers: Mapping[str, str]) -> httpx.Response:
@@ -71,7 +72,9 @@ class KeepAliveClient:
                 self._idle.append(connection)
             else:
                 _close(connection)
-        request = httpx.Request("POST", f"{self._base_url}{path}")
+        request = self._requests.get(path)
+        if request is None:  # one per path, shared by its answers: building it parses the URL each time
+            request = self._requests[path] = httpx.Request("POST", f"{self._base_url}{path}")
         return httpx.Response(status, headers=response_headers, content=body, request=request)
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
