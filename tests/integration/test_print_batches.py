@@ -267,3 +267,37 @@ def test_a_process_killed_inside_a_batch_loses_nothing_and_prints_nothing_twice(
         fiscalizer.close()
         driver.close()
         buffer.close()
+
+
+class LosesAnswers(EmulatedDriver):
+    """Prints the batch, then fails as if the connection to the KKT broke before the answer came back."""
+
+    def print_batch(self, jobs: Sequence[PrintJob]) -> list[FiscalResult | Exception]:
+        super().print_batch(jobs)
+        raise ConnectionError("the KKT's answer was lost")
+
+
+def test_a_batch_whose_answer_is_lost_is_settled_from_the_journal_without_printing_again(tmp_path: Path) -> None:
+    """Outcome unknown for a whole batch: each receipt is found in the device's journal by its key and answered
+    with that document; nothing is printed twice."""
+    driver = LosesAnswers(tmp_path / "device", print_delay_ms=0, clock=FakeClock())
+    settings = load_settings({"KKT_DATA_DIR": str(tmp_path / "data"), "KKT_SYNC_ENABLED": "false"})
+    try:
+        with TestClient(create_app(settings, clock=FakeClock(), driver=driver)) as client:
+            fiscalizer = fiscalizer_of(client)
+            release = hold_device(fiscalizer)
+            keys = ["a", "b", "c"]
+            with ThreadPoolExecutor(len(keys)) as pool:
+                answers = [pool.submit(post, client, key) for key in keys]
+                queued(fiscalizer, len(keys))
+                release.set()
+                responses = [answer.result() for answer in answers]
+            assert [response.status_code for response in responses] == [200, 200, 200]
+            for key, response in zip(keys, responses, strict=True):
+                found = driver.find_by_key(key)
+                assert found is not None
+                assert response.json()["fiscal_doc"]["fiscal_doc_number"] == found.fiscal_doc_number
+            journal_keys = [entry.key for entry in driver.journal(after_fd=0, limit=100)]
+            assert sorted(k for k in journal_keys if k in keys) == keys
+    finally:
+        driver.close()

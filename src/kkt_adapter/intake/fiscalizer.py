@@ -278,8 +278,12 @@ class Fiscalizer:
                     break
             if not batch:
                 return
-            outcomes = self._print_batch_on_device(batch)
-            self._complete_batch(loop, batch, outcomes)
+            try:
+                self._complete_batch(loop, batch, self._print_batch_on_device(batch))
+            except Exception as exc:  # never leave a request waiting: its print's outcome is asked of the journal
+                log.exception("a print batch failed unexpectedly", extra={"receipts": len(batch)})
+                failed: list[_Printed | BaseException] = [exc] * len(batch)
+                loop.call_soon_threadsafe(_settle_outcomes, batch, failed)
 
     def _complete_batch(
         self, loop: asyncio.AbstractEventLoop, batch: list[_QueuedPrint], outcomes: list[_Printed | BaseException]
