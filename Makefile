@@ -40,11 +40,16 @@ test: lint typecheck pytest
 fuzz: $(STAMP)
 	KKT_FUZZ_EXAMPLES=$${KKT_FUZZ_EXAMPLES:-300} $(BIN)/pytest -q -p no:cacheprovider tests/integration/test_fuzz.py
 
+# The HTTP figures are measured with wrk (Debian's package), installed here when it is missing.
+WRK := command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
+
 bench: $(STAMP)
+	$(WRK)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench
 
 bench-quick: $(STAMP)
+	$(WRK)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench --quick
 

@@ -34,11 +34,13 @@ def _emulators(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
         raise Skipped("bench/emulators.py is not in this tree yet (the emulator figures land with it)") from exc
     rows: list[dict[str, Any]] = module.run(quick)
     figures = []
+    notes: dict[str, Any] = {}
     for row in rows:
         fields = {key: row.get(key) for key in Figure.__dataclass_fields__}
         fields["met"] = row.get("met", row.get("pass"))  # the module may judge its goals itself
         figures.append(Figure(**fields))
-    return figures, {}
+        notes.update(row.get("notes") or {})
+    return figures, notes
 
 
 GROUPS: dict[str, GroupRun] = {

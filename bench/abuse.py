@@ -2,8 +2,8 @@
 
 One real ``kkt-adapter serve`` process (the emulated KKT, print delay 0, sync off, a buffer too large to fill,
 ``KKT_MAX_CONNECTIONS=200`` so that the 100 slow connections plus the clients fit under the cap). Three phases of
-the same length, the normal load always from a client process of its own (``bench.load``, 8 workers, a fresh
-``Idempotency-Key`` per request, the README's sale body):
+the same length, the normal load from wrk (``bench.wrk``, 8 connections, a fresh ``Idempotency-Key`` per request,
+the sale body of ``bench.common``):
 
 1. clean: the 8 clients alone;
 2. abused: the 8 clients while an abuse process, also of its own, keeps 100 connections trickling header bytes (one
@@ -11,7 +11,7 @@ the same length, the normal load always from a client process of its own (``benc
    byte in a loop (just over the default ``KKT_MAX_BODY_BYTES``; the adapter answers 413 and closes);
 3. clean again, so that a drift of the machine's load does not land on one side only.
 
-``accept_p99_ms_c8_under_abuse`` is the p99 of phase 2; its reference is the p99 of the 8 clients over both clean
+``accept_p99_ms_c8_under_abuse`` is wrk's p99 of phase 2; its reference is the mean of wrk's p99 in the two clean
 phases (``accept_p99_ms_c8`` of this run, kept in the notes rather than as a second row, so that it cannot be
 mistaken for the accept group's figure of the same name). Goal: abused within 2x clean. All traffic goes to
 127.0.0.1; every phase stops by time and count; every socket is closed and every process ended before ``run``
@@ -21,6 +21,7 @@ returns.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import socket
@@ -29,9 +30,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import Figure, adapter_env, percentile, workdir
-from bench.load import LoadResult, describe, run_load
+from bench.common import Figure, adapter_env, sale_body, workdir
 from bench.server import cpu_cores
+from bench.wrk import WrkResult, run_wrk
 from kkt_adapter.testing.process import AdapterProcess
 
 CLIENTS = 8
@@ -167,19 +168,12 @@ def abuse(port: int, stop_at: float) -> AbuseReport:
     )
 
 
-def _load(url: str, seconds: float) -> LoadResult:
-    return run_load(url, kind="accept", concurrency=CLIENTS, duration=seconds, max_requests=1_000_000)
+def _load(url: str, seconds: float) -> WrkResult:
+    return run_wrk(url, "/v1/kkt/receipt", json.dumps(sale_body()), connections=CLIENTS, seconds=seconds)
 
 
-def _phase(result: LoadResult, cpu: float) -> dict[str, Any]:
-    values = result.latencies_ms
-    return describe(result) | {
-        "p50_ms": round(percentile(values, 50), 3),
-        "p99_ms": round(percentile(values, 99), 3),
-        "max_ms": round(max(values), 3),
-        "rps": round(result.rps, 1),
-        "adapter_cpu_cores": round(cpu, 3),
-    }
+def _phase(result: WrkResult, cpu: float) -> dict[str, Any]:
+    return result.describe() | {"rps": round(result.rps, 1), "adapter_cpu_cores": round(cpu, 3)}
 
 
 def run(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
@@ -198,25 +192,22 @@ def run(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
     spawn = multiprocessing.get_context("spawn")
     with (
         workdir("abuse") as tmp,
-        spawn.Pool(1) as loader,
         spawn.Pool(1) as abuser,
         AdapterProcess(tmp / "data", env=env) as adapter,
     ):
         assert adapter.pid is not None
-        abuser.apply(os.getpid)  # both client processes are up before anything is timed
-        loader.apply(
-            run_load, (adapter.url,), {"kind": "accept", "concurrency": 4, "duration": 0.5, "max_requests": 500}
-        )
+        abuser.apply(os.getpid)  # the abuse process is up before anything is timed
+        _load(adapter.url, 1)  # warm-up
 
         with cpu_cores(adapter.pid) as cpu:
-            clean_before = loader.apply(_load, (adapter.url, seconds))
+            clean_before = _load(adapter.url, seconds)
         notes["clean_before"] = _phase(clean_before, cpu())
 
         stop_at = time.time() + LEAD_S + seconds + TAIL_S + 2.0  # + the load's own start-up margin
         pending = abuser.apply_async(abuse, (adapter.port, stop_at))
         time.sleep(LEAD_S)
         with cpu_cores(adapter.pid) as cpu:
-            abused = loader.apply(_load, (adapter.url, seconds))
+            abused = _load(adapter.url, seconds)
         notes["abused"] = _phase(abused, cpu())
         report = pending.get(timeout=stop_at - time.time() + 60.0)
         notes["abuse"] = {
@@ -231,15 +222,15 @@ def run(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
         }
 
         with cpu_cores(adapter.pid) as cpu:
-            clean_after = loader.apply(_load, (adapter.url, seconds))
+            clean_after = _load(adapter.url, seconds)
         notes["clean_after"] = _phase(clean_after, cpu())
     for name, result in (("clean_before", clean_before), ("abused", abused), ("clean_after", clean_after)):
         if result.errors:
             raise RuntimeError(f"accept {name}: {result.errors} requests failed or were not 200 ({notes})")
     if report.slow_opened != SLOW_CONNECTIONS:
         raise RuntimeError(f"only {report.slow_opened} of {SLOW_CONNECTIONS} slow connections opened")
-    clean_p99 = percentile(clean_before.latencies_ms + clean_after.latencies_ms, 99)
-    abused_p99 = percentile(abused.latencies_ms, 99)
+    clean_p99 = (clean_before.p99_ms + clean_after.p99_ms) / 2
+    abused_p99 = abused.p99_ms
     notes["accept_p99_ms_c8"] = round(clean_p99, 3)
     notes["ratio_abused_to_clean"] = round(abused_p99 / clean_p99, 3)
     figures = [

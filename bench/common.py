@@ -33,6 +33,8 @@ class Figure:
     reference_value: float | None = None
     goal: str | None = None
     met: bool | None = None
+    #: The same figure measured with the Python (httpx) load client: what a Python POS sees, capped by the client.
+    python_client: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -40,6 +42,8 @@ class Figure:
             data["value"] = round(self.value, 3)
         if isinstance(self.reference_value, float):
             data["reference_value"] = round(self.reference_value, 3)
+        if isinstance(self.python_client, float):
+            data["python_client"] = round(self.python_client, 3)
         return data
 
 

@@ -38,13 +38,14 @@ def table(results: dict[str, Any]) -> str:
         f"Python {m['python']}, SQLite {m['sqlite']}, {m['disk']['filesystem']} disk, "
         f"load average {m.get('load_average_1m_at_start')} at start.",
         "",
-        "| figure | value | unit | reference | reference value | goal | result |",
-        "|---|---:|---|---|---:|---|---|",
+        "| figure | value | unit | reference | reference value | goal | result | Python client |",
+        "|---|---:|---|---|---:|---|---|---:|",
     ]
     for f in results["figures"]:
         lines.append(
             f"| `{f['name']}` | {_number(f.get('value'))} | {f.get('unit', '')} | {f.get('reference') or ''} "
-            f"| {_number(f.get('reference_value'))} | {f.get('goal') or ''} | {_verdict(f)} |"
+            f"| {_number(f.get('reference_value'))} | {f.get('goal') or ''} | {_verdict(f)} "
+            f"| {'' if f.get('python_client') is None else _number(f['python_client'])} |"
         )
     skipped = results.get("skipped", {})
     if skipped:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from kkt_adapter import __version__, bootstrap
 from kkt_adapter.api import errors, middleware, qr, routes, ui
+from kkt_adapter.api.fast_receipt import FastReceipt
 from kkt_adapter.config import Settings
 from kkt_adapter.intake.drivers.base import FiscalDriver
 from kkt_adapter.runtime import Runtime
@@ -38,6 +39,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, driver: Fiscal
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(FastReceipt)  # added first: innermost, behind every defence
     middleware.install(app, settings)
     app.include_router(routes.router)
     app.include_router(qr.router)

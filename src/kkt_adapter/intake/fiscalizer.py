@@ -3,7 +3,12 @@
 The order is what makes a crash harmless: the key is stored (``accepted``) before the device prints; the device
 records the key with the document; the fiscal data is committed (``pending``) before the client hears 200. A process
 killed between the two is reconciled from the device's journal (:meth:`Fiscalizer.reconcile`). Blocking work runs in
-threads: the device in its own single thread (one document at a time), the buffer in the default pool.
+threads: the device in its own single thread, the buffer in its group-commit writer.
+
+Prints are batched: the receipts waiting for the device when its thread comes free are printed in one driver call
+(:func:`~kkt_adapter.intake.drivers.base.print_batch`: the emulated KKT journals them in one transaction, a
+savepoint each; a driver without a batch call prints them one by one), and their outcomes reach the waiting requests
+in one wake-up of the event loop. Each receipt's outcome is handled alone, so one refusal fails only its receipt.
 
 A buffer that fails (disk full, I/O error, a read-only file) is answered with :class:`StorageUnavailable`, saying
 whether the device had printed. A printed result the buffer could not store is kept in memory by key, so that the
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -38,7 +44,7 @@ from kkt_adapter.domain.errors import (
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
 from kkt_adapter.intake.device_monitor import DeviceMonitor, DeviceSnapshot
-from kkt_adapter.intake.drivers.base import FiscalDriver
+from kkt_adapter.intake.drivers.base import FiscalDriver, PrintJob, batch_limit, print_batch
 from kkt_adapter.intake.journal import JournalFollower
 from kkt_adapter.status.metrics import Metrics
 
@@ -82,6 +88,26 @@ class _Unstored:
 
 
 @dataclass(frozen=True)
+class _Printed:
+    """A document the device printed, the documents it signed just before, and the buffer's completion of the row:
+    the response body once durable, the storage error that refused it, or ``None`` (not submitted yet)."""
+
+    result: FiscalResult
+    preceding: list[JournalEntry]
+    completion: str | BaseException | None = None
+
+
+@dataclass(frozen=True)
+class _QueuedPrint:
+    """A print waiting for the device's thread, and where its outcome goes (a future of the event loop)."""
+
+    receipt_id: str
+    job: _Printable
+    key: str
+    outcome: asyncio.Future[_Printed]
+
+
+@dataclass(frozen=True)
 class ReconcileReport:
     """What start-up reconciliation found among receipts caught between store and print."""
 
@@ -121,6 +147,10 @@ class Fiscalizer:
         # Keyed by idempotency key; read by the reconcile on the device's thread too, hence the lock.
         self._unstored: OrderedDict[str, _Unstored] = OrderedDict()
         self._unstored_lock = threading.Lock()
+        self._prints: queue.SimpleQueue[_QueuedPrint] = queue.SimpleQueue()
+        self._batch_limit = batch_limit(driver)
+        #: A run of :meth:`_print_queued` is queued on the device's thread and has not started taking prints yet.
+        self._run_pending = False
 
     def close(self) -> None:
         self._device_thread.shutdown(wait=True)
@@ -228,6 +258,102 @@ class Fiscalizer:
             result = self._print_once(job, key)
         return result, self.journal.after_print(result)
 
+    async def _print_batched(self, receipt_id: str, job: _Printable, key: str) -> _Printed:
+        """:meth:`_print_on_device` for one receipt, printed in a batch with the others waiting for the device, and
+        its row completed in the buffer (the device's thread submits the completions of the whole batch)."""
+        loop = asyncio.get_running_loop()
+        queued = _QueuedPrint(receipt_id, job, key, loop.create_future())
+        self._prints.put(queued)
+        self._device_jobs += 1
+        try:
+            # Put first, then look: a run not started yet takes this print, else a new run is queued.
+            if not self._run_pending:
+                self._run_pending = True
+                try:
+                    self._device_thread.submit(self._print_queued, loop)
+                except BaseException:
+                    self._run_pending = False  # shut down: this print never reaches the device
+                    raise
+            return await queued.outcome
+        finally:
+            self._device_jobs -= 1
+
+    def _print_queued(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the device's thread: print every queued receipt, in batches; submit each batch's completions to the
+        buffer's writer, and hand the batch's outcomes to the event loop at once when they are durable."""
+        self._run_pending = False
+        while True:
+            batch: list[_QueuedPrint] = []
+            while len(batch) < self._batch_limit:
+                try:
+                    batch.append(self._prints.get_nowait())
+                except queue.Empty:
+                    break
+            if not batch:
+                return
+            try:
+                self._complete_batch(loop, batch, self._print_batch_on_device(batch))
+            except Exception as exc:  # never leave a request waiting: its print's outcome is asked of the journal
+                log.exception("a print batch failed unexpectedly", extra={"receipts": len(batch)})
+                failed: list[_Printed | BaseException] = [exc] * len(batch)
+                loop.call_soon_threadsafe(_settle_outcomes, batch, failed)
+
+    def _complete_batch(
+        self, loop: asyncio.AbstractEventLoop, batch: list[_QueuedPrint], outcomes: list[_Printed | BaseException]
+    ) -> None:
+        """Submit the printed rows' completions (group-committed by the writer) and wake the event loop once, when
+        the last of them is durable; the outcomes of refusals wait for them, to keep one wake-up per batch."""
+        pending: list[tuple[int, Future[str]]] = []
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, _Printed):
+                queued = batch[index]
+                try:
+                    future = self.buffer.submit_complete_print(
+                        queued.receipt_id, outcome.result, preceding=outcome.preceding
+                    )
+                except STORAGE_ERRORS as exc:
+                    outcomes[index] = _Printed(outcome.result, outcome.preceding, exc)
+                    continue
+                pending.append((index, future))
+        if not pending:
+            loop.call_soon_threadsafe(_settle_outcomes, batch, outcomes)
+            return
+        left = [len(pending)]
+        lock = threading.Lock()
+
+        def one_done(index: int, future: Future[str]) -> None:
+            printed = outcomes[index]
+            assert isinstance(printed, _Printed)
+            error = future.exception()
+            outcomes[index] = _Printed(printed.result, printed.preceding, future.result() if error is None else error)
+            with lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                loop.call_soon_threadsafe(_settle_outcomes, batch, outcomes)
+
+        for index, future in pending:
+            future.add_done_callback(lambda done, index=index: one_done(index, done))  # type: ignore[misc]
+
+    def _print_batch_on_device(self, batch: list[_QueuedPrint]) -> list[_Printed | BaseException]:
+        jobs = [PrintJob(queued.job.request, queued.key) for queued in batch]
+        try:
+            printed = print_batch(self.driver, jobs)
+        except Exception as exc:  # the batch call itself failed: every outcome is unknown, the journal is asked
+            printed = [exc] * len(batch)
+        outcomes: list[_Printed | BaseException] = []
+        for queued, outcome in zip(batch, printed, strict=True):
+            try:
+                if isinstance(outcome, DeviceRefused) and outcome.code == SHIFT_EXPIRED and self.shift_policy == "auto":
+                    outcomes.append(_Printed(*self._print_on_device(queued.job, queued.key)))  # Z report, then sale
+                elif isinstance(outcome, Exception):
+                    outcomes.append(outcome)
+                else:
+                    outcomes.append(_Printed(outcome, self.journal.after_print(outcome)))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
     def _print_once(self, job: _Printable, key: str) -> FiscalResult:
         if isinstance(job.request, Correction):
             return self.driver.print_correction(job.request, idempotency_key=key)
@@ -235,8 +361,10 @@ class Fiscalizer:
 
     async def _print(self, receipt_id: str, job: _Printable, key: str) -> str:
         preceding: list[JournalEntry] = []
+        completion: str | BaseException | None = None
         try:
-            result, preceding = await self._on_device(self._print_on_device, job, key)
+            printed = await self._print_batched(receipt_id, job, key)
+            result, preceding, completion = printed.result, printed.preceding, printed.completion
         except DeviceRefused as refused:
             if not isinstance(refused, DeviceRejectedReceipt):
                 self.monitor.observe_error(refused.reason)
@@ -250,9 +378,13 @@ class Fiscalizer:
             result = await self._outcome_from_journal(receipt_id, key, exc)
         self.monitor.observe_print(result)
         try:
-            response = await asyncio.wrap_future(
-                self.buffer.submit_complete_print(receipt_id, result, preceding=preceding)
-            )
+            if isinstance(completion, BaseException):
+                raise completion
+            if completion is None:  # printed outside a batch (the outcome came from the journal)
+                completion = await asyncio.wrap_future(
+                    self.buffer.submit_complete_print(receipt_id, result, preceding=preceding)
+                )
+            response = completion
         except STORAGE_ERRORS as exc:
             self._keep_unstored(key, _Unstored(receipt_id, result, tuple(preceding)))
             log.error(
@@ -448,6 +580,17 @@ class Fiscalizer:
         running = [task for _, task in self._in_flight.values()]
         if running:
             await asyncio.wait(running, timeout=within_s)
+
+
+def _settle_outcomes(batch: list[_QueuedPrint], outcomes: list[_Printed | BaseException]) -> None:
+    """On the event loop: give each waiting request its print's outcome."""
+    for queued, outcome in zip(batch, outcomes, strict=True):
+        if queued.outcome.done():
+            continue
+        if isinstance(outcome, BaseException):
+            queued.outcome.set_exception(outcome)
+        else:
+            queued.outcome.set_result(outcome)
 
 
 def _describe(exc: BaseException) -> str:

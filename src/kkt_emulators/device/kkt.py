@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 from pathlib import Path
@@ -24,6 +24,7 @@ from kkt_emulators.device import day, documents, fn, reports
 from kkt_emulators.device.errors import (
     DeviceNotFound,
     DeviceOffline,
+    InvalidTask,
     PaperOut,
     ShiftAlreadyOpen,
     ShiftExpired,
@@ -42,7 +43,7 @@ from kkt_emulators.device.models import (
     Registration,
     ShiftReport,
 )
-from kkt_emulators.device.printer import Printer, check_key
+from kkt_emulators.device.printer import Build, Check, Printer, Step, check_key
 from kkt_emulators.device.store import DB_FILE, State, Store
 from kkt_emulators.device.validation import check_registration_options, validate_correction, validate_task
 
@@ -135,12 +136,47 @@ class EmulatedKKT:
         the journal.
         """
         check_key(idempotency_key)
+        return self._printer.print_once(idempotency_key, DOC_RECEIPT, *self._receipt_steps(task, idempotency_key))
 
+    @property
+    def instant(self) -> bool:
+        """Whether prints take no time (no print delay): only then does :meth:`print_batch` share a transaction."""
+        return self._printer.instant
+
+    def print_batch(self, jobs: Sequence[tuple[ReceiptTask | CorrectionTask, str]]) -> list[FiscalDocument | Exception]:
+        """Print each ``(task, idempotency_key)`` as :meth:`print_receipt` (or :meth:`print_correction`) would, in
+        one journal transaction with a savepoint per document: a job that is refused prints nothing and the others
+        print. Returns each job's document or its exception, in order, after the one commit. With a print delay the
+        jobs print one by one (each waits its own delay)."""
+        if not self._printer.instant:
+            return [self._print_one(task, key) for task, key in jobs]
+        steps: list[Step | Exception] = []
+        for task, key in jobs:
+            try:
+                check_key(key)
+            except InvalidTask as exc:
+                steps.append(exc)
+                continue
+            if isinstance(task, CorrectionTask):
+                steps.append((key, DOC_CORRECTION, *self._correction_steps(task, key)))
+            else:
+                steps.append((key, DOC_RECEIPT, *self._receipt_steps(task, key)))
+        return self._printer.print_batch(steps)
+
+    def _print_one(self, task: ReceiptTask | CorrectionTask, key: str) -> FiscalDocument | Exception:
+        try:
+            if isinstance(task, CorrectionTask):
+                return self.print_correction(task, idempotency_key=key)
+            return self.print_receipt(task, idempotency_key=key)
+        except Exception as exc:
+            return exc
+
+    def _receipt_steps(self, task: ReceiptTask, idempotency_key: str) -> tuple[Check, Build]:
         def validate(state: State) -> None:
             validate_task(task, registered_taxation=self.registration.taxation)
 
         make = partial(documents.receipt, self.registration, task, idempotency_key=idempotency_key)
-        return self._settle(idempotency_key, DOC_RECEIPT, validate, make)
+        return self._settlement(validate, make)
 
     def print_correction(self, task: CorrectionTask, *, idempotency_key: str) -> FiscalDocument:
         """Print a correction receipt (type 31) once per ``idempotency_key``, as :meth:`print_receipt` prints.
@@ -149,13 +185,16 @@ class EmulatedKKT:
         counts in the shift's totals like a receipt. Its basis date (1178) may not be after the document's date.
         """
         check_key(idempotency_key)
+        steps = self._correction_steps(task, idempotency_key)
+        return self._printer.print_once(idempotency_key, DOC_CORRECTION, *steps)
 
+    def _correction_steps(self, task: CorrectionTask, idempotency_key: str) -> tuple[Check, Build]:
         def validate(state: State) -> None:
             today = self._local(self._doc_time(state)).date()
             validate_correction(task, registered_taxation=self.registration.taxation, today=today)
 
         make = partial(documents.correction, self.registration, task, idempotency_key=idempotency_key)
-        return self._settle(idempotency_key, DOC_CORRECTION, validate, make)
+        return self._settlement(validate, make)
 
     def open_shift(self, *, idempotency_key: str | None = None) -> FiscalDocument:
         """Open a new shift (prints the shift opening report). :class:`ShiftAlreadyOpen` if one is open.
@@ -353,10 +392,8 @@ class EmulatedKKT:
         Store.save_state(conn, state)
         return reg
 
-    def _settle(
-        self, key: str, doc_type: int, validate: Callable[[State], None], make: day.MakeSettlement
-    ) -> FiscalDocument:
-        """Print a receipt or a correction: the checks, in the device's order, then :func:`day.settle`."""
+    def _settlement(self, validate: Callable[[State], None], make: day.MakeSettlement) -> tuple[Check, Build]:
+        """How a receipt or a correction prints: the checks, in the device's order, then :func:`day.settle`."""
 
         def check(conn: sqlite3.Connection, state: State) -> int:
             self._check_faults(state)
@@ -373,7 +410,7 @@ class EmulatedKKT:
             when, opened_at = self._now(state), self._clock.time()
             return day.settle(conn, state, self.registration, make, when=when, opened_at=opened_at)
 
-        return self._printer.print_once(key, doc_type, check, build)
+        return check, build
 
     def _shift_report(self, conn: sqlite3.Connection, state: State, shift_number: int) -> ShiftReport | None:
         row = Store.load_shift(conn, shift_number)

@@ -13,7 +13,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +29,8 @@ MAX_KEY_LENGTH = 256
 Check = Callable[[sqlite3.Connection, State], int]
 #: Numbers, journals and returns the requested document (and any it needs first), updating the state.
 Build = Callable[[sqlite3.Connection, State], FiscalDocument]
+#: One document of a batch: its key, its type, and how it is checked and built.
+Step = tuple[str, int, Check, Build]
 
 
 def check_key(key: object) -> None:
@@ -119,6 +121,49 @@ class Printer:
                     doc = build(conn, state)
                     Store.save_state(conn, state)
                     return doc
+
+    @property
+    def instant(self) -> bool:
+        """Whether prints take no time (no print delay): only then does a batch share one transaction."""
+        return self._delay_ms == 0
+
+    def print_batch(
+        self, steps: Sequence[tuple[str, int, Check, Build] | Exception]
+    ) -> list[FiscalDocument | Exception]:
+        """Print each ``(key, doc_type, check, build)`` as :meth:`print_once` would, without a delay, in one
+        transaction with a savepoint per document: a refused (or failing) document rolls back alone and its
+        exception takes its place in the result. An exception given as a step is returned as it is. If the commit
+        fails, every document's place holds that error (nothing of the batch was journaled)."""
+        outcomes: list[FiscalDocument | Exception] = []
+        with self._print_lock:
+            self._ensure_open()
+            with self.device_lock():
+                try:
+                    with self._db_lock, self.store.write() as conn:
+                        for step in steps:
+                            outcomes.append(step if isinstance(step, Exception) else self._one_in_batch(conn, step))
+                except Exception as exc:
+                    return [step if isinstance(step, Exception) else exc for step in steps]
+        return outcomes
+
+    def _one_in_batch(
+        self, conn: sqlite3.Connection, step: tuple[str, int, Check, Build]
+    ) -> FiscalDocument | Exception:
+        key, doc_type, check, build = step
+        conn.execute("SAVEPOINT document")
+        try:
+            found = self._replay(conn, key, doc_type)
+            if found is None:
+                state = Store.load_state(conn)
+                check(conn, state)
+                found = build(conn, state)
+                Store.save_state(conn, state)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO document")
+            conn.execute("RELEASE document")
+            return exc
+        conn.execute("RELEASE document")
+        return found
 
     @staticmethod
     def _replay(conn: sqlite3.Connection, key: str | None, doc_type: int) -> FiscalDocument | None:

@@ -17,7 +17,7 @@ from kkt_adapter.domain.device import FNStatus, JournalEntry, ShiftReport
 from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable, ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
-from kkt_adapter.intake.drivers.base import DeviceState
+from kkt_adapter.intake.drivers.base import DeviceState, PrintJob
 from kkt_clock import Clock
 from kkt_emulators.device import (
     CorrectionTask,
@@ -36,6 +36,8 @@ from kkt_emulators.device import ShiftReport as DeviceShiftReport
 
 T = TypeVar("T")
 
+#: How many receipts one journal transaction of the emulated KKT takes at most.
+MAX_BATCH = 64
 #: Operation names by tag 1054, for report totals.
 OPERATION_NAMES = {1: "sale", 2: "refund", 3: "expense", 4: "expense_refund"}
 
@@ -149,18 +151,35 @@ def _translated() -> Iterator[None]:
     """Device errors as the adapter's: refusals before printing are ``DeviceRefused``; anything else propagates."""
     try:
         yield
-    except DeviceOffline as exc:
-        raise DeviceUnavailable(exc.code, exc.reason) from exc
-    except InvalidTask as exc:
-        raise DeviceRejectedReceipt(exc.code, exc.reason) from exc
-    except ShiftNotOpen as exc:
-        raise ShiftConflict("shift_not_open", exc.reason) from exc
-    except ShiftAlreadyOpen as exc:
-        raise ShiftConflict("shift_already_open", exc.reason) from exc
     except DeviceError as exc:
-        if exc.printed:
-            raise  # not a refusal: the caller asks the journal
-        raise DeviceRefused(exc.code, exc.reason) from exc
+        translated = translate(exc)
+        if translated is exc:
+            raise
+        raise translated from exc
+
+
+def translate(exc: Exception) -> Exception:
+    """A device error as the adapter's (refusals before printing are ``DeviceRefused``); anything else as it is."""
+    if isinstance(exc, DeviceOffline):
+        return DeviceUnavailable(exc.code, exc.reason)
+    if isinstance(exc, InvalidTask):
+        return DeviceRejectedReceipt(exc.code, exc.reason)
+    if isinstance(exc, ShiftNotOpen):
+        return ShiftConflict("shift_not_open", exc.reason)
+    if isinstance(exc, ShiftAlreadyOpen):
+        return ShiftConflict("shift_already_open", exc.reason)
+    if isinstance(exc, DeviceError) and not exc.printed:
+        return DeviceRefused(exc.code, exc.reason)
+    return exc  # not a refusal: the caller asks the journal
+
+
+def _outcome(outcome: FiscalDocument | Exception) -> FiscalResult | Exception:
+    if isinstance(outcome, Exception):
+        translated = translate(outcome)
+        if translated is not outcome:
+            translated.__cause__ = outcome
+        return translated
+    return to_result(outcome)
 
 
 class EmulatedDriver:
@@ -176,6 +195,22 @@ class EmulatedDriver:
     def print_receipt(self, receipt: Receipt, *, idempotency_key: str) -> FiscalResult:
         task = to_task(receipt)
         return to_result(self._call(lambda: self.device.print_receipt(task, idempotency_key=idempotency_key)))
+
+    @property
+    def max_batch(self) -> int:
+        """Jobs per :meth:`print_batch`: a batch shares one journal transaction only without a print delay."""
+        return MAX_BATCH if self.device.instant else 1
+
+    def print_batch(self, jobs: Sequence[PrintJob]) -> list[FiscalResult | Exception]:
+        """Print the jobs in one journal transaction (a savepoint each); each job's result or its own error."""
+        tasks: list[tuple[ReceiptTask | CorrectionTask, str]] = [
+            (
+                to_correction_task(job.request) if isinstance(job.request, Correction) else to_task(job.request),
+                job.idempotency_key,
+            )
+            for job in jobs
+        ]
+        return [_outcome(outcome) for outcome in self.device.print_batch(tasks)]
 
     def print_correction(self, correction: Correction, *, idempotency_key: str) -> FiscalResult:
         task = to_correction_task(correction)
