@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import abuse, accept, drain, memory, plots, queue, report, scaling, status
+from bench import abuse, accept, atol, drain, memory, plots, queue, report, scaling, status
 from bench.common import Figure, Skipped, machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +45,7 @@ def _emulators(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
 
 GROUPS: dict[str, GroupRun] = {
     "accept": accept.run,
+    "atol": atol.run,
     "drain": drain.run,
     "emulators": _emulators,
     "scaling": scaling.run,

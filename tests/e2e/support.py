@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -122,3 +123,28 @@ def run_threads(target: Callable[[int], None], count: int) -> None:
         thread.join(timeout=100)
     if errors:
         raise errors[0]
+
+
+def careful_till(adapter: AdapterProcess, n: int, stop: threading.Event, acked: dict[str, dict[str, Any]]) -> None:
+    """Sell until ``stop``; after a lost answer, a 409 or a 503 resend the same key until a final answer, like a
+    careful POS (the keys are ``c{n}-{i}``)."""
+    rng = random.Random(n)
+    with httpx.Client(timeout=5) as http:
+        i = 0
+        while not stop.is_set():
+            key, body = f"c{n}-{i}", sale(rng.randint(0, 10**6))
+            deadline = time.monotonic() + 60
+            while True:
+                assert time.monotonic() < deadline, f"{key} got no final answer"
+                try:
+                    response = http.post(adapter.url + "/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key})
+                except httpx.TransportError:
+                    time.sleep(0.01)
+                    continue
+                if response.status_code in (409, 503):
+                    time.sleep(0.01)
+                    continue
+                assert response.status_code == 200, f"{key}: {response.status_code} {response.text}"
+                acked[key] = response.json()
+                break
+            i += 1

@@ -8,38 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from e2e.support import FAST, Spawn, buffer_status, device_journal, sale, wait_for
-from kkt_adapter.testing.process import AdapterProcess
+from e2e.support import FAST, Spawn, buffer_status, careful_till, device_journal, wait_for
 from kkt_emulators.device import DOC_RECEIPT
 from kkt_emulators.ofd import MockOFDServer
 
 KILLS = 20
-
-
-def careful_till(adapter: AdapterProcess, n: int, stop: threading.Event, acked: dict[str, dict[str, Any]]) -> None:
-    """Sell until ``stop``; after a lost answer resend the same key until a final answer, like a careful POS."""
-    rng = random.Random(n)
-    with httpx.Client(timeout=5) as http:
-        i = 0
-        while not stop.is_set():
-            key, body = f"c{n}-{i}", sale(rng.randint(0, 10**6))
-            deadline = time.monotonic() + 60
-            while True:
-                assert time.monotonic() < deadline, f"{key} got no final answer"
-                try:
-                    response = http.post(adapter.url + "/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key})
-                except httpx.TransportError:
-                    time.sleep(0.01)
-                    continue
-                if response.status_code in (409, 503):
-                    time.sleep(0.01)
-                    continue
-                assert response.status_code == 200, f"{key}: {response.status_code} {response.text}"
-                acked[key] = response.json()
-                break
-            i += 1
 
 
 def test_sigkill_at_random_instants_loses_and_duplicates_nothing(
