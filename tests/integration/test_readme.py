@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from kkt_adapter.testing import wait_for
-from kkt_adapter.testing.process import AdapterProcess
+from kkt_adapter.testing.process import AdapterProcess, free_port
 from kkt_emulators.fiscal import QR_PATTERN
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -134,3 +138,79 @@ def test_readme_fiscal_day(tmp_path: Path) -> None:
     assert (z["report"], z["receipts"], z["totals"]["by_operation"]["refund"]) == ("Z", 2, "100.00")
     assert shift["open"] is False
     assert fn["fn_number"] == sold["fiscal_doc"]["fn_number"]
+
+
+def readme_commands() -> list[str]:
+    """The three commands of the README's block with ``KKT_OFD_DELIVERY=device`` (comments stripped)."""
+    text = README.read_text(encoding="utf-8")
+    block = text[: text.index("KKT_OFD_DELIVERY=device kkt-adapter serve")]
+    block = block[block.rindex("```sh") :] + "KKT_OFD_DELIVERY=device kkt-adapter serve"
+    return [line.split("#")[0].strip() for line in block.splitlines()[1:] if line.strip()]
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def answers(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=1)
+        return True
+    except httpx.TransportError:
+        return False
+
+
+def test_readme_atol_device_delivery(tmp_path: Path, processes: list[subprocess.Popen[bytes]]) -> None:
+    """The README's three terminals: the curl's sale prints on the ATOL emulator's FN through the adapter, the
+    emulated KKT delivers it to the OFD, the adapter marks it ``synced`` without posting anything, and
+    ``kkt-adapter device detect`` finds the Web Requests server."""
+    ofd_line, atol_line, serve_line = readme_commands()
+    ofd_port, atol_port = free_port(), free_port()
+    assert ofd_line == "kkt-adapter emulate ofd --port 9000"
+    assert atol_line == "kkt-adapter emulate atol --ofd-url http://127.0.0.1:9000"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KKT_")}
+    env["KKT_DATA_DIR"] = str(tmp_path / "emulators")
+    cli = [sys.executable, "-m", "kkt_adapter"]
+    ofd = shlex.split(ofd_line.replace("9000", str(ofd_port)))[1:]
+    atol = [*shlex.split(atol_line.replace("9000", str(ofd_port)))[1:], "--port", str(atol_port)]
+    for command in (ofd, atol):
+        processes.append(subprocess.Popen(cli + command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL))
+    ofd_url, atol_url = f"http://127.0.0.1:{ofd_port}", f"http://127.0.0.1:{atol_port}"
+    wait_for(
+        lambda: answers(ofd_url + "/ofd/v1/_test/stats") and answers(atol_url + "/api/v2/serverInfo"), what="emulators"
+    )
+
+    settings = dict(re.findall(r"(KKT_\w+)=(\S+)", serve_line))
+    assert settings == {"KKT_DRIVER_TYPE": "atol", "KKT_OFD_DELIVERY": "device"}
+    settings |= {"KKT_ATOL_URL": atol_url, "KKT_OFD_DEVICE_POLL_S": "0.1"}
+    key, body = readme_curl()
+    with AdapterProcess(tmp_path / "adapter", env=settings) as adapter, httpx.Client(timeout=10) as http:
+        answer = http.post(adapter.url + "/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key})
+        assert answer.status_code == 200, answer.text
+        receipt_url = f"{adapter.url}/v1/kkt/receipt/{answer.json()['receipt_id']}"
+        wait_for(lambda: http.get(receipt_url).json()["state"] == "synced", what="delivered by the KKT")
+        assert http.get(adapter.url + "/v1/kkt/worker/status").json()["sync_mode"] == "device"
+    stats = httpx.get(ofd_url + "/ofd/v1/_test/stats", timeout=5).json()
+    (fn,) = stats["fn"].values()
+    assert fn["last_fd"] == answer.json()["fiscal_doc"]["fiscal_doc_number"] and fn["gaps"] == []
+
+    detect = subprocess.run(
+        [*cli, "device", "detect", "--url", atol_url, "--sysfs", str(tmp_path / "no-sysfs")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert detect.returncode == 0, detect.stdout + detect.stderr
+    assert "serverVersion" in detect.stdout or "version" in detect.stdout.lower(), detect.stdout
