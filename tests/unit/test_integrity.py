@@ -115,6 +115,32 @@ class TestWriteProbe:
 
 
 class TestRestore:
+    def test_a_receipt_found_by_key_at_start_brings_the_documents_the_device_made_before_it(
+        self, tmp_path: Path
+    ) -> None:
+        """Killed between the print and the buffer's commit of a day's first sale, for which the device opened the
+        shift: start-up reconciliation stores the shift opening with the receipt (the receipt raises the journal
+        mark past it), so every document the device signed is in the buffer once."""
+        driver = FakeDriver()
+        buffer = Buffer(tmp_path / "buffer.sqlite3", clock=FakeClock())
+        fiscalizer = Fiscalizer(buffer, driver, capacity=100, retry_after_s=1)
+        try:
+            driver.print_receipt(SALE, idempotency_key="yesterday")
+            driver.close_shift(idempotency_key="yesterday's Z report")
+            fiscalizer.catch_up()
+            buffer.begin_accept(key="first-sale", receipt=SALE, capacity=100)
+            opening = driver.open_shift(idempotency_key="device-opened-the-shift")
+            sale = driver.print_receipt(SALE, idempotency_key="first-sale")
+
+            assert fiscalizer.reconcile().recovered == 1
+            assert fiscalizer.catch_up() == 0
+            with buffer.db.read() as conn:
+                kept = [row[0] for row in conn.execute("SELECT fd_number FROM receipts ORDER BY fd_number")]
+            assert kept == [1, 2, opening.fiscal_doc_number, sale.fiscal_doc_number] == [1, 2, 3, 4]
+        finally:
+            fiscalizer.close()
+            buffer.close()
+
     def test_catch_up_restores_a_lost_buffer_logs_counts_and_audits_it(self, tmp_path: Path) -> None:
         """A buffer file lost after three sales: catch-up restores them as pending, counts them and writes a
         ``restore`` event naming the FD range."""

@@ -519,6 +519,8 @@ class Fiscalizer:
                         extra={"receipt_id": row.receipt_id, "key": row.idempotency_key, "error": str(exc)},
                     )
                     continue
+                if found is not None:
+                    preceding = self.journal.before(found, self.buffer.journal_marks().get(found.fn_number))
             if found is not None:
                 self.buffer.complete_print(row.receipt_id, found, preceding=preceding)
                 self._forget_unstored(row.idempotency_key)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kkt_adapter.domain.device import JournalEntry
+from kkt_adapter.domain.device import DOC_CORRECTION, DOC_RECEIPT, JournalEntry
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.intake.drivers.base import FiscalDriver
 
@@ -45,13 +45,28 @@ class JournalFollower:
             if entry.result.fiscal_doc_number < number
         ]
 
+    def before(self, result: FiscalResult, stored_mark: int | None) -> list[JournalEntry]:
+        """The documents the device signed between the buffer's mark and ``result``, found by key at start-up.
+
+        Storing ``result`` raises the buffer's mark to its number, so a shift opening the device made just before it
+        (the process was killed between the print and the commit) must be stored with it, or the catch-up that
+        follows would start past it. A receipt or correction without a recorded key is left out: it is another
+        request's row, settled by its own key (a device whose journal has no keys, such as ATOL's).
+        """
+        mark = self._base(stored_mark)
+        number = result.fiscal_doc_number
+        if number <= mark + 1:
+            return []
+        return [
+            entry
+            for entry in self.driver.journal(after_fd=mark, limit=number - mark - 1)
+            if entry.result.fiscal_doc_number < number
+            and (entry.key is not None or entry.result.doc_type not in (DOC_RECEIPT, DOC_CORRECTION))
+        ]
+
     def catch_up(self, fn_number: str, stored_mark: int | None) -> Iterator[list[JournalEntry]]:
         """Batches of documents after the buffer's mark (or, with none, from the first unacknowledged one)."""
-        if stored_mark is None:
-            fn = self.driver.fn_status()
-            first_unsent = fn.first_unsent_fd_number
-            stored_mark = fn.documents_count if first_unsent is None else first_unsent - 1
-        mark = stored_mark
+        mark = self._base(stored_mark)
         while True:
             batch = self.driver.journal(after_fd=mark, limit=BATCH)
             if not batch:
@@ -59,3 +74,11 @@ class JournalFollower:
             yield batch
             mark = batch[-1].result.fiscal_doc_number
         self.marks[fn_number] = max(self.marks.get(fn_number, 0), mark)
+
+    def _base(self, stored_mark: int | None) -> int:
+        """The buffer's mark, or for a buffer that never followed this FN the document before its first unsent one."""
+        if stored_mark is not None:
+            return stored_mark
+        fn = self.driver.fn_status()
+        first_unsent = fn.first_unsent_fd_number
+        return fn.documents_count if first_unsent is None else first_unsent - 1
