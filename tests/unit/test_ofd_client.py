@@ -38,7 +38,7 @@ async def serving(handler: Handler, *, tls: ssl.SSLContext | None = None) -> Asy
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     try:
         yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
