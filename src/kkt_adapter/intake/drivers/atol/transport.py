@@ -55,6 +55,11 @@ class Transport(Protocol):
         """The job's task results, or ``None`` for an unknown uuid."""
         ...
 
+    def cancel(self, uuid: str) -> bool | None:
+        """Delete a job that still waits: ``True`` (it will never run), ``False`` (it started or finished: the
+        server refused), ``None`` (unknown uuid)."""
+        ...
+
     def fn_document_number(self) -> int | None:
         """The FN's last document number, asked outside the job queue (``None`` when the transport cannot)."""
         ...
@@ -148,6 +153,16 @@ class WebRequestsTransport:
         if response.status_code != 200:
             self._raise_refused(response)
         return task_results(_json(response))
+
+    def cancel(self, uuid: str) -> bool | None:
+        response = self._send("DELETE", f"{self._requests_path()}/{uuid}")
+        if response.status_code == 200:
+            return True
+        if response.status_code == 409:
+            return False
+        if response.status_code == 404:
+            return None
+        self._raise_refused(response)
 
     def fn_document_number(self) -> int | None:
         if self.dialect != "v2":
