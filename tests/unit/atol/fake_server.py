@@ -218,7 +218,7 @@ class FakeWebRequests:
                         failed = True
                         continue
                 if self.refuse or uuid in self.refuse_uuid:
-                    code, text = self.refuse_uuid.pop(uuid, None) or self.refuse.pop(0)
+                    code, text = self.refuse_uuid.pop(uuid) if uuid in self.refuse_uuid else self.refuse.pop(0)
                     job.results.append({"status": "error", "error": {"code": code, "description": text}})
                     failed = True
                     continue
