@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 #: rest, which are then deleted).
 MAX_BATCH = 32
 FIRST_POLL_DELAY_S = 0.001
+#: The wait before the first GET of a batch: the jobs just POSTed are rarely done at once.
+FIRST_BATCH_DELAY_S = 0.002
 FINISHED = ("ready", "error")
 
 
@@ -110,6 +112,8 @@ class BatchRun:
         deadline = clock.monotonic() + driver.job_timeout
         delay = FIRST_POLL_DELAY_S
         last, block = "not found", None
+        if self.queue and FIRST_BATCH_DELAY_S:
+            driver.sleep(FIRST_BATCH_DELAY_S)
         while self.queue:
             head = self.queue[0]
             try:
