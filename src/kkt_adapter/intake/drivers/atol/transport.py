@@ -10,6 +10,7 @@ Failures are told apart by what they mean for a print: :class:`ServerUnreachable
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn, Protocol
@@ -97,13 +98,10 @@ class WebRequestsTransport:
         self._dialect: Dialect | None = None if dialect == "auto" else dialect
         auth = None if user is None else httpx.BasicAuth(user, password or "")
         limits = httpx.Timeout(timeout, connect=min(timeout, 3.0))
-        self._client = httpx.Client(
-            base_url=self.base_url,
-            auth=auth,
-            timeout=limits,
-            limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30.0),
-            transport=transport,
-        )
+        pool = httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30.0)
+        if transport is None:  # the request's headers and body leave at once, not held for the headers' ACK
+            transport = httpx.HTTPTransport(limits=pool, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        self._client = httpx.Client(base_url=self.base_url, auth=auth, timeout=limits, limits=pool, transport=transport)
         self._headers = httpx.Headers({"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"})
         self._extensions = {"timeout": limits.as_dict()}
         self._urls: dict[str, httpx.URL] = {}
