@@ -10,6 +10,8 @@ It joins the pure mapping (:mod:`.tasks`, :mod:`.results`, :mod:`.status`, :mod:
   checked. ``blocked`` (outcome unknown, the queue stopped) is polled through, never resent: the server resolves it
   by the FN's document counter. Still blocked at ``job_timeout``, the FN's document number is read against its value
   before the job and :class:`AtolOutcomeUnknown` says which; :meth:`AtolDriver.find_by_key` settles it later.
+- :meth:`AtolDriver.print_batch` sends each job of a batch exactly as a single print would, all POSTed first, then
+  polled in the queue's order (:mod:`.batch`).
 - :meth:`AtolDriver.find_by_key` reads attempts 0, 1, ... until an unknown uuid: a ``ready`` job is the document, a
   job still running or blocked raises (never ``None``), and only all-``error`` means nothing was printed.
 """
