@@ -9,6 +9,7 @@ Failures are told apart by what they mean for a print: :class:`ServerUnreachable
 
 from __future__ import annotations
 
+import base64
 import logging
 import socket
 from collections.abc import Sequence
@@ -71,11 +72,11 @@ class Transport(Protocol):
 
 
 class WebRequestsTransport:
-    """ATOL Web Requests over HTTP with one keep-alive ``httpx.Client``.
+    """ATOL Web Requests over HTTP through one pool of keep-alive connections (``httpx.HTTPTransport``).
 
-    Each request is built from URLs and headers made once (the fixed routes' URLs are parsed once; a job's URL once
-    per request), then sent through the client (its auth, pool and limits): the per-request cost is mostly the
-    exchange itself.
+    Each request is built from URLs and headers made once (the fixed routes' URLs are parsed once, a job's URL once
+    per request, the Basic ``Authorization`` header once) and handed straight to the pool: no client layers (auth
+    flow, redirects, cookies) run per request, so its cost is mostly the exchange itself.
 
     ``dialect`` ``auto`` asks ``GET /api/v2/serverInfo`` once: an answer means v2, a 404 the older web server.
     ``transport`` replaces httpx's network transport (tests pass an ``httpx.MockTransport``).
@@ -96,13 +97,16 @@ class WebRequestsTransport:
         self.device_id = device_id
         self.user = user
         self._dialect: Dialect | None = None if dialect == "auto" else dialect
-        auth = None if user is None else httpx.BasicAuth(user, password or "")
         limits = httpx.Timeout(timeout, connect=min(timeout, 3.0))
         pool = httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30.0)
         if transport is None:  # the request's headers and body leave at once, not held for the headers' ACK
             transport = httpx.HTTPTransport(limits=pool, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-        self._client = httpx.Client(base_url=self.base_url, auth=auth, timeout=limits, limits=pool, transport=transport)
-        self._headers = httpx.Headers({"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"})
+        self._pool = transport
+        headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
+        if user is not None:
+            credentials = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
+            headers["Authorization"] = f"Basic {credentials}"
+        self._headers = httpx.Headers(headers)
         self._extensions = {"timeout": limits.as_dict()}
         self._urls: dict[str, httpx.URL] = {}
 
@@ -183,7 +187,7 @@ class WebRequestsTransport:
         return number
 
     def close(self) -> None:
-        self._client.close()
+        self._pool.close()
 
     def _url(self, path: str, *, query: bool = False) -> httpx.URL:
         """The URL of a fixed route (with ``deviceID`` when ``query``), parsed once."""
@@ -199,7 +203,12 @@ class WebRequestsTransport:
         request = httpx.Request(method, url, headers=self._headers, content=content, extensions=self._extensions)
         path = url.path
         try:
-            return self._client.send(request)
+            response = self._pool.handle_request(request)
+            try:
+                response.read()
+            finally:
+                response.close()
+            return response
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
             raise ServerUnreachable(f"ATOL web server {self.base_url} not reachable: {type(exc).__name__}") from exc
         except httpx.TransportError as exc:
