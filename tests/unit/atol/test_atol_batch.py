@@ -128,3 +128,22 @@ def test_a_resend_after_a_crash_finds_the_jobs_and_prints_nothing_twice(server: 
     again = driver.print_batch(jobs("k0", "k1", "k2"))
     assert again == outcomes
     assert server.fd == 3
+
+
+def test_a_job_that_cannot_be_written_fails_alone_and_is_not_sent(
+    server: FakeWebRequests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job whose task cannot be built (here: the mapping raises for it) gets that error; the others print."""
+    from kkt_adapter.intake.drivers.atol import batch
+
+    def task(job: PrintJob) -> dict[str, object]:
+        if job.idempotency_key == "k1":
+            raise ValueError("no ATOL name for this value")
+        return receipt_task(SALE)
+
+    monkeypatch.setattr(batch, "_task", task)
+    driver = ready(server)
+    outcomes = driver.print_batch(jobs("k0", "k1", "k2"))
+    assert numbers(outcomes) == [1, None, 2]
+    assert isinstance(outcomes[1], ValueError)
+    assert server.posts == 2

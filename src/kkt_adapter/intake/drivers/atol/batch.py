@@ -56,9 +56,14 @@ class BatchRun:
 
     def __init__(self, driver: AtolDriver, jobs: Sequence[PrintJob]) -> None:
         self.driver = driver
-        self.slots = [_Slot(index, _task(job), job.idempotency_key) for index, job in enumerate(jobs)]
+        self.slots: list[_Slot] = []
         self.outcomes: list[FiscalResult | Exception | None] = [None] * len(jobs)
         self.queue: deque[_Slot] = deque()
+        for index, job in enumerate(jobs):
+            try:
+                self.slots.append(_Slot(index, _task(job), job.idempotency_key))
+            except Exception as exc:  # this job alone cannot be written as a task: it is not sent
+                self.outcomes[index] = exc
 
     def run(self) -> list[FiscalResult | Exception]:
         """Post every job, poll them in order; each job's document or exception."""
@@ -70,7 +75,10 @@ class BatchRun:
         except Exception as exc:  # a failure of the run itself: every job not settled is unknown
             for slot in self.queue:
                 self._settle(slot, exc)
-        return [outcome if outcome is not None else AtolOutcomeUnknown("not settled") for outcome in self.outcomes]
+        return [
+            outcome if outcome is not None else AtolOutcomeUnknown("the ATOL batch stopped before this job was settled")
+            for outcome in self.outcomes
+        ]
 
     def _settle(self, slot: _Slot, outcome: FiscalResult | Exception) -> None:
         if self.outcomes[slot.index] is None:
