@@ -1,7 +1,7 @@
 """The ATOL driver against ``MockAtolServer`` over real HTTP: every task, every fault program, a lost reply on the
 POST and on the GET, ``blocked`` with and without the document made (exactly one document each time), Basic auth,
-the older dialect; and the adapter itself, ``KKT_DRIVER_TYPE=atol`` in its own process, printing a sale on the
-emulated FN.
+the older dialect, batches (a refusal, a lost POST, a block in the middle, a resend after a crash); and the adapter
+itself, ``KKT_DRIVER_TYPE=atol`` in its own process, printing sales on the emulated FN, concurrent ones too.
 
 Polling runs on a manual clock whose ``sleep`` also yields a few real milliseconds to the server's worker thread, so
 that a timeout of many seconds passes in a fraction of one.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -20,9 +21,12 @@ import pytest
 
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.device import DOC_RECEIPT
-from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable, ShiftConflict
+from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable, ShiftConflict
+from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Cashier, Item, Payment, Receipt
 from kkt_adapter.intake.drivers.atol import AtolDriver, AtolOutcomeUnknown, WebRequestsTransport, job_uuid
+from kkt_adapter.intake.drivers.atol.tasks import receipt_task
+from kkt_adapter.intake.drivers.base import PrintJob
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_clock import ManualClock
 from kkt_emulators.atol import MockAtolServer
@@ -36,6 +40,10 @@ SALE = Receipt(
     customer_contact="+79990000000",
 )
 REFUND = Receipt(pos_id="till-1", operation="refund", items=SALE.items, payments=(Payment("cash", 30_050),))
+#: A sale the device refuses for its content (a name longer than 128 characters: ATOL error 13).
+BAD = Receipt(
+    pos_id="till-1", operation="sale", items=(Item("x" * 200, 30_050, Decimal(1), 30_050, 1),), payments=SALE.payments
+)
 
 
 def make_driver(url: str, *, timeout: float = 30.0, **transport: object) -> AtolDriver:
@@ -259,3 +267,102 @@ def test_an_expired_shift_is_refused_then_the_key_prints_after_the_z_report(tmp_
         assert document.fd_number == late.fiscal_doc_number
         assert len(receipts(server)) == 2
         driver.close()
+
+
+def batch(*keys: str, bad: str = "") -> list[PrintJob]:
+    return [PrintJob(BAD if key == bad else SALE, key) for key in keys]
+
+
+def fds(outcomes: list[FiscalResult | Exception]) -> list[int | None]:
+    return [o.fiscal_doc_number if isinstance(o, FiscalResult) else None for o in outcomes]
+
+
+def test_a_batch_prints_each_job_once_and_a_refusal_fails_only_its_job(
+    mock_atol_server: MockAtolServer, driver: AtolDriver
+) -> None:
+    """Four sales in one batch, the third refused for its content: the other three print with continuous FD
+    numbers, the third alone is refused, and the server saw one job per sale."""
+    outcomes = driver.print_batch(batch("k0", "k1", "k2", "k3", bad="k2"))
+    assert isinstance(outcomes[2], DeviceRejectedReceipt)
+    printed = [fd for fd in fds(outcomes) if fd is not None]
+    assert printed == list(range(printed[0], printed[0] + 3))
+    assert receipts(mock_atol_server) == printed
+    assert mock_atol_server.core.stats()["jobs"].get("error") == 1
+
+
+def test_a_lost_reply_on_a_post_of_a_batch_prints_once(mock_atol_server: MockAtolServer, driver: AtolDriver) -> None:
+    """The answer to the batch's first POST dropped: its uuid is resent, the job found (409), three documents."""
+    mock_atol_server.faults.lose_reply(on="post", times=1)
+    outcomes = driver.print_batch(batch("k0", "k1", "k2"))
+    assert receipts(mock_atol_server) == fds(outcomes)
+
+
+@pytest.mark.parametrize("printed", [True, False])
+def test_a_block_in_a_batch_leaves_it_unknown_and_deletes_the_jobs_behind(
+    mock_atol_server: MockAtolServer, printed: bool
+) -> None:
+    """A batch whose first key printed before, the next job blocked past the timeout: the first is its document,
+    the blocked one unknown (never resent), the two behind it deleted by the server (not printed); after the block,
+    the retry of the keys prints each once."""
+    driver = make_driver(mock_atol_server.url, timeout=3.0)
+    first = driver.print_receipt(SALE, idempotency_key="k0")
+    mock_atol_server.faults.block(printed=printed, polls=0)
+    outcomes = driver.print_batch(batch("k0", "k1", "k2", "k3"))
+    assert outcomes[0] == first
+    assert isinstance(outcomes[1], AtolOutcomeUnknown)
+    for behind in outcomes[2:]:
+        assert isinstance(behind, DeviceUnavailable)
+        assert behind.code == "queue_blocked"
+    assert mock_atol_server.core.stats()["jobs"].get("canceled") == 2
+    assert len(receipts(mock_atol_server)) == 1 + printed
+    mock_atol_server.faults.clear()
+    assert (driver.find_by_key("k1") is not None) is printed
+    assert driver.find_by_key("k2") is None
+    retry = driver.print_batch(batch("k1", "k2", "k3"))
+    assert all(isinstance(outcome, FiscalResult) for outcome in retry)
+    assert len(receipts(mock_atol_server)) == 4
+    driver.close()
+
+
+def test_a_batch_resent_after_a_crash_prints_nothing_twice(
+    mock_atol_server: MockAtolServer, driver: AtolDriver
+) -> None:
+    """Two jobs POSTed by a process that died before reading them: the resent batch finds them (409) and prints
+    only the third key; resent again, it prints nothing."""
+    crashed = make_driver(mock_atol_server.url)
+    for key in ("k0", "k1"):
+        crashed.transport.submit(job_uuid(key, 0), [receipt_task(SALE)])
+    crashed.close()
+    outcomes = driver.print_batch(batch("k0", "k1", "k2"))
+    assert receipts(mock_atol_server) == fds(outcomes)
+    assert driver.print_batch(batch("k0", "k1", "k2")) == outcomes
+    assert len(receipts(mock_atol_server)) == 3
+
+
+def test_concurrent_sales_through_the_adapter_print_once_with_continuous_numbers(
+    mock_atol_server: MockAtolServer, tmp_path: Path
+) -> None:
+    """Sixteen sales from eight concurrent clients through the adapter (printed in batches): each prints once, its
+    answer is its document, and the FD numbers run without a gap."""
+    env = {"KKT_DRIVER_TYPE": "atol", "KKT_ATOL_URL": mock_atol_server.url, "KKT_SYNC_ENABLED": "false"}
+    body = {
+        "pos_id": "POS-1",
+        "type": "sale",
+        "items": [{"name": "Товар", "price": "100.50", "quantity": 1, "vat_rate": 22}],
+        "payments": [{"type": "card", "amount": "100.50"}],
+    }
+    with AdapterProcess(tmp_path / "data", env=env) as adapter, httpx.Client(base_url=adapter.url, timeout=30) as http:
+
+        def sell(n: int) -> int:
+            answer = http.post("/v1/kkt/receipt", json=body, headers={"Idempotency-Key": f"till-1:{n:04d}"})
+            assert answer.status_code == 200, answer.text
+            number: int = answer.json()["fiscal_doc"]["fiscal_doc_number"]
+            return number
+
+        with ThreadPoolExecutor(8) as pool:
+            numbers = sorted(pool.map(sell, range(16)))
+    assert numbers == list(range(numbers[0], numbers[0] + 16))
+    assert receipts(mock_atol_server) == numbers
+    for n in range(16):
+        document = mock_atol_server.kkt.find_by_key(job_uuid(f"till-1:{n:04d}", 0))
+        assert document is not None

@@ -2,7 +2,9 @@
 404, ``wait``/``inProgress``/``ready``/``error``/``blocked``), both dialects, Basic auth, and faults armed per test.
 
 Jobs run at once on POST (one device, documents numbered continuously); what a GET shows is scripted: a job can read
-``inProgress`` or ``blocked`` for a number of polls before its outcome shows.
+``inProgress`` or ``blocked`` for a number of polls before its outcome shows. While a job shows ``blocked``, the
+queue is stopped: jobs POSTed after it are held (``wait``) until the block ends, and a DELETE cancels a held one.
+Faults armed by uuid (``refuse_uuid``, ``lose_post_uuid``, ``block_uuid``) hit one job of a batch.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class Job:
     blocked_polls: int = 0
     block_printed: bool = False
     block_forever: bool = False
+    held: bool = False
 
 
 @dataclass
@@ -56,6 +59,11 @@ class FakeWebRequests:
     lose_get: int = 0
     in_progress: int = 0
     block: tuple[bool, int, bool] | None = None  # (printed, polls, forever)
+    refuse_uuid: dict[str, tuple[int, str]] = field(default_factory=dict)
+    lose_post_uuid: set[str] = field(default_factory=set)
+    block_uuid: dict[str, tuple[bool, int, bool]] = field(default_factory=dict)
+    deletes: int = 0
+    lose_delete: bool = False
     disconnected: bool = False
     down: bool = False
     unsent: int = 0
@@ -85,6 +93,8 @@ class FakeWebRequests:
             return self._post(request)
         if request.method == "GET" and path.startswith(base + "/"):
             return self._get(request, path.rsplit("/", 1)[1])
+        if request.method == "DELETE" and path.startswith(base + "/"):
+            return self._delete(path.rsplit("/", 1)[1])
         if request.method == "POST" and path == "/api/v2/operations/queryFnStatus" and self.dialect == "v2":
             return httpx.Response(200, json=self._execute({"type": "getFnStatus"}))
         return httpx.Response(404, json={"error": {"code": 404, "description": f"no route {path}"}})
@@ -102,9 +112,13 @@ class FakeWebRequests:
         if self.disconnected:
             return httpx.Response(409, json={"error": {"code": 2, "description": "Нет связи с ККТ"}})
         tasks = body["request"] if isinstance(body["request"], list) else [body["request"]]
-        self.jobs[uuid] = self._run(tasks)
-        if self.lose_post:
-            self.lose_post -= 1
+        if any(job.held or job.blocked_polls or job.block_forever for job in self.jobs.values()):
+            self.jobs[uuid] = Job(tasks=tasks, results=[], held=True)  # the queue is stopped behind a block
+        else:
+            self.jobs[uuid] = self._run(tasks, uuid)
+        if self.lose_post or uuid in self.lose_post_uuid:
+            self.lose_post = max(0, self.lose_post - (uuid not in self.lose_post_uuid))
+            self.lose_post_uuid.discard(uuid)
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
         return httpx.Response(201, json={"number": len(self.jobs), "uuid": uuid, "isBlocked": False})
 
@@ -116,14 +130,52 @@ class FakeWebRequests:
         if self.lose_get:
             self.lose_get -= 1
             raise httpx.ReadTimeout("timed out", request=request)
+        if job.held:
+            return self._answer([{"status": "wait"} for _ in job.tasks])
         if job.running_polls:
             job.running_polls -= 1
             return self._answer([{"status": "inProgress"} for _ in job.tasks])
         if job.blocked_polls or job.block_forever:
             job.blocked_polls = max(0, job.blocked_polls - 1)
+            if not job.blocked_polls and not job.block_forever:
+                self._release()
             blocked = {"status": "blocked", "error": {"code": 2, "description": "Нет связи"}}
             return self._answer([blocked for _ in job.tasks])
         return self._answer(job.results)
+
+    def _delete(self, uuid: str) -> httpx.Response:
+        self.deletes += 1
+        if self.lose_delete:
+            raise httpx.ReadTimeout("timed out", request=httpx.Request("DELETE", uuid))
+        job = self.jobs.get(uuid)
+        if job is None:
+            return httpx.Response(404, json={"error": {"code": 404, "description": "not found"}})
+        if not job.held:
+            return httpx.Response(409, json={"error": {"code": 409, "description": "already running or done"}})
+        job.held = False
+        job.results = [{"status": "canceled", "error": {"code": 503, "description": "отменено"}} for _ in job.tasks]
+        return httpx.Response(200, json={})
+
+    def unblock(self) -> None:
+        """End every block now (each blocked job shows its outcome) and run the held jobs in order."""
+        for job in self.jobs.values():
+            job.blocked_polls, job.block_forever = 0, False
+        self._release()
+
+    def _release(self) -> None:
+        """The block ended: run the held jobs in their order, until one blocks again."""
+        for uuid, job in self.jobs.items():
+            if job.blocked_polls or job.block_forever:
+                return
+            if job.held:
+                job.held = False
+                ran = self._run(job.tasks, uuid)
+                job.results, job.running_polls = ran.results, ran.running_polls
+                job.blocked_polls, job.block_printed, job.block_forever = (
+                    ran.blocked_polls,
+                    ran.block_printed,
+                    ran.block_forever,
+                )
 
     def _answer(self, results: list[dict[str, Any]]) -> httpx.Response:
         if self.dialect == "legacy":
@@ -146,7 +198,7 @@ class FakeWebRequests:
 
     # -- the device ---------------------------------------------------------------------------------------------
 
-    def _run(self, tasks: list[dict[str, Any]]) -> Job:
+    def _run(self, tasks: list[dict[str, Any]], uuid: str = "") -> Job:
         job = Job(tasks=tasks, results=[])
         failed = False
         for task in tasks:
@@ -155,16 +207,18 @@ class FakeWebRequests:
                 continue
             if task["type"] in PRINTING:
                 self.printing_jobs.append(task["type"])
-                if self.block is not None:
-                    printed, polls, forever = self.block
-                    self.block = None
+                plan = self.block_uuid.pop(uuid, None)
+                if plan is None and self.block is not None:
+                    plan, self.block = self.block, None
+                if plan is not None:
+                    printed, polls, forever = plan
                     job.blocked_polls, job.block_printed, job.block_forever = polls, printed, forever
                     if not printed:
                         job.results.append({"status": "error", "error": {"code": 2, "description": "Нет связи"}})
                         failed = True
                         continue
-                if self.refuse:
-                    code, text = self.refuse.pop(0)
+                if self.refuse or uuid in self.refuse_uuid:
+                    code, text = self.refuse_uuid.pop(uuid) if uuid in self.refuse_uuid else self.refuse.pop(0)
                     job.results.append({"status": "error", "error": {"code": code, "description": text}})
                     failed = True
                     continue

@@ -10,6 +10,8 @@ It joins the pure mapping (:mod:`.tasks`, :mod:`.results`, :mod:`.status`, :mod:
   checked. ``blocked`` (outcome unknown, the queue stopped) is polled through, never resent: the server resolves it
   by the FN's document counter. Still blocked at ``job_timeout``, the FN's document number is read against its value
   before the job and :class:`AtolOutcomeUnknown` says which; :meth:`AtolDriver.find_by_key` settles it later.
+- :meth:`AtolDriver.print_batch` sends each job of a batch exactly as a single print would, all POSTed first, then
+  polled in the queue's order (:mod:`.batch`).
 - :meth:`AtolDriver.find_by_key` reads attempts 0, 1, ... until an unknown uuid: a ``ready`` job is the document, a
   job still running or blocked raises (never ``None``), and only all-``error`` means nothing was printed.
 """
@@ -30,6 +32,7 @@ from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, Devi
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
 from kkt_adapter.intake.drivers.atol import status, tasks
+from kkt_adapter.intake.drivers.atol.batch import MAX_BATCH, BatchRun
 from kkt_adapter.intake.drivers.atol.errors import (
     AtolOutcomeUnknown,
     ReplyLost,
@@ -48,13 +51,14 @@ from kkt_adapter.intake.drivers.atol.results import (
     ready_result,
     whole_number,
 )
+from kkt_adapter.intake.drivers.atol.tasks import NAMESPACE, job_uuid
 from kkt_adapter.intake.drivers.atol.transport import Transport
+from kkt_adapter.intake.drivers.base import PrintJob
 from kkt_clock import Clock
 
 log = logging.getLogger(__name__)
+__all__ = ["NAMESPACE", "AtolDriver", "job_uuid"]
 
-#: The namespace of print job uuids. Changing it would orphan every job already on a server: never change it.
-NAMESPACE = uuid.UUID("6f1c8a52-3d7e-5b1a-9c44-0a7d2e5f8b31")
 FIRST_POLL_DELAY_S = 0.001
 POST_TRIES = 3
 #: The task type that printed a document, by its type (tag 1000) and operation (tag 1054).
@@ -66,11 +70,6 @@ TASK_OF_DOCUMENT = {
     (2, None): "openShift",
     (5, None): "closeShift",
 }
-
-
-def job_uuid(key: str, attempt: int) -> str:
-    """The job uuid of attempt ``attempt`` (0 first) to print the request with idempotency key ``key``."""
-    return str(uuid.uuid5(NAMESPACE, f"{key}:{attempt}"))
 
 
 class AtolDriver:
@@ -90,6 +89,7 @@ class AtolDriver:
         self.sleep = sleep
         self.poll_interval = poll_interval
         self.job_timeout = job_timeout
+        self.max_batch = MAX_BATCH
         self._identity = Identity()
         self._last_fd: int | None = None  # the FN's last document number as this driver last saw it
 
@@ -100,6 +100,11 @@ class AtolDriver:
 
     def print_correction(self, correction: Correction, *, idempotency_key: str) -> FiscalResult:
         return self._print_document(tasks.correction_task(correction), idempotency_key)
+
+    def print_batch(self, jobs: Sequence[PrintJob]) -> list[FiscalResult | Exception]:
+        """Print the jobs as :meth:`print_receipt` would each, in few round trips (:mod:`.batch`): every job POSTed,
+        then polled in the queue's order; each job's document or its own exception."""
+        return BatchRun(self, jobs).run()
 
     def open_shift(self, *, idempotency_key: str) -> FiscalResult:
         return self._print_document(tasks.open_shift_task(), idempotency_key)
@@ -156,6 +161,11 @@ class AtolDriver:
 
     def _submit(self, job: str, job_tasks: Sequence[tasks.Task]) -> bool:
         """Queue ``job``; ``True`` if this call created it, ``False`` if it existed before (an earlier call's)."""
+        return self._submit_reading(job, job_tasks)[0]
+
+    def _submit_reading(self, job: str, job_tasks: Sequence[tasks.Task]) -> tuple[bool, tuple[TaskResult, ...] | None]:
+        """:meth:`_submit`, with the job's results when the server knew the uuid (409: the job was read, so a
+        finished one needs no poll), else ``None``."""
         lost: ReplyLost | None = None
         for _ in range(POST_TRIES):
             try:
@@ -171,9 +181,10 @@ class AtolDriver:
             if submitted.created:
                 if submitted.blocked:
                     log.warning("ATOL queue is blocked by an earlier job: this one waits behind it", extra={"job": job})
-                return True
-            if self._read(job) is not None:
-                return lost is not None  # a 409 after our own lost POST is our job
+                return True, None
+            existing = self._read(job)
+            if existing is not None:
+                return lost is not None, existing  # a 409 after our own lost POST is our job
             if lost is not None:  # our lost POST may have queued it (the older server hides jobs until done)
                 raise AtolOutcomeUnknown(f"ATOL job {job}: POST lost ({lost}), then 409 for a job not readable")
             reason = submitted.error_description or "device not connected (HTTP 409)"

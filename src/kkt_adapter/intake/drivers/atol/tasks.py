@@ -9,6 +9,7 @@ objects and measures are ATOL's (``docs/hardware.md`` lists them with their FFD 
 from __future__ import annotations
 
 import base64
+import uuid
 from decimal import Decimal
 from typing import Any, Final
 
@@ -17,6 +18,15 @@ from kkt_adapter.domain.money import rubles
 from kkt_adapter.domain.receipt import Item, Receipt
 
 Task = dict[str, Any]
+
+#: The namespace of print job uuids. Changing it would orphan every job already on a server: never change it.
+NAMESPACE = uuid.UUID("6f1c8a52-3d7e-5b1a-9c44-0a7d2e5f8b31")
+
+
+def job_uuid(key: str, attempt: int) -> str:
+    """The job uuid of attempt ``attempt`` (0 first) to print the request with idempotency key ``key``."""
+    return str(uuid.uuid5(NAMESPACE, f"{key}:{attempt}"))
+
 
 #: tax.type by tag 1199 code.
 VAT_TYPES: Final[dict[int, str]] = {

@@ -9,7 +9,9 @@ Failures are told apart by what they mean for a print: :class:`ServerUnreachable
 
 from __future__ import annotations
 
+import base64
 import logging
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn, Protocol
@@ -55,6 +57,11 @@ class Transport(Protocol):
         """The job's task results, or ``None`` for an unknown uuid."""
         ...
 
+    def cancel(self, uuid: str) -> bool | None:
+        """Delete a job that still waits: ``True`` (it will never run), ``False`` (it started or finished: the
+        server refused), ``None`` (unknown uuid)."""
+        ...
+
     def fn_document_number(self) -> int | None:
         """The FN's last document number, asked outside the job queue (``None`` when the transport cannot)."""
         ...
@@ -65,7 +72,11 @@ class Transport(Protocol):
 
 
 class WebRequestsTransport:
-    """ATOL Web Requests over HTTP with one keep-alive ``httpx.Client``.
+    """ATOL Web Requests over HTTP through one pool of keep-alive connections (``httpx.HTTPTransport``).
+
+    Each request is built from URLs and headers made once (the fixed routes' URLs are parsed once, a job's URL once
+    per request, the Basic ``Authorization`` header once) and handed straight to the pool: no client layers (auth
+    flow, redirects, cookies) run per request, so its cost is mostly the exchange itself.
 
     ``dialect`` ``auto`` asks ``GET /api/v2/serverInfo`` once: an answer means v2, a 404 the older web server.
     ``transport`` replaces httpx's network transport (tests pass an ``httpx.MockTransport``).
@@ -86,15 +97,18 @@ class WebRequestsTransport:
         self.device_id = device_id
         self.user = user
         self._dialect: Dialect | None = None if dialect == "auto" else dialect
-        auth = None if user is None else httpx.BasicAuth(user, password or "")
-        self._client = httpx.Client(
-            base_url=self.base_url,
-            auth=auth,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
-            limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30.0),
-            headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"},
-            transport=transport,
-        )
+        limits = httpx.Timeout(timeout, connect=min(timeout, 3.0))
+        pool = httpx.Limits(max_keepalive_connections=4, keepalive_expiry=30.0)
+        if transport is None:  # the request's headers and body leave at once, not held for the headers' ACK
+            transport = httpx.HTTPTransport(limits=pool, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        self._pool = transport
+        headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
+        if user is not None:
+            credentials = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
+            headers["Authorization"] = f"Basic {credentials}"
+        self._headers = httpx.Headers(headers)
+        self._extensions = {"timeout": limits.as_dict()}
+        self._urls: dict[str, httpx.URL] = {}
 
     def __repr__(self) -> str:
         who = "" if self.user is None else f", user={self.user!r}"
@@ -104,7 +118,7 @@ class WebRequestsTransport:
     def dialect(self) -> Dialect:
         """The server's dialect, asked once when configured ``auto``."""
         if self._dialect is None:
-            response = self._send("GET", "/api/v2/serverInfo")
+            response = self._send("GET", self._url("/api/v2/serverInfo"))
             if response.status_code == 404:
                 self._dialect = "legacy"
             elif response.is_success:
@@ -131,7 +145,7 @@ class WebRequestsTransport:
         if self.dialect == "legacy" and len(tasks) == 1:
             request = tasks[0]  # the older web server takes one task object
         body = wire.dumps({"uuid": uuid, "request": request})
-        response = self._send("POST", self._requests_path(), content=body.encode("utf-8"), params=self._params())
+        response = self._send("POST", self._url(self._requests_path(), query=True), body.encode("utf-8"))
         if response.status_code in (200, 201):
             answer = _json(response) if response.content else {}
             blocked = bool(answer.get("isBlocked")) if isinstance(answer, dict) else False
@@ -142,17 +156,27 @@ class WebRequestsTransport:
         self._raise_refused(response)
 
     def job(self, uuid: str) -> tuple[TaskResult, ...] | None:
-        response = self._send("GET", f"{self._requests_path()}/{uuid}")
+        response = self._send("GET", self._job_url(uuid))
         if response.status_code == 404:
             return None
         if response.status_code != 200:
             self._raise_refused(response)
         return task_results(_json(response))
 
+    def cancel(self, uuid: str) -> bool | None:
+        response = self._send("DELETE", self._job_url(uuid))
+        if response.status_code == 200:
+            return True
+        if response.status_code == 409:
+            return False
+        if response.status_code == 404:
+            return None
+        self._raise_refused(response)
+
     def fn_document_number(self) -> int | None:
         if self.dialect != "v2":
             return None
-        response = self._send("POST", "/api/v2/operations/queryFnStatus", content=b"{}", params=self._params())
+        response = self._send("POST", self._url("/api/v2/operations/queryFnStatus", query=True), b"{}")
         if response.status_code != 200:
             self._raise_refused(response)
         body = _json(response)
@@ -163,11 +187,28 @@ class WebRequestsTransport:
         return number
 
     def close(self) -> None:
-        self._client.close()
+        self._pool.close()
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _url(self, path: str, *, query: bool = False) -> httpx.URL:
+        """The URL of a fixed route (with ``deviceID`` when ``query``), parsed once."""
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self.base_url + path, params=self._params() if query else None)
+        return url
+
+    def _job_url(self, uuid: str) -> httpx.URL:
+        return httpx.URL(f"{self.base_url}{self._requests_path()}/{uuid}")
+
+    def _send(self, method: str, url: httpx.URL, content: bytes | None = None) -> httpx.Response:
+        request = httpx.Request(method, url, headers=self._headers, content=content, extensions=self._extensions)
+        path = url.path
         try:
-            return self._client.request(method, path, **kwargs)
+            response = self._pool.handle_request(request)
+            try:
+                response.read()
+            finally:
+                response.close()
+            return response
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
             raise ServerUnreachable(f"ATOL web server {self.base_url} not reachable: {type(exc).__name__}") from exc
         except httpx.TransportError as exc:
