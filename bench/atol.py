@@ -1,9 +1,10 @@
 """Accept through the ATOL driver: the adapter prints over ATOL Web Requests to the ATOL emulator in its own process.
 
 ``accept_rps_c8_atol`` is measured with wrk at 8 connections, print delay 0, beside ``accept_rps_c8`` of the
-emulated driver measured the same way in the same run (the reference). Each receipt is one job: a ``POST`` of the
-job, then ``GET``s of its state until ``ready``; the emulator runs the job on its own device thread. The CPU of
-both processes is recorded, so that the notes say which side was the limit.
+emulated driver measured the same way in the same run (the reference). Each receipt is one job; the receipts
+waiting for the device go as a batch: their jobs are ``POST``ed back to back, then read with ``GET`` in order
+(about one ``GET`` per job); the emulator runs the jobs on its own device thread. The CPU of both processes is
+recorded, so that the notes say which side was the limit.
 """
 
 from __future__ import annotations
