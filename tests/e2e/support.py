@@ -148,3 +148,34 @@ def careful_till(adapter: AdapterProcess, n: int, stop: threading.Event, acked: 
                 acked[key] = response.json()
                 break
             i += 1
+
+
+def sigkills_under_tills(
+    adapter: AdapterProcess, *, kills: int, rng: random.Random, tills: int = 4
+) -> dict[str, dict[str, Any]]:
+    """SIGKILL and restart ``adapter`` ``kills`` times at random instants while ``tills`` careful tills sell; the
+    answers the tills got, by key (fails the test if a till failed)."""
+    acked: dict[str, dict[str, Any]] = {}
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            careful_till(adapter, n, stop, acked)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(tills)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(kills):
+            time.sleep(rng.uniform(0.05, 0.3))
+            adapter.kill()
+            adapter.start()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=70)
+    assert not failures, failures[0]
+    return acked

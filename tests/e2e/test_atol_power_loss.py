@@ -11,16 +11,13 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from e2e.support import FAST, Spawn, buffer_status, careful_till, wait_for
+from e2e.support import FAST, Spawn, buffer_status, sigkills_under_tills, wait_for
 from kkt_adapter.intake.drivers.atol.driver import job_uuid
 from kkt_adapter.testing.process import AdapterProcess, free_port
 from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT, FiscalDocument
@@ -96,29 +93,7 @@ def test_sigkill_of_the_adapter_with_the_atol_driver_prints_nothing_twice_and_th
         "KKT_BUFFER_MAX_SIZE": "100000",
     }
     adapter: AdapterProcess = spawn(env, ready=False)
-    acked: dict[str, dict[str, Any]] = {}
-    stop = threading.Event()
-    failures: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            careful_till(adapter, n, stop, acked)
-        except BaseException as exc:
-            failures.append(exc)
-
-    tills = [threading.Thread(target=run, args=(n,)) for n in range(4)]
-    for thread in tills:
-        thread.start()
-    try:
-        for _ in range(KILLS):
-            time.sleep(rng.uniform(0.05, 0.3))
-            adapter.kill()
-            adapter.start()
-    finally:
-        stop.set()
-        for thread in tills:
-            thread.join(timeout=70)
-    assert not failures, failures[0]
+    acked = sigkills_under_tills(adapter, kills=KILLS, rng=rng)
     assert len(acked) > KILLS
 
     documents = [d for d in journal(tmp_path / "atol") if d.fd_number > first_fd]

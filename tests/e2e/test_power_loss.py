@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import random
-import threading
-import time
 from pathlib import Path
-from typing import Any
 
-from e2e.support import FAST, Spawn, buffer_status, careful_till, device_journal, wait_for
+from e2e.support import FAST, Spawn, buffer_status, device_journal, sigkills_under_tills, wait_for
 from kkt_emulators.device import DOC_RECEIPT
 from kkt_emulators.ofd import MockOFDServer
 
@@ -31,29 +28,7 @@ def test_sigkill_at_random_instants_loses_and_duplicates_nothing(
         "KKT_BUFFER_MAX_SIZE": "100000",
     }
     adapter = spawn(env)
-    acked: dict[str, dict[str, Any]] = {}
-    stop = threading.Event()
-    failures: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            careful_till(adapter, n, stop, acked)
-        except BaseException as exc:
-            failures.append(exc)
-
-    tills = [threading.Thread(target=run, args=(n,)) for n in range(4)]
-    for thread in tills:
-        thread.start()
-    try:
-        for _ in range(KILLS):
-            time.sleep(rng.uniform(0.05, 0.3))
-            adapter.kill()
-            adapter.start()
-    finally:
-        stop.set()
-        for thread in tills:
-            thread.join(timeout=70)
-    assert not failures, failures[0]
+    acked = sigkills_under_tills(adapter, kills=KILLS, rng=rng)
     assert len(acked) > KILLS
 
     wait_for(lambda: buffer_status(adapter.url)["current_queued"] == 0, timeout=60, what="all delivered")
