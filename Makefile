@@ -26,9 +26,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
-# The browser tests drive Debian's chromium (no browser build is downloaded).
+# The browser tests drive Debian's chromium (no browser build is downloaded); the OFD client's TLS test makes its
+# certificate with the openssl command.
 $(BROWSER_STAMP): $(BIN)/python
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	command -v openssl >/dev/null || (apt-get update && apt-get install -y --no-install-recommends openssl)
 	touch $(BROWSER_STAMP)
 
 pytest: $(STAMP) $(BROWSER_STAMP)

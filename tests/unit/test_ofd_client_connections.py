@@ -60,7 +60,7 @@ async def server(answer: Answer, *, close_after: int | None = None) -> AsyncIter
                 count += 1
                 reply = answer(count, request)
                 if reply is None:
-                    await asyncio.sleep(10)
+                    await reader.read()  # never answer: hold the connection until the client gives up on it
                     return
                 if not reply:
                     return  # hang up without a word
@@ -104,6 +104,16 @@ async def send(client: OFDClient, key: str = "r-1") -> SendOutcome:
     return await client.send(receipt_id=key, pos_id="POS-1", document=DOCUMENT, key=key)
 
 
+@asynccontextmanager
+async def open_client(url: str, *, limit_s: float = 10.0, connect_retries: int = 1) -> AsyncIterator[OFDClient]:
+    """An :class:`OFDClient` of ``url``, closed afterwards."""
+    client = OFDClient(url, timeout=limit_s, connect_retries=connect_retries)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
 async def eventually(predicate: Callable[[], bool]) -> None:
     """Poll ``predicate`` on the loop for up to 2 s."""
     for _ in range(200):
@@ -140,23 +150,21 @@ async def test_a_chunked_answer_is_read_whole() -> None:
         + b"%x\r\n%s\r\n" % (len(ACK) - half, ACK[half:])
         + b"0\r\n\r\n"
     )
-    async with server(lambda n, request: chunked) as (url, _):
-        client = OFDClient(url)
-        try:
-            outcome = await send(client)
-        finally:
-            await client.aclose()
+    async with (
+        server(lambda n, request: chunked) as (url, _),
+        open_client(url) as client,
+    ):
+        outcome = await send(client)
     assert isinstance(outcome, Accepted) and outcome.ofd_id == "OFD-1"
 
 
 async def test_no_answer_in_time_is_a_retry_with_the_outcome_unknown() -> None:
     """A server that never answers: a retryable timeout, 'outcome unknown', and no resend by the client itself."""
-    async with server(lambda n, request: None) as (url, seen):
-        client = OFDClient(url, timeout=0.2, connect_retries=1)
-        try:
-            outcome = await send(client)
-        finally:
-            await client.aclose()
+    async with (
+        server(lambda n, request: None) as (url, seen),
+        open_client(url, limit_s=0.2, connect_retries=1) as client,
+    ):
+        outcome = await send(client)
     assert isinstance(outcome, Retryable) and "outcome unknown" in outcome.reason
     assert keys(seen) == ["r-1"]
 
@@ -165,69 +173,61 @@ async def test_a_refused_connection_is_a_retry() -> None:
     """Nobody listening: a retryable connection error."""
     async with server(lambda n, request: ok()) as (url, _):
         pass  # closed: the port refuses now
-    client = OFDClient(url, timeout=1)
-    try:
+    async with open_client(url, limit_s=1) as client:
         outcome = await send(client)
-    finally:
-        await client.aclose()
     assert isinstance(outcome, Retryable) and "connection error" in outcome.reason
 
 
 async def test_a_pooled_connection_the_server_closed_is_not_reused() -> None:
     """The server hangs up after each answer: the next send goes over a new connection, once."""
-    async with server(lambda n, request: ok(), close_after=1) as (url, seen):
-        client = OFDClient(url, connect_retries=1)
-        try:
-            assert isinstance(await send(client, "k-1"), Accepted)
-            assert isinstance(await send(client, "k-2"), Accepted)
-        finally:
-            await client.aclose()
+    async with (
+        server(lambda n, request: ok(), close_after=1) as (url, seen),
+        open_client(url, connect_retries=1) as client,
+    ):
+        assert isinstance(await send(client, "k-1"), Accepted)
+        assert isinstance(await send(client, "k-2"), Accepted)
     assert keys(seen) == ["k-1", "k-2"] and seen.connections == 2
 
 
 async def test_a_connection_dropped_under_the_request_is_resent_once_with_the_same_key() -> None:
     """The kept-alive connection is dropped instead of the second answer: resent at once on a new one, same key."""
-    async with server(lambda n, request: ok() if n == 1 else b"") as (url, seen):
-        client = OFDClient(url, connect_retries=1)
-        try:
-            assert isinstance(await send(client, "k-1"), Accepted)
-            assert isinstance(await send(client, "k-2"), Accepted)
-        finally:
-            await client.aclose()
+    async with (
+        server(lambda n, request: ok() if n == 1 else b"") as (url, seen),
+        open_client(url, connect_retries=1) as client,
+    ):
+        assert isinstance(await send(client, "k-1"), Accepted)
+        assert isinstance(await send(client, "k-2"), Accepted)
     assert keys(seen) == ["k-1", "k-2", "k-2"] and seen.connections == 2
 
 
 async def test_a_connection_dropped_again_after_the_resend_is_a_retry() -> None:
     """Every request is met by a hang-up: one resend, then a retryable connection error (no endless loop)."""
-    async with server(lambda n, request: b"") as (url, seen):
-        client = OFDClient(url, connect_retries=1)
-        try:
-            outcome = await send(client, "k-1")
-        finally:
-            await client.aclose()
+    async with (
+        server(lambda n, request: b"") as (url, seen),
+        open_client(url, connect_retries=1) as client,
+    ):
+        outcome = await send(client, "k-1")
     assert isinstance(outcome, Retryable) and "connection error" in outcome.reason
     assert keys(seen) == ["k-1", "k-1"]
 
 
 async def test_connection_close_is_honoured() -> None:
     """An answer with Connection: close is read whole and its connection is not reused."""
-    async with server(lambda n, request: ok(extra=b"Connection: close\r\n"), close_after=1) as (url, seen):
-        client = OFDClient(url, connect_retries=0)
-        try:
-            assert isinstance(await send(client, "k-1"), Accepted)
-            assert isinstance(await send(client, "k-2"), Accepted)
-        finally:
-            await client.aclose()
+    async with (
+        server(lambda n, request: ok(extra=b"Connection: close\r\n"), close_after=1) as (url, seen),
+        open_client(url, connect_retries=0) as client,
+    ):
+        assert isinstance(await send(client, "k-1"), Accepted)
+        assert isinstance(await send(client, "k-2"), Accepted)
     assert keys(seen) == ["k-1", "k-2"] and seen.connections == 2
 
 
 async def test_an_answer_without_a_length_ends_when_the_server_closes() -> None:
     """An HTTP/1.0-style answer with no length is read to the end of the connection."""
     reply = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + ACK
-    async with server(lambda n, request: reply, close_after=1) as (url, _):
-        client = OFDClient(url)
-        try:
-            outcome = await send(client)
-        finally:
-            await client.aclose()
+    async with (
+        server(lambda n, request: reply, close_after=1) as (url, _),
+        open_client(url) as client,
+    ):
+        outcome = await send(client)
     assert isinstance(outcome, Accepted) and outcome.ofd_id == "OFD-1"
