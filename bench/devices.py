@@ -69,15 +69,12 @@ def _printed(url: str, names: tuple[str, ...]) -> dict[str, float]:
     return printed
 
 
-def _require_devices(url: str, names: tuple[str, ...]) -> None:
-    """Skip the group when the adapter here has no device list or does not show ``names`` in it."""
+def _require_devices(url: str) -> None:
+    """Skip the group when the adapter here knows of one device only (the names are checked in ``/metrics``)."""
     answer = httpx.get(url + "/v1/kkt/devices", timeout=5)
     if answer.status_code == 404:
         raise Skipped("the adapter in this tree serves no GET /v1/kkt/devices (several devices are not in yet)")
     answer.raise_for_status()
-    shown = tuple(device["name"] for device in answer.json()["devices"])
-    if shown != names:
-        raise RuntimeError(f"KKT_DEVICES named {names}, the adapter shows {shown}")
 
 
 def _settle(url: str, names: tuple[str, ...], *, quiet_s: float, timeout_s: float = 30.0) -> None:
@@ -99,7 +96,7 @@ def _measure(tmp: Path, names: tuple[str, ...], duration: float) -> tuple[WrkRes
     body = device_body(names)
     with AdapterProcess(tmp / f"{len(names)}-devices", env=env) as adapter:
         assert adapter.pid is not None
-        _require_devices(adapter.url, names)
+        _require_devices(adapter.url)
         # Warm-up: opens each device's shift (two documents) before the measured run.
         run_wrk(adapter.url, PATH, body, connections=2 * len(names), seconds=1, script=SCRIPT)
         _settle(adapter.url, names, quiet_s=3 * DELAY_MS / 1000)
