@@ -70,7 +70,7 @@ def _printed(url: str, names: tuple[str, ...]) -> dict[str, float]:
 
 
 def _require_devices(url: str) -> None:
-    """Skip the group when the adapter here knows of one device only (the names are checked in ``/metrics``)."""
+    """Skip the group when the adapter here predates several devices (the names are checked in ``/metrics``)."""
     answer = httpx.get(url + "/v1/kkt/devices", timeout=5)
     if answer.status_code == 404:
         raise Skipped("the adapter in this tree serves no GET /v1/kkt/devices (several devices are not in yet)")
