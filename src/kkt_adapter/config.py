@@ -365,7 +365,11 @@ class Settings(BaseSettings):
             return Settings.model_validate(self.model_dump(exclude={"devices"}) | updates)
         except ValidationError as exc:
             lines = [
-                re.sub(r"KKT_ATOL_([A-Z_]+)", lambda m: f"KKT_DEVICES[{index}].{m.group(1).lower()}", _describe(error))
+                re.sub(
+                    r"KKT_ATOL_([A-Z_]+)",
+                    lambda m: f"KKT_DEVICES[{index}].{m.group(1).lower()}",
+                    _describe(error).removeprefix("configuration: Value error, "),
+                )
                 for error in exc.errors()
             ]
             raise ConfigError(f"invalid device {device.name!r}:\n  " + "\n  ".join(lines)) from exc
@@ -393,11 +397,17 @@ def load_settings(env: Mapping[str, str] | None = None, *, env_file: Path | None
     """Read settings once. ``env`` replaces the process environment (tests pass a dict)."""
     try:
         if env is None:
-            return Settings(_env_file=env_file)
-        values = {
-            key[len(ENV_PREFIX) :].lower(): value for key, value in env.items() if key.upper().startswith(ENV_PREFIX)
-        }
-        return Settings.model_validate(values)
+            settings = Settings(_env_file=env_file)
+        else:
+            values = {
+                key[len(ENV_PREFIX) :].lower(): value
+                for key, value in env.items()
+                if key.upper().startswith(ENV_PREFIX)
+            }
+            settings = Settings.model_validate(values)
     except ValidationError as exc:
         lines = [_describe(error) for error in exc.errors()]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from exc
+    for index in range(len(settings.device_list)):
+        settings.for_device(index)  # each device's settings are checked before anything starts
+    return settings

@@ -173,7 +173,7 @@ async def refund_check(body: RefundCheckIn, request: Request) -> JSONResponse:
     "/v1/kkt/shift",
     tags=["shift"],
     summary="The shift: open or not, number, expiry, receipts",
-    responses=r.ok(r.ShiftOut) | r.COMMON,
+    responses=r.ok(r.ShiftOut) | r.COMMON | r.UNPROCESSABLE,
 )
 async def shift_status(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
     unit = _unit(request, device)
@@ -216,7 +216,7 @@ async def shift_close(
     "/v1/kkt/x_report",
     tags=["shift"],
     summary="The X report: the open shift's counters (not fiscal)",
-    responses=r.ok(r.XReportOut) | r.POST | r.CONFLICT,
+    responses=r.ok(r.XReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
 async def x_report(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
     unit = _unit(request, device)
@@ -227,7 +227,7 @@ async def x_report(request: Request, device: DeviceQuery = None) -> dict[str, An
     "/v1/kkt/fn",
     tags=["shift"],
     summary="The fiscal drive: validity, unsent documents, warnings",
-    responses=r.ok(r.FnOut) | r.COMMON,
+    responses=r.ok(r.FnOut) | r.COMMON | r.UNPROCESSABLE,
 )
 async def fn_status(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
     unit = _unit(request, device)
@@ -331,7 +331,10 @@ async def sync_now(request: Request) -> dict[str, Any]:
 async def worker_status(request: Request) -> dict[str, Any]:
     delivery = _adapter(request).delivery
     if delivery.tracker is not None:
-        return delivery.tracker.status() | {"sync_mode": "device", "circuit_breaker": delivery.breaker_snapshot()}
+        answer = delivery.tracker.status() | {"sync_mode": "device", "circuit_breaker": delivery.breaker_snapshot()}
+        if len(delivery.trackers) > 1:  # several devices: each one's tracker, the primary's above
+            answer["devices"] = {tracker.device: tracker.status() for tracker in delivery.trackers}
+        return answer
     if delivery.worker is None:
         return {"state": "disabled", "sync_mode": delivery.sync_mode, "circuit_breaker": delivery.breaker_snapshot()}
     return delivery.worker.status() | {"sync_mode": delivery.sync_mode, "ofd_url": delivery.ofd_url}

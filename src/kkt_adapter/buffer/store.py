@@ -410,6 +410,20 @@ class Buffer:
             return device
         return rows.pop() if len(rows) == 1 else None
 
+    def device_of_fiscal_sign(self, fiscal_sign: str) -> str | None:
+        """The device that printed the document with this fiscal sign (what a correction names in tag 1192); a scan,
+        as corrections are rare."""
+        with self.db.read() as conn:
+            rows = {
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT device FROM receipts WHERE fiscal_json IS NOT NULL"
+                    " AND json_extract(fiscal_json, '$.fiscal_sign') = ?",
+                    (fiscal_sign,),
+                )
+            }
+        return rows.pop() if len(rows) == 1 else None
+
     def record_event(self, kind: str, detail: str) -> None:
         """Write an application event (a restore from the device's journal) to the audit trail, stamped now."""
         at = self.clock.time()

@@ -3,8 +3,9 @@
 Each device is a :class:`DeviceUnit`: its driver, its own :class:`~kkt_adapter.intake.fiscalizer.Fiscalizer` (its
 thread, batches, journal, reconciliation) and its shift service; they share the one buffer. :class:`Devices` routes:
 
-- a sale goes to the primary (the first configured device); a refund or correction that names its sale goes to the
-  device that printed the sale first (``KKT_REFUND_DEVICE_POLICY=failover``), or only there (``original_only``);
+- a sale goes to the primary (the first configured device); a refund that names its sale, or a correction that
+  names the wrong receipt's fiscal sign (tag 1192), goes to the device that printed that document first
+  (``KKT_REFUND_DEVICE_POLICY=failover``), or only there (``original_only``);
 - a request that names a device (the body's ``device``) is printed there and nowhere else;
 - a sale is moved to the next device only after a *definite* refusal before printing (the device is offline, out of
   paper, its cover open, its FN expired, its shift expired under ``refuse``; or its journal says nothing was
@@ -162,11 +163,16 @@ class Devices:
         return [original, *(unit for unit in order if unit is not original)]
 
     async def _original_device(self, request: Receipt | Correction) -> DeviceUnit | None:
-        """The device that printed the sale a refund names, when it is configured."""
-        receipt = request.receipt if isinstance(request, Correction) else request
-        if receipt.original_receipt_id is None and receipt.original_fd_number is None:
+        """The device that printed the sale a refund names, or the receipt a correction names by its fiscal sign
+        (tag 1192), when it is configured."""
+        if isinstance(request, Correction):
+            if request.corrected_fiscal_sign is None:
+                return None
+            name = await asyncio.to_thread(self.buffer.device_of_fiscal_sign, request.corrected_fiscal_sign)
+        elif request.original_receipt_id is None and request.original_fd_number is None:
             return None
-        name = await asyncio.to_thread(self.buffer.device_of_sale, receipt)
+        else:
+            name = await asyncio.to_thread(self.buffer.device_of_sale, request)
         return self._by_name.get(name) if name is not None else None
 
     def _refused(self, unit: DeviceUnit, refused: DeviceRefused) -> None:
