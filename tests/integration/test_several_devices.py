@@ -8,10 +8,15 @@ from each device's own journal.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -20,6 +25,7 @@ from integration.devices_support import (
     SALE,
     assert_continuous,
     device_view,
+    emulated,
     events,
     fn_number,
     journal,
@@ -32,7 +38,7 @@ from integration.devices_support import (
 )
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
-from kkt_adapter.testing import FakeClock, wait_for
+from kkt_adapter.testing import AdapterProcess, FakeClock, wait_for
 from kkt_emulators.device import DOC_CORRECTION, DOC_SHIFT_CLOSING, DOC_SHIFT_OPENING
 
 #: ``main`` is registered under OSN and refuses a sale under USN; ``backup``, registered under USN income, prints it
@@ -465,3 +471,47 @@ def test_metrics_are_labelled_by_device(client: TestClient, main: Path) -> None:
     assert samples[("kkt_device_failovers_total", (("from_device", "main"), ("to_device", "backup")))] == 2.0
     assert ("kkt_device_fn_unsent_documents", (("device", "backup"),)) in samples
     assert ("kkt_device_fn_unsent_documents", (("device", "main"),)) in samples
+
+
+# -- a real process -----------------------------------------------------------------------------------------------
+
+
+def device_cli(directory: Path, *args: str) -> None:
+    """``kkt-adapter device --data-dir DIR ...`` in its own process, as an operator would run it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KKT_")}
+    command = [sys.executable, "-m", "kkt_adapter", "device", "--data-dir", str(directory), *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_real_process_fails_over_on_a_fault_switched_from_the_cli(data_dir: Path, main: Path, backup: Path) -> None:
+    """``kkt-adapter serve`` with KKT_DEVICES: paper out switched on the primary by ``kkt-adapter device`` from
+    another process moves the next sale to the backup; switched off, sales print on the primary again."""
+    env = two_devices_env(data_dir)
+    with AdapterProcess(data_dir, env=env) as adapter, httpx.Client(base_url=adapter.url, timeout=30) as http:
+
+        def sell_over_http(key: str) -> dict[str, Any]:
+            response = http.post("/v1/kkt/receipt", json=SALE, headers={"Idempotency-Key": key})
+            assert response.status_code == 200, response.text
+            answer: dict[str, Any] = response.json()
+            return answer
+
+        assert sell_over_http("k1")["device"] == "main"
+        device_cli(main, "fault", "paper-out", "on")
+        assert sell_over_http("k2")["device"] == "backup"
+        device_cli(main, "fault", "paper-out", "off")
+        assert sell_over_http("k3")["device"] == "main"
+        assert [d["name"] for d in http.get("/v1/kkt/devices").json()["devices"]] == ["main", "backup"]
+    assert set(receipts_by_key(main)) == {"k1", "k3"}
+    assert set(receipts_by_key(backup)) == {"k2"}
+
+
+def test_a_wrong_devices_entry_stops_the_start_naming_it(tmp_path: Path) -> None:
+    """Two devices of one name: ``kkt-adapter serve`` exits with 2, naming ``KKT_DEVICES[1].name``."""
+    devices = json.dumps([emulated(tmp_path, "main"), emulated(tmp_path, "main")])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KKT_")}
+    env |= {"KKT_DATA_DIR": str(tmp_path / "data"), "KKT_DEVICES": devices}
+    command = [sys.executable, "-m", "kkt_adapter", "serve"]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "KKT_DEVICES[1].name" in result.stderr
