@@ -39,7 +39,7 @@ from integration.devices_support import (
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
 from kkt_adapter.testing import AdapterProcess, FakeClock, wait_for
-from kkt_emulators.device import DOC_CORRECTION, DOC_SHIFT_CLOSING, DOC_SHIFT_OPENING
+from kkt_emulators.device import DOC_CORRECTION, DOC_SHIFT_CLOSING, DOC_SHIFT_OPENING, EmulatedKKT
 
 #: ``main`` is registered under OSN and refuses a sale under USN; ``backup``, registered under USN income, prints it
 #: (and, like ``main``, a sale that names no taxation system, under its own).
@@ -453,25 +453,31 @@ def metric_samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str],
     return samples
 
 
-def test_metrics_are_labelled_by_device(client: TestClient, main: Path) -> None:
+def test_metrics_are_labelled_by_device(data_dir: Path, main: Path, backup: Path) -> None:
     """``/metrics``: each device's up, printed, refusals by code, failovers from and to, its FN's unsent count."""
-    sell(client, "k1")
-    set_fault(main, "paper_out")
-    sell(client, "k2")
-    sell(client, "k3")
+    with start(data_dir, KKT_OFD_DEVICE_POLL_S="0.05") as client:
+        sell(client, "k1")
+        set_fault(main, "paper_out")
+        sell(client, "k2")
+        sell(client, "k3")
 
-    def up(name: str) -> float | None:
-        return metric_samples(client).get(("kkt_device_up", (("device", name),)))
+        def sample(name: str, *labels: tuple[str, str]) -> float | None:
+            return metric_samples(client).get((name, tuple(sorted(labels))))
 
-    wait_for(lambda: up("main") == 0.0, timeout=5, what="kkt_device_up of main at 0")
-    assert up("backup") == 1.0
-    samples = metric_samples(client)
-    assert samples[("kkt_device_printed_total", (("device", "main"),))] == 1.0
-    assert samples[("kkt_device_printed_total", (("device", "backup"),))] == 2.0
-    assert samples[("kkt_device_refusals_total", (("code", "paper_out"), ("device", "main")))] >= 1.0
-    assert samples[("kkt_device_failovers_total", (("from_device", "main"), ("to_device", "backup")))] == 2.0
-    assert ("kkt_device_fn_unsent_documents", (("device", "backup"),)) in samples
-    assert ("kkt_device_fn_unsent_documents", (("device", "main"),)) in samples
+        wait_for(lambda: sample("kkt_device_up", ("device", "main")) == 0.0, timeout=5, what="main down in /metrics")
+        assert sample("kkt_device_up", ("device", "backup")) == 1.0
+        assert sample("kkt_device_printed_total", ("device", "main")) == 1.0
+        assert sample("kkt_device_printed_total", ("device", "backup")) == 2.0
+        assert sample("kkt_device_refusals_total", ("device", "main"), ("code", "paper_out")) == 2.0
+        assert sample("kkt_device_failovers_total", ("from_device", "main"), ("to_device", "backup")) == 2.0
+        for name, directory in (("main", main), ("backup", backup)):
+            with EmulatedKKT(directory, print_delay_ms=0, create=False) as kkt:
+                unsent = kkt.fn_status().unsent_count
+            wait_for(
+                lambda name=name, unsent=unsent: sample("kkt_device_fn_unsent_documents", ("device", name)) == unsent,
+                timeout=5,
+                what=f"the unsent documents of {name}'s FN ({unsent}) in /metrics",
+            )
 
 
 # -- a real process -----------------------------------------------------------------------------------------------
