@@ -1,6 +1,7 @@
 """Several KKTs behind one adapter (in-process app, two emulated devices): failover of sales on a device's refusal
 and back, a sale or correction naming its device, content rejections kept where they are, refunds following their
-sale, shift endpoints per device, and what ``/v1/kkt/devices``, health and ``/metrics`` show of each device.
+sale, shift endpoints per device, what ``/v1/kkt/devices``, health and ``/metrics`` show of each device, and delivery
+of both FNs' documents; then a real ``kkt-adapter serve`` on two devices, and wrong ``KKT_DEVICES`` entries.
 
 Faults are switched on each device's own emulated state, as an operator's CLI would; what was printed where is read
 from each device's own journal.
@@ -40,6 +41,7 @@ from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
 from kkt_adapter.testing import AdapterProcess, FakeClock, wait_for
 from kkt_emulators.device import DOC_CORRECTION, DOC_SHIFT_CLOSING, DOC_SHIFT_OPENING, EmulatedKKT
+from kkt_emulators.ofd import MockOFDServer
 
 #: ``main`` is registered under OSN and refuses a sale under USN; ``backup``, registered under USN income, prints it
 #: (and, like ``main``, a sale that names no taxation system, under its own).
@@ -478,6 +480,60 @@ def test_metrics_are_labelled_by_device(data_dir: Path, main: Path, backup: Path
                 timeout=5,
                 what=f"the unsent documents of {name}'s FN ({unsent}) in /metrics",
             )
+
+
+# -- delivery to the OFD -------------------------------------------------------------------------------------------
+
+
+def unsent_on(directory: Path) -> int:
+    with EmulatedKKT(directory, print_delay_ms=0, create=False) as kkt:
+        return kkt.fn_status().unsent_count
+
+
+def test_every_fns_documents_reach_the_ofd_and_each_fn_gets_its_acknowledgements(
+    data_dir: Path, main: Path, backup: Path, mock_ofd_server: MockOFDServer
+) -> None:
+    """Delivery over HTTP with two devices: every document of both FNs reaches the OFD, every receipt becomes
+    synced, and each FN is told of its own documents' acknowledgements (nothing left unsent on either)."""
+    env = {
+        "KKT_SYNC_ENABLED": "true",
+        "KKT_OFD_API_URL": mock_ofd_server.url,
+        "KKT_HLC_SYNC_INTERVAL": "0.05",
+        "KKT_OFD_DEVICE_POLL_S": "0.05",
+    }
+    with start(data_dir, **env) as client:
+        printed = [sell(client, "k1"), sell(client, "k2", device="backup")]
+        for answer in printed:
+            wait_for(
+                lambda answer=answer: client.get(f"/v1/kkt/receipt/{answer['receipt_id']}").json()["state"] == "synced",
+                timeout=10,
+                what=f"{answer['device']}'s receipt synced",
+            )
+        for directory in (main, backup):
+            wait_for(lambda directory=directory: unsent_on(directory) == 0, timeout=10, what=f"{directory.name} acked")
+    documents = [body["fiscal_document"] for body in mock_ofd_server.get_received_receipts()]
+    received = [(document["1041"], document["1040"]) for document in documents]
+    expected = {(fn_number(directory), d.fd_number) for directory in (main, backup) for d in journal(directory)}
+    assert set(received) == expected, "every document of both FNs"
+
+
+def test_with_delivery_by_the_device_each_device_is_tracked(data_dir: Path, main: Path, backup: Path) -> None:
+    """``KKT_OFD_DELIVERY=device`` with two devices: a receipt becomes synced when its own FN reports it sent,
+    whichever device printed it."""
+    env = {"KKT_SYNC_ENABLED": "true", "KKT_OFD_DELIVERY": "device", "KKT_OFD_DEVICE_POLL_S": "0.05"}
+    with start(data_dir, **env) as client:
+        on_main, on_backup = sell(client, "k1"), sell(client, "k2", device="backup")
+
+        def state(answer: dict[str, Any]) -> str:
+            return str(client.get(f"/v1/kkt/receipt/{answer['receipt_id']}").json()["state"])
+
+        with EmulatedKKT(backup, print_delay_ms=0, create=False) as kkt:
+            kkt.acknowledge(d.fd_number for d in kkt.journal(limit=1_000))
+        wait_for(lambda: state(on_backup) == "synced", timeout=10, what="the backup's receipt synced")
+        assert state(on_main) == "pending", "the primary's FN has not sent it"
+        with EmulatedKKT(main, print_delay_ms=0, create=False) as kkt:
+            kkt.acknowledge(d.fd_number for d in kkt.journal(limit=1_000))
+        wait_for(lambda: state(on_main) == "synced", timeout=10, what="the primary's receipt synced")
 
 
 # -- a real process -----------------------------------------------------------------------------------------------
