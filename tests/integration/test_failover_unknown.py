@@ -157,7 +157,7 @@ def test_an_accepted_row_of_the_backup_is_settled_from_the_backups_journal_at_st
     settings = load_settings(two_devices_env(data_dir))
     lossy = LostAnswers(EmulatedDriver(backup, print_delay_ms=0, clock=SystemClock()))
     try:
-        with TestClient(create_app(settings, drivers={"backup": lossy})) as client:  # type: ignore[call-arg]
+        with TestClient(create_app(settings, drivers={"backup": lossy})) as client:
             unknown = post(client, "k1", device="backup")
             assert unknown.status_code == 503, unknown.text
             assert unknown.json()["error"] == "unknown"

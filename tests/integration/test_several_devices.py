@@ -577,8 +577,9 @@ def test_a_real_process_fails_over_on_a_fault_switched_from_the_cli(data_dir: Pa
         ({"name": "back up", "driver": "emulated"}, "KKT_DEVICES[1].name: "),
         ({"name": "backup", "driver": "serial"}, "KKT_DEVICES[1].driver: "),
         ({"name": "main", "driver": "emulated"}, "given more than once: main"),
+        ({"name": "backup", "driver": "atol", "url": "ftp://kkt"}, "KKT_DEVICES[1].url"),
     ],
-    ids=["bad-name", "unknown-driver", "duplicate-name"],
+    ids=["bad-name", "unknown-driver", "duplicate-name", "atol-url"],
 )
 def test_a_wrong_devices_entry_stops_the_start_naming_it(tmp_path: Path, second: dict[str, str], expected: str) -> None:
     """A wrong second entry of KKT_DEVICES: ``kkt-adapter serve`` exits with 2 and says which entry and field."""
