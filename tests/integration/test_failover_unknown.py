@@ -73,7 +73,8 @@ def test_an_unknown_outcome_on_the_primary_is_never_moved_to_the_backup(
     tmp_path: Path, mock_atol_server: MockAtolServer, fault: Callable[[MockAtolServer], None], printed: bool
 ) -> None:
     """The ATOL primary's answer lost or its queue blocked: 503 ``unknown`` (retry with the same key) as long as it
-    lasts, nothing on the backup; after the fault the resend resolves the key on the primary, one document in all."""
+    lasts, even to a resend naming the backup, and nothing on the backup; after the fault the resend resolves the key
+    on the primary, one document in all."""
     data_dir = tmp_path / "data"
     backup = state_dir(data_dir, "backup")
     ready(backup)
@@ -92,8 +93,8 @@ def test_an_unknown_outcome_on_the_primary_is_never_moved_to_the_backup(
         assert warm_up.status_code == 200, warm_up.text
         assert warm_up.json()["device"] == "main"
         fault(mock_atol_server)
-        for _ in range(2):  # the first answer, then a resend while the fault lasts
-            unknown = post(client, "k1")
+        for device in (None, "backup"):  # the first answer, then a resend naming the backup while the fault lasts
+            unknown = post(client, "k1", device=device)
             assert unknown.status_code == 503, unknown.text
             assert unknown.json()["error"] == "unknown"
             assert "same Idempotency-Key" in unknown.json()["detail"]
