@@ -414,6 +414,20 @@ def test_devices_view_lists_both_and_the_primarys_paper_out(client: TestClient, 
     assert other["last_document"]["fd_number"] == journal(backup)[-1].fd_number
 
 
+def test_with_one_device_the_devices_view_lists_it_as_main(tmp_path: Path) -> None:
+    """Without KKT_DEVICES the adapter has one device named ``main``: the devices view lists it as the primary,
+    and health keeps its single-device shape."""
+    data_dir = tmp_path / "data"
+    env = {"KKT_DATA_DIR": str(data_dir), "KKT_SYNC_ENABLED": "false", "KKT_EMULATOR_PRINT_DELAY_MS": "0"}
+    with TestClient(create_app(load_settings(env))) as client:
+        assert sell(client, "k1")["device"] == "main"
+        body = client.get("/v1/kkt/devices").json()
+        assert body["primary"] == "main", body
+        assert [(d["name"], d["primary"], d["usable"]) for d in body["devices"]] == [("main", True, True)]
+        assert body["devices"][0]["fn"]["number"] == fn_number(data_dir / "kkt")
+        assert client.get("/v1/health").json()["status"] == "healthy"
+
+
 def test_health_is_degraded_with_one_device_down_and_unhealthy_with_none(
     client: TestClient, main: Path, backup: Path
 ) -> None:
