@@ -77,11 +77,20 @@ def ensure_wrk() -> str:
 
 
 def run_wrk(
-    url: str, path: str, body: str, *, connections: int, seconds: float, threads: int = 1, timeout_s: float = 10.0
+    url: str,
+    path: str,
+    body: str,
+    *,
+    connections: int,
+    seconds: float,
+    threads: int = 1,
+    timeout_s: float = 10.0,
+    script: Path = SCRIPT,
 ) -> WrkResult:
     """POST ``body`` to ``url + path`` from ``connections`` connections for ``seconds`` (loopback only).
 
-    In ``body``, ``@KEY@`` becomes each request's Idempotency-Key and ``@N@`` a number unique in the run.
+    In ``body``, ``@KEY@`` becomes each request's Idempotency-Key and ``@N@`` a number unique in the run. ``script``
+    is another Lua script taking the same arguments and printing the same summary (``bench/lua/devices.lua``).
     """
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"load generators talk to loopback only, not {url}")
@@ -96,7 +105,7 @@ def run_wrk(
             f"-d{max(1, round(seconds))}s",
             f"--timeout={max(1, round(timeout_s))}s",
             "-s",
-            str(SCRIPT),
+            str(script),
             url,
             "--",
             path,

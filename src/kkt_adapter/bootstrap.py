@@ -172,7 +172,7 @@ def build(
         delivery=delivery,
         tasks=runtime,
         fn=fn_exchanges[primary.name],
-        devices=units if devices.several else (),
+        devices=units,
         device_fn=fn_exchanges,
     )
     return Adapter(

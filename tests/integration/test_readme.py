@@ -214,3 +214,40 @@ def test_readme_atol_device_delivery(tmp_path: Path, processes: list[subprocess.
     )
     assert detect.returncode == 0, detect.stdout + detect.stderr
     assert "serverVersion" in detect.stdout or "version" in detect.stdout.lower(), detect.stdout
+
+
+def readme_devices_block() -> list[str]:
+    """The three commands of the README's "Several KKTs" block (comments stripped)."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Several KKTs") :]
+    block = section[section.index("```sh") + len("```sh") : section.index("```\n", section.index("```sh") + 5)]
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_several_devices(tmp_path: Path) -> None:
+    """The README's "Several KKTs" block as written: two emulated devices; the curl's sale prints on ``main``; with
+    ``main`` out of paper (the device CLI) the next sale prints on ``backup``; ``/v1/kkt/devices`` shows both, the
+    primary and its fault."""
+    serve_line, fault_line, devices_line = readme_devices_block()
+    assert serve_line.endswith(" kkt-adapter serve") and devices_line == "curl -s localhost:8000/v1/kkt/devices"
+    (devices,) = re.findall(r"KKT_DEVICES='([^']+)'", serve_line)
+    data_dir = tmp_path / "data"
+    fault = shlex.split(fault_line)
+    assert fault[:4] == ["kkt-adapter", "device", "--data-dir", "data/kkt-main"]
+    key, body = readme_curl()
+    env = {"KKT_DEVICES": devices, "KKT_SYNC_ENABLED": "false"}
+    with AdapterProcess(data_dir, env=env) as adapter, httpx.Client(base_url=adapter.url, timeout=10) as http:
+        first = http.post("/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key})
+        assert first.status_code == 200, first.text
+        assert first.json()["device"] == "main"
+        command = [sys.executable, "-m", "kkt_adapter", "device", "--data-dir", str(data_dir / "kkt-main"), *fault[4:]]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+        second = http.post("/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key + "-2"})
+        assert second.status_code == 200, second.text
+        assert second.json()["device"] == "backup"
+        assert second.json()["fiscal_doc"]["fn_number"] != first.json()["fiscal_doc"]["fn_number"]
+        listed = http.get("/v1/kkt/devices").json()
+    assert listed["primary"] == "main"
+    main, backup = listed["devices"]
+    assert (main["name"], main["primary"], backup["name"], backup["primary"]) == ("main", True, "backup", False)
+    assert "paper_out" in main["faults"] and main["usable"] is False and backup["usable"] is True

@@ -199,7 +199,7 @@ class StatusBoard:
         )
         problems = {
             entry.name: one.problem or "error"
-            for entry, one in zip(self.devices, states, strict=True)
+            for entry, one in zip(self.devices if self.several else (), states, strict=True)
             if not one.usable
         }
         limits = self.limits
