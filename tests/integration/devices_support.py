@@ -16,6 +16,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from kkt_adapter.api.app import create_app
+from kkt_adapter.config import load_settings
 from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT, FiscalDocument
 
 SALE: dict[str, Any] = {
@@ -133,3 +135,50 @@ def device_view(client: TestClient, name: str) -> dict[str, Any]:
     body = client.get("/v1/kkt/devices").json()
     found: dict[str, Any] = next(d for d in body["devices"] if d["name"] == name)
     return found
+
+
+#: ``main`` is registered under OSN and refuses a sale under USN; ``backup``, registered under USN income, prints it
+#: (and, like ``main``, a sale that names no taxation system, under its own).
+USN_SALE: dict[str, Any] = SALE | {"taxation": "usn_income"}
+#: A sale of three, so that it can be refunded one at a time.
+SALE_OF_THREE: dict[str, Any] = SALE | {
+    "items": [{"name": "Test Product", "price": 100, "quantity": 3, "vat_rate": 20}],
+    "payments": [{"type": "cash", "amount": 300}],
+}
+CORRECTION: dict[str, Any] = SALE | {"correction_type": "self", "basis_date": "2025-11-30"}
+
+
+def refund_of(receipt_id: str) -> dict[str, Any]:
+    """A refund of one of ``SALE_OF_THREE``'s items, naming the sale."""
+    return SALE | {"type": "refund", "original_receipt_id": receipt_id}
+
+
+def start(data_dir: Path, **extra: str) -> TestClient:
+    return TestClient(create_app(load_settings(two_devices_env(data_dir, **extra))))
+
+
+def sell(client: TestClient, key: str, body: dict[str, Any] = SALE, *, device: str | None = None) -> dict[str, Any]:
+    response = post(client, key, body, device=device)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def fd(answer: dict[str, Any]) -> int:
+    return int(answer["fiscal_doc"]["fiscal_doc_number"])
+
+
+def stored_state(client: TestClient, key: str) -> str | None:
+    """The buffer row's state for ``key`` (``None``: nothing stored)."""
+    row = client.app.state.adapter.buffer.get_by_key(key)  # type: ignore[attr-defined]
+    return None if row is None else str(row.state.value)
+
+
+def receipt_id_of(client: TestClient, key: str) -> str:
+    row = client.app.state.adapter.buffer.get_by_key(key)  # type: ignore[attr-defined]
+    assert row is not None, f"no row for {key}"
+    return str(row.receipt_id)
+
+
+def failovers(client: TestClient, receipt_id: str) -> list[str]:
+    return [str(e["detail"]) for e in events(client, receipt_id) if e["kind"] == "failover"]
