@@ -201,7 +201,7 @@ async def open_devices(adapter: Adapter) -> None:
     """Before serving: name the rows written before documents named their device (the primary's), then settle each
     device's receipts caught between store and print from its own journal, keep what its journal has that the buffer
     lacks, and ask it for its state."""
-    await asyncio.to_thread(adapter.buffer.name_unnamed, adapter.devices.primary.name)
+    await asyncio.to_thread(adapter.devices.rows.name_unnamed, adapter.devices.primary.name)
     for unit in adapter.devices.units:
         await asyncio.to_thread(unit.fiscalizer.reconcile)
         await asyncio.to_thread(unit.fiscalizer.catch_up)

@@ -109,6 +109,7 @@ def recover() -> None:
     """Move a damaged buffer file aside (``buffer.sqlite3.damaged-<timestamp>``) and rebuild the buffer from the
     device's journal, as a start does; report how many documents were restored. Stop the adapter first."""
     from kkt_adapter.buffer import Buffer, integrity
+    from kkt_adapter.buffer.device_rows import DeviceRows
     from kkt_clock import SystemClock
 
     settings = _settings()
@@ -132,7 +133,7 @@ def recover() -> None:
     clock = SystemClock()
     buffer = Buffer(path, clock=clock)
     try:
-        buffer.name_unnamed(settings.device_list[0].name)
+        DeviceRows(buffer.db, clock=clock).name_unnamed(settings.device_list[0].name)
         for index in range(len(settings.device_list)):
             _recover_device(buffer, settings, index, clock, several=settings.devices is not None)
     finally:

@@ -376,54 +376,6 @@ class Buffer:
         """:meth:`submit_store_entries`, waiting for the commit."""
         return self.submit_store_entries(entries, pos_id=pos_id, device=device).result()
 
-    def name_unnamed(self, device: str) -> int:
-        """Give ``device`` (the primary) every row written before documents named their device; how many."""
-        return int(
-            self.db.run(
-                lambda conn: conn.execute("UPDATE receipts SET device = ? WHERE device = ''", (device,)).rowcount
-            )
-        )
-
-    def record_failover(self, receipt_id: str, detail: str) -> None:
-        """Audit a sale moved to the next device after a definite refusal (nothing was printed on the first)."""
-        at = self.clock.time()
-        self.db.run(
-            lambda conn: conn.execute(
-                "INSERT INTO events (at, kind, receipt_id, detail) VALUES (?, 'failover', ?, ?)",
-                (at, receipt_id, detail),
-            )
-        )
-
-    def device_of_sale(self, receipt: Receipt, device: str | None = None) -> str | None:
-        """The device that printed the sale a refund names (by its id, or by its FD number on ``device``'s FN)."""
-        args: tuple[str | int, ...]
-        if receipt.original_receipt_id is not None:
-            query, args = "SELECT device FROM receipts WHERE receipt_id = ?", (receipt.original_receipt_id,)
-        elif receipt.original_fd_number is not None:
-            query = "SELECT device FROM receipts WHERE fd_number = ? AND state NOT IN ('accepted', 'print_failed')"
-            args = (receipt.original_fd_number,)
-        else:
-            return None
-        with self.db.read() as conn:
-            rows = {str(row[0]) for row in conn.execute(query, args)}
-        if device is not None and device in rows:
-            return device
-        return rows.pop() if len(rows) == 1 else None
-
-    def device_of_fiscal_sign(self, fiscal_sign: str) -> str | None:
-        """The device that printed the document with this fiscal sign (what a correction names in tag 1192); a scan,
-        as corrections are rare."""
-        with self.db.read() as conn:
-            rows = {
-                str(row[0])
-                for row in conn.execute(
-                    "SELECT device FROM receipts WHERE fiscal_json IS NOT NULL"
-                    " AND json_extract(fiscal_json, '$.fiscal_sign') = ?",
-                    (fiscal_sign,),
-                )
-            }
-        return rows.pop() if len(rows) == 1 else None
-
     def record_event(self, kind: str, detail: str) -> None:
         """Write an application event (a restore from the device's journal) to the audit trail, stamped now."""
         at = self.clock.time()

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kkt_adapter.buffer.device_rows import DeviceRows
 from kkt_adapter.buffer.store import Buffer
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.errors import (
@@ -89,6 +90,7 @@ class Devices:
         if not self.units:
             raise ValueError("at least one device")
         self._by_name = {unit.name: unit for unit in self.units}
+        self.rows = DeviceRows(self.buffer.db, clock=self.buffer.clock)
 
     @property
     def primary(self) -> DeviceUnit:
@@ -168,11 +170,11 @@ class Devices:
         if isinstance(request, Correction):
             if request.corrected_fiscal_sign is None:
                 return None
-            name = await asyncio.to_thread(self.buffer.device_of_fiscal_sign, request.corrected_fiscal_sign)
+            name = await asyncio.to_thread(self.rows.device_of_fiscal_sign, request.corrected_fiscal_sign)
         elif request.original_receipt_id is None and request.original_fd_number is None:
             return None
         else:
-            name = await asyncio.to_thread(self.buffer.device_of_sale, request)
+            name = await asyncio.to_thread(self.rows.device_of_sale, request)
         return self._by_name.get(name) if name is not None else None
 
     def _refused(self, unit: DeviceUnit, refused: DeviceRefused) -> None:
@@ -191,7 +193,7 @@ class Devices:
         try:
             row = await asyncio.to_thread(self.buffer.get_by_key, key)
             if row is not None:
-                await asyncio.to_thread(self.buffer.record_failover, row.receipt_id, detail)
+                await asyncio.to_thread(self.rows.record_failover, row.receipt_id, detail)
         except Exception:  # the audit line is lost, not the sale: the next device still prints it
             log.exception("recording a failover failed", extra={"key": key, "detail": detail})
 
