@@ -13,8 +13,8 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from kkt_adapter import __version__
 from kkt_adapter.buffer import Buffer
@@ -29,6 +29,7 @@ from kkt_adapter.delivery.fn_exchange import FnExchange
 from kkt_adapter.delivery.ofd_client import OFDClient
 from kkt_adapter.delivery.service import Delivery
 from kkt_adapter.delivery.worker import SyncWorker
+from kkt_adapter.intake.devices import Devices, DeviceUnit
 from kkt_adapter.intake.drivers import make_driver
 from kkt_adapter.intake.drivers.base import FiscalDriver
 from kkt_adapter.intake.fiscalizer import Fiscalizer
@@ -47,7 +48,8 @@ MAINTENANCE_PERIOD_S = 60.0
 
 @dataclass
 class Adapter:
-    """The adapter's parts, wired: what the HTTP layer and the runtime are given."""
+    """The adapter's parts, wired: what the HTTP layer and the runtime are given. ``driver``, ``fiscalizer``,
+    ``shifts`` and ``fn_exchange`` are the primary device's; ``devices`` has every device and routes the prints."""
 
     settings: Settings
     clock: Clock
@@ -61,11 +63,16 @@ class Adapter:
     status: StatusBoard
     runtime: Runtime
     fn_exchange: FnExchange
+    devices: Devices
+    #: Each device's FN exchange status, by device name.
+    fn_exchanges: dict[str, FnExchange] = field(default_factory=dict)
 
     def close(self) -> None:
-        """Release the device's thread, the device and the buffer (after the runtime has stopped)."""
-        self.fiscalizer.close()
-        self.driver.close()
+        """Release the devices' threads, the devices and the buffer (after the runtime has stopped)."""
+        for unit in self.devices.units:
+            unit.fiscalizer.close()
+        for unit in self.devices.units:
+            unit.driver.close()
         self.buffer.close()
 
 
@@ -80,12 +87,21 @@ def _audit_breaker(outbox: Outbox) -> Callable[[Transition], None]:
 
 
 def build(
-    settings: Settings, runtime: Runtime, *, clock: Clock | None = None, driver: FiscalDriver | None = None
+    settings: Settings,
+    runtime: Runtime,
+    *,
+    clock: Clock | None = None,
+    driver: FiscalDriver | None = None,
+    drivers: Mapping[str, FiscalDriver] | None = None,
 ) -> Adapter:
-    """Open the buffer and the device and wire the adapter; the caller owns :meth:`Adapter.close`."""
+    """Open the buffer and the devices and wire the adapter; the caller owns :meth:`Adapter.close`.
+
+    ``driver`` replaces the primary device's driver, ``drivers`` any device's by name (tests with scripted devices).
+    """
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     buffer = Buffer(settings.buffer_path, clock=clock)
+    opened: list[FiscalDriver] = []
     try:
         outbox = Outbox(
             buffer.db,
@@ -93,20 +109,39 @@ def build(
             max_attempts=settings.sync_max_attempts,
             hlc_max_offset_ms=settings.hlc_max_offset_ms,
         )
-        driver = driver or make_driver(settings, clock)
+        given = dict(drivers or {})
+        configs = settings.device_list
+        if driver is not None:
+            given.setdefault(configs[0].name, driver)
+        for index, config in enumerate(configs):
+            opened.append(given.get(config.name) or make_driver(settings.for_device(index), clock))
     except BaseException:
+        for each in opened:
+            each.close()
         buffer.close()
         raise
     metrics = Metrics()
-    fiscalizer = Fiscalizer(
+    units: list[DeviceUnit] = []
+    for index, (config, device_driver) in enumerate(zip(configs, opened, strict=True)):
+        fiscalizer = Fiscalizer(
+            buffer,
+            device_driver,
+            capacity=settings.buffer_capacity,
+            retry_after_s=settings.buffer_full_retry_after,
+            metrics=metrics,
+            shift_policy=settings.shift_expired_policy,
+            name=config.name,
+        )
+        shifts = ShiftService(fiscalizer, clock, close_at=settings.shift_close_at, tz=settings.tz)
+        units.append(DeviceUnit(config.name, index == 0, config.kind, device_driver, fiscalizer, shifts))
+    devices = Devices(
+        units,
         buffer,
-        driver,
-        capacity=settings.buffer_capacity,
-        retry_after_s=settings.buffer_full_retry_after,
         metrics=metrics,
-        shift_policy=settings.shift_expired_policy,
+        recheck_s=settings.failover_recheck_s,
+        refund_policy=settings.refund_device_policy,
     )
-    shifts = ShiftService(fiscalizer, clock, close_at=settings.shift_close_at, tz=settings.tz)
+    primary = devices.primary
     breaker = CircuitBreaker(
         clock,
         failure_threshold=settings.circuit_breaker_threshold,
@@ -116,7 +151,7 @@ def build(
         on_transition=_audit_breaker(outbox),
     )
     delivery = Delivery(breaker)
-    fn_exchange = FnExchange(lambda: fiscalizer.on_device(driver.fn_status), clock)
+    fn_exchanges = {unit.name: _fn_exchange(unit, clock) for unit in units}
     status = StatusBoard(
         limits=Limits(
             adapter_id=settings.adapter_id,
@@ -133,31 +168,56 @@ def build(
         started_at=clock.time(),
         buffer=buffer,
         storage=buffer.db,
-        device=fiscalizer,
+        device=primary.fiscalizer,
         delivery=delivery,
         tasks=runtime,
-        fn=fn_exchange,
+        fn=fn_exchanges[primary.name],
+        devices=units if devices.several else (),
+        device_fn=fn_exchanges,
     )
     return Adapter(
         settings=settings,
         clock=clock,
         buffer=buffer,
         outbox=outbox,
-        driver=driver,
-        fiscalizer=fiscalizer,
-        shifts=shifts,
+        driver=primary.driver,
+        fiscalizer=primary.fiscalizer,
+        shifts=primary.shifts,
         delivery=delivery,
         metrics=metrics,
         status=status,
         runtime=runtime,
-        fn_exchange=fn_exchange,
+        fn_exchange=fn_exchanges[primary.name],
+        devices=devices,
+        fn_exchanges=fn_exchanges,
     )
+
+
+def _fn_exchange(unit: DeviceUnit, clock: Clock) -> FnExchange:
+    return FnExchange(lambda: unit.fiscalizer.on_device(unit.driver.fn_status), clock)
+
+
+async def open_devices(adapter: Adapter) -> None:
+    """Before serving: name the rows written before documents named their device (the primary's), then settle each
+    device's receipts caught between store and print from its own journal, keep what its journal has that the buffer
+    lacks, and ask it for its state."""
+    await asyncio.to_thread(adapter.buffer.name_unnamed, adapter.devices.primary.name)
+    for unit in adapter.devices.units:
+        await asyncio.to_thread(unit.fiscalizer.reconcile)
+        await asyncio.to_thread(unit.fiscalizer.catch_up)
+        await unit.fiscalizer.probe_device()
+
+
+def _task(adapter: Adapter, unit: DeviceUnit, name: str) -> str:
+    """A background task's name: as before with one device, per device with several."""
+    return f"{name}:{unit.name}" if adapter.devices.several else name
 
 
 async def start(adapter: Adapter) -> None:
     """Start the background work under the adapter's runtime (which stops it, also if this fails half-way)."""
     settings, runtime = adapter.settings, adapter.runtime
-    runtime.on_close(lambda: adapter.fiscalizer.drain(within_s=30))
+    for unit in adapter.devices.units:
+        runtime.on_close(lambda unit=unit: unit.fiscalizer.drain(within_s=30))  # type: ignore[misc]
     if settings.odoo_api_url is not None:
         heartbeat = Heartbeat(
             str(settings.odoo_api_url),
@@ -171,11 +231,17 @@ async def start(adapter: Adapter) -> None:
         runtime.spawn("heartbeat", heartbeat.run(), stop=heartbeat.stop)
     # The start settled every row already (before serving): the first periodic pass comes a period later, and does
     # not occupy the device's thread while the first requests arrive.
-    runtime.every(
-        "reconcile", MAINTENANCE_PERIOD_S, adapter.fiscalizer.reconcile_stale, first_after_s=MAINTENANCE_PERIOD_S
-    )
-    if settings.shift_close_at is not None:
-        runtime.every("shift-close-at", settings.shift_check_interval, adapter.shifts.close_if_due)
+    for unit in adapter.devices.units:
+        runtime.every(
+            _task(adapter, unit, "reconcile"),
+            MAINTENANCE_PERIOD_S,
+            unit.fiscalizer.reconcile_stale,
+            first_after_s=MAINTENANCE_PERIOD_S,
+        )
+        if settings.shift_close_at is not None:
+            runtime.every(
+                _task(adapter, unit, "shift-close-at"), settings.shift_check_interval, unit.shifts.close_if_due
+            )
     runtime.every(
         "retention",
         RETENTION_PERIOD_S,
@@ -185,28 +251,34 @@ async def start(adapter: Adapter) -> None:
         _start_device_tracking(adapter)
         return
     # The FN's unsent documents for health and the heartbeat (device mode reads them at every poll).
-    runtime.every("fn-exchange", settings.ofd_device_poll_s, adapter.fn_exchange.refresh)
+    for unit in adapter.devices.units:
+        runtime.every(
+            _task(adapter, unit, "fn-exchange"), settings.ofd_device_poll_s, adapter.fn_exchanges[unit.name].refresh
+        )
     if settings.sync_enabled:
         await _start_delivery(adapter)
 
 
 def _start_device_tracking(adapter: Adapter) -> None:
-    """``KKT_OFD_DELIVERY=device``: the KKT sends its own documents; poll its exchange status, post nothing."""
+    """``KKT_OFD_DELIVERY=device``: each KKT sends its own documents; poll its exchange status, post nothing."""
     settings = adapter.settings
-    if settings.driver_type == "mock":
-        log.warning(
-            "KKT_OFD_DELIVERY=device with KKT_DRIVER_TYPE=mock: the emulated KKT sends nothing by itself, so its "
-            "documents stay pending until something acknowledges them on its FN (kkt-adapter device ack)"
+    for unit in adapter.devices.units:
+        if unit.kind == "emulated":
+            log.warning(
+                "KKT_OFD_DELIVERY=device with an emulated KKT: it sends nothing by itself, so its documents stay "
+                "pending until something acknowledges them on its FN (kkt-adapter device ack)",
+                extra={"device": unit.name},
+            )
+        tracker = DeviceTracker(
+            adapter.fn_exchanges[unit.name],
+            DeviceMarks(adapter.buffer.db, clock=adapter.clock),
+            adapter.clock,
+            interval=settings.ofd_device_poll_s,
+            metrics=adapter.metrics,
+            device=unit.name if adapter.devices.several else None,
         )
-    tracker = DeviceTracker(
-        adapter.fn_exchange,
-        DeviceMarks(adapter.buffer.db, clock=adapter.clock),
-        adapter.clock,
-        interval=settings.ofd_device_poll_s,
-        metrics=adapter.metrics,
-    )
-    adapter.delivery.tracker = tracker
-    adapter.runtime.spawn("device-tracker", tracker.run(), stop=tracker.stop)
+        adapter.delivery.trackers.append(tracker)
+        adapter.runtime.spawn(_task(adapter, unit, "device-tracker"), tracker.run(), stop=tracker.stop)
 
 
 async def _start_delivery(adapter: Adapter) -> None:
@@ -245,8 +317,19 @@ async def _start_delivery(adapter: Adapter) -> None:
         backoff=Backoff(base=settings.sync_backoff_base, cap=settings.sync_backoff_max),
         metrics=adapter.metrics,
         send_budget_s=settings.ofd_send_budget_s,
-        on_synced=lambda numbers: asyncio.to_thread(adapter.driver.acknowledge, numbers),
+        on_synced=lambda fn_number, numbers: _acknowledge(adapter, fn_number, numbers),
     )
     delivery.ofd_url, delivery.worker = url, worker
-    adapter.fiscalizer.on_printed = delivery.wake
+    for unit in adapter.devices.units:
+        unit.fiscalizer.on_printed = delivery.wake
     runtime.spawn("sync-worker", worker.run(), stop=worker.stop)
+
+
+async def _acknowledge(adapter: Adapter, fn_number: str, numbers: list[int]) -> None:
+    """Pass the OFD's acknowledgements to the device whose FN signed them (the emulated FN counts them as sent); an
+    FN no device has now hears nothing (a real FN learns them from the OFD itself)."""
+    for unit in adapter.devices.units:
+        state = unit.fiscalizer.monitor.snapshot().state
+        if state is not None and state.fn_number == fn_number:
+            await unit.fiscalizer.on_device(unit.driver.acknowledge, numbers)
+            return

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kkt_adapter.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from kkt_adapter.buffer import Buffer
+    from kkt_clock import SystemClock
 
 app = typer.Typer(
     help="Check, recover and back up the buffer file (KKT_DATA_DIR/buffer.sqlite3).", no_args_is_help=True
@@ -37,8 +41,6 @@ def verify() -> None:
     """Run SQLite's integrity check on the buffer and compare it with the device's journal: report every document
     the OFD has not acknowledged that the buffer lacks. Exit status 1 if anything is wrong."""
     from kkt_adapter.buffer import integrity
-    from kkt_adapter.intake.drivers import make_driver
-    from kkt_clock import SystemClock
 
     settings = _settings()
     path = settings.buffer_path
@@ -57,6 +59,24 @@ def verify() -> None:
         typer.echo("stop the adapter and run `kkt-adapter buffer recover`", err=True)
         raise typer.Exit(code=1)
     typer.echo(f"{path}: integrity_check ok")
+    lacking = 0
+    for index, device in enumerate(settings.device_list):
+        lacking += _verify_device(path, settings.for_device(index), device.name, several=settings.devices is not None)
+    if lacking:
+        typer.echo(
+            "the next start stores them from the journal (or stop the adapter and run `kkt-adapter buffer recover`)",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+    typer.echo("the buffer holds every document the OFD has not acknowledged")
+
+
+def _verify_device(path: Path, settings: Settings, name: str, *, several: bool) -> int:
+    """Compare the buffer with one device's journal; report and return how many of its documents the buffer lacks."""
+    from kkt_adapter.buffer import integrity
+    from kkt_adapter.intake.drivers import make_driver
+    from kkt_clock import SystemClock
+
     driver = make_driver(settings, SystemClock())
     try:
         fn = driver.fn_status()
@@ -70,22 +90,18 @@ def verify() -> None:
             after = batch[-1].result.fiscal_doc_number
     finally:
         driver.close()
+    label = f"device {name}" if several else "device"
     states = ", ".join(f"{state} {count}" for state, count in sorted(held.states.items())) or "empty"
     typer.echo(f"buffer: {states}")
     typer.echo(
-        f"device: FN {fn.fn_number}, {fn.documents_count} documents, {fn.unsent_count} not acknowledged by the OFD"
+        f"{label}: FN {fn.fn_number}, {fn.documents_count} documents, {fn.unsent_count} not acknowledged by the OFD"
         + ("" if fn.first_unsent_fd_number is None else f" (the first: FD {fn.first_unsent_fd_number})")
     )
     if missing:
         numbers = [entry.result.fiscal_doc_number for entry in missing]
         shown = ", ".join(str(n) for n in numbers[:50]) + (" ..." if len(numbers) > 50 else "")
-        typer.echo(f"the buffer lacks {len(missing)} documents of the device's journal: FD {shown}", err=True)
-        typer.echo(
-            "the next start stores them from the journal (or stop the adapter and run `kkt-adapter buffer recover`)",
-            err=True,
-        )
-        raise typer.Exit(code=1)
-    typer.echo("the buffer holds every document the OFD has not acknowledged")
+        typer.echo(f"the buffer lacks {len(missing)} documents of the {label}'s journal: FD {shown}", err=True)
+    return len(missing)
 
 
 @app.command()
@@ -93,8 +109,6 @@ def recover() -> None:
     """Move a damaged buffer file aside (``buffer.sqlite3.damaged-<timestamp>``) and rebuild the buffer from the
     device's journal, as a start does; report how many documents were restored. Stop the adapter first."""
     from kkt_adapter.buffer import Buffer, integrity
-    from kkt_adapter.intake.drivers import make_driver
-    from kkt_adapter.intake.fiscalizer import Fiscalizer
     from kkt_clock import SystemClock
 
     settings = _settings()
@@ -118,28 +132,43 @@ def recover() -> None:
     clock = SystemClock()
     buffer = Buffer(path, clock=clock)
     try:
-        driver = make_driver(settings, clock)
-        fiscalizer = Fiscalizer(
-            buffer,
-            driver,
-            capacity=settings.buffer_capacity,
-            retry_after_s=settings.buffer_full_retry_after,
-            shift_policy=settings.shift_expired_policy,
-        )
-        try:
-            fiscalizer.reconcile()
-            restored = fiscalizer.catch_up()
-            first_unsent = driver.fn_status().first_unsent_fd_number
-        finally:
-            fiscalizer.close()
-            driver.close()
-        events = [event for event in buffer.events(limit=10) if event["kind"] == "restore"]
+        buffer.name_unnamed(settings.device_list[0].name)
+        for index in range(len(settings.device_list)):
+            _recover_device(buffer, settings, index, clock, several=settings.devices is not None)
     finally:
         buffer.close()
+
+
+def _recover_device(buffer: Buffer, settings: Settings, index: int, clock: SystemClock, *, several: bool) -> None:
+    """Settle one device's interrupted receipts and store what its journal has that the buffer lacks; report it."""
+    from kkt_adapter.intake.drivers import make_driver
+    from kkt_adapter.intake.fiscalizer import Fiscalizer
+
+    name = settings.device_list[index].name
+    driver = make_driver(settings.for_device(index), clock)
+    fiscalizer = Fiscalizer(
+        buffer,
+        driver,
+        capacity=settings.buffer_capacity,
+        retry_after_s=settings.buffer_full_retry_after,
+        shift_policy=settings.shift_expired_policy,
+        name=name,
+    )
+    try:
+        fiscalizer.reconcile()
+        restored = fiscalizer.catch_up()
+        first_unsent = driver.fn_status().first_unsent_fd_number
+    finally:
+        fiscalizer.close()
+        driver.close()
+    events = [event for event in buffer.events(limit=10) if event["kind"] == "restore"]
+    prefix = f"device {name}: " if several else ""
     detail = events[-1]["detail"] if restored and events else f"{restored} documents restored"
-    typer.echo(f"{detail}; they are pending, sent to the OFD once the adapter runs")
+    typer.echo(f"{prefix}{detail}; they are pending, sent to the OFD once the adapter runs")
     if first_unsent is not None and first_unsent > 1:
-        typer.echo(f"documents before FD {first_unsent} were acknowledged by the OFD already and are not restored")
+        typer.echo(
+            f"{prefix}documents before FD {first_unsent} were acknowledged by the OFD already and are not restored"
+        )
 
 
 @app.command()

@@ -8,22 +8,72 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import re
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kkt_adapter.domain.device import DEFAULT_DEVICE
 
 ENV_PREFIX = "KKT_"
 
 
 class ConfigError(Exception):
     """A configuration value is wrong; the message names each variable and what it allows."""
+
+
+class DeviceConfig(BaseModel):
+    """One KKT of ``KKT_DEVICES``: its name, its driver and that driver's settings (unset ones come from the
+    single-device settings: ``KKT_EMULATOR_*`` for an emulated device, ``KKT_ATOL_*`` for an ATOL one)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+    driver: Literal["emulated", "mock", "atol"]
+    # The emulated KKT.
+    state_dir: Path | None = None
+    print_delay_ms: int | None = Field(default=None, ge=0, le=60_000)
+    fn_life_months: int | None = Field(default=None, ge=1, le=36)
+    # An ATOL KKT through ATOL Web Requests.
+    url: str | None = None
+    device_id: str | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+    poll_interval: float | None = Field(default=None, gt=0, le=10)
+    job_timeout: float | None = Field(default=None, gt=0, le=3_600)
+    dialect: Literal["auto", "v2", "legacy"] | None = None
+
+    @property
+    def kind(self) -> Literal["emulated", "atol"]:
+        """``emulated`` or ``atol`` (``mock`` is the emulated KKT's old name)."""
+        return "atol" if self.driver == "atol" else "emulated"
+
+    @model_validator(mode="after")
+    def _fields_of_its_driver(self) -> DeviceConfig:
+        emulated = ("state_dir", "print_delay_ms", "fn_life_months")
+        atol = ("url", "device_id", "user", "password", "poll_interval", "job_timeout", "dialect")
+        wrong = [name for name in (atol if self.kind == "emulated" else emulated) if getattr(self, name) is not None]
+        if wrong:
+            takes = ", ".join(emulated if self.kind == "emulated" else atol)
+            raise ValueError(f"{', '.join(wrong)} do not apply to driver {self.driver!r} (it takes {takes})")
+        return self
 
 
 class Settings(BaseSettings):
@@ -83,11 +133,17 @@ class Settings(BaseSettings):
 
     emulator_print_delay_ms: int | None = Field(default=None, ge=0, le=60_000)
     emulator_fn_life_months: int = Field(default=15, ge=1, le=36)
+    device_state_dir: Path | None = None
 
     shift_expired_policy: Literal["auto", "refuse"] = "auto"
     shift_close_at: dt.time | None = None
     shift_check_interval: float = Field(default=30.0, gt=0)
     timezone: str = "Europe/Moscow"
+
+    # Several KKTs behind one adapter (docs/operations.md, "Several devices"): a JSON list, the first is the primary.
+    devices: tuple[DeviceConfig, ...] | None = None
+    failover_recheck_s: float = Field(default=30.0, ge=0, le=86_400)
+    refund_device_policy: Literal["failover", "original_only"] = "failover"
 
     port: str | None = None
     baudrate: int = Field(default=115200, gt=0)
@@ -128,6 +184,30 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("an IANA time zone name such as 'Europe/Moscow'") from exc
+        return value
+
+    @field_validator("devices", mode="before")
+    @classmethod
+    def _devices_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"a JSON list of devices ({exc})") from exc
+        if isinstance(value, list | tuple) and not value:
+            raise ValueError("a JSON list with at least one device (leave it unset for the one-device settings)")
+        return value
+
+    @field_validator("devices")
+    @classmethod
+    def _unique_names(cls, value: tuple[DeviceConfig, ...] | None) -> tuple[DeviceConfig, ...] | None:
+        if value is not None:
+            names = [device.name for device in value]
+            twice = sorted({name for name in names if names.count(name) > 1})
+            if twice:
+                raise ValueError(f"device names must be unique; given more than once: {', '.join(twice)}")
         return value
 
     @field_validator("atol_url")
@@ -246,8 +326,49 @@ class Settings(BaseSettings):
 
     @property
     def device_dir(self) -> Path:
-        """Where the emulated KKT keeps its state."""
-        return self.data_dir / "kkt"
+        """Where the emulated KKT keeps its state (``KKT_DEVICE_STATE_DIR``, else ``<data dir>/kkt``)."""
+        return self.device_state_dir or self.data_dir / "kkt"
+
+    @property
+    def device_list(self) -> tuple[DeviceConfig, ...]:
+        """``KKT_DEVICES``, or the one device the single-device settings describe (named ``main``)."""
+        if self.devices is not None:
+            return self.devices
+        return (DeviceConfig(name=DEFAULT_DEVICE, driver="atol" if self.driver_type == "atol" else "emulated"),)
+
+    def for_device(self, index: int) -> Settings:
+        """These settings as device ``index``'s driver reads them (its fields in place of the single-device ones);
+        a wrong combination is a :class:`ConfigError` naming ``KKT_DEVICES[index]``."""
+        if self.devices is None:
+            return self
+        device = self.devices[index]
+        updates: dict[str, object] = {"driver_type": "atol" if device.kind == "atol" else "mock"}
+        if device.kind == "emulated":
+            state_dir = device.state_dir or self.data_dir / f"kkt-{device.name}"
+            updates |= {"data_dir": self.data_dir, "device_state_dir": state_dir}
+            pairs = {"print_delay_ms": "emulator_print_delay_ms", "fn_life_months": "emulator_fn_life_months"}
+        else:
+            pairs = {
+                "url": "atol_url",
+                "device_id": "atol_device_id",
+                "user": "atol_user",
+                "password": "atol_password",
+                "poll_interval": "atol_poll_interval",
+                "job_timeout": "atol_job_timeout",
+                "dialect": "atol_dialect",
+            }
+        for own, setting in pairs.items():
+            value = getattr(device, own)
+            if value is not None:
+                updates[setting] = value
+        try:
+            return Settings.model_validate(self.model_dump(exclude={"devices"}) | updates)
+        except ValidationError as exc:
+            lines = [
+                re.sub(r"KKT_ATOL_([A-Z_]+)", lambda m: f"KKT_DEVICES[{index}].{m.group(1).lower()}", _describe(error))
+                for error in exc.errors()
+            ]
+            raise ConfigError(f"invalid device {device.name!r}:\n  " + "\n  ".join(lines)) from exc
 
 
 def split_list(value: str) -> tuple[str, ...]:
@@ -258,9 +379,13 @@ def split_list(value: str) -> tuple[str, ...]:
 def _describe(error: ErrorDetails) -> str:
     location = [str(part) for part in error["loc"]]
     name = ENV_PREFIX + location[0].upper() if location else "configuration"
+    for part in location[1:]:
+        name += f"[{part}]" if part.isdigit() else f".{part}"
     message = error["msg"]
     got = error.get("input")
-    shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
+    # KKT_DEVICES is never echoed: it may carry a password.
+    secret = bool(location) and location[0] == "devices"
+    shown = "" if secret or isinstance(got, dict | list | tuple) or got is None else f" (got {got!r})"
     return f"{name}: {message}{shown}"
 
 

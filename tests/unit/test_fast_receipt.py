@@ -28,16 +28,22 @@ def anyio_backend() -> str:
 
 
 class Fiscalizer:
-    """Records what it was asked to accept; answers a fixed body, or raises ``error``."""
+    """The devices' router: records what it was asked to accept (and on which device); answers a fixed body, or
+    raises ``error``. It knows the devices ``main`` and ``backup``."""
 
     def __init__(self) -> None:
         self.accepted: list[tuple[Receipt, str]] = []
+        self.devices: list[str | None] = []
         self.error: Exception | None = None
 
-    async def accept(self, receipt: Receipt, *, key: str) -> str:
+    def knows(self, name: str) -> bool:
+        return name in ("main", "backup")
+
+    async def accept(self, receipt: Receipt, *, key: str, device: str | None = None) -> str:
         if self.error is not None:
             raise self.error
         self.accepted.append((receipt, key))
+        self.devices.append(device)
         return '{"status": "printed"}'
 
 
@@ -57,7 +63,7 @@ class Route:
 async def call(
     body: bytes, headers: dict[str, str], fiscalizer: Fiscalizer, route: Route, *, path: str = "/v1/kkt/receipt"
 ) -> tuple[int, dict[bytes, bytes], bytes]:
-    app = SimpleNamespace(state=SimpleNamespace(adapter=SimpleNamespace(fiscalizer=fiscalizer)))
+    app = SimpleNamespace(state=SimpleNamespace(adapter=SimpleNamespace(devices=fiscalizer)))
     scope = {
         "type": "http",
         "method": "POST",
@@ -130,3 +136,14 @@ async def test_the_fiscalizers_errors_are_answered_by_the_error_table() -> None:
     status, headers, body = await call(json.dumps(SALE).encode(), JSON | {"Idempotency-Key": "k"}, fiscalizer, route)
     assert status == 503 and headers[b"retry-after"] == b"7"
     assert json.loads(body) == {"detail": "Buffer full", "error": "buffer_full"}
+
+
+async def test_a_named_device_is_passed_on_and_an_unknown_one_goes_to_the_route() -> None:
+    """A configured device in the body reaches the router; an unknown one is left to the route (its 422)."""
+    fiscalizer, route = Fiscalizer(), Route()
+    named = json.dumps(SALE | {"device": "backup"}).encode()
+    status, _, _ = await call(named, JSON | {"Idempotency-Key": "k-1"}, fiscalizer, route)
+    assert status == 200 and fiscalizer.devices == ["backup"]
+    unknown = json.dumps(SALE | {"device": "elsewhere"}).encode()
+    status, _, _ = await call(unknown, JSON | {"Idempotency-Key": "k-2"}, fiscalizer, route)
+    assert status == 299 and route.bodies == [unknown] and fiscalizer.devices == ["backup"]

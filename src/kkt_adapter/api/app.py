@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -17,17 +17,24 @@ from kkt_adapter.runtime import Runtime
 from kkt_clock import Clock
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, driver: FiscalDriver | None = None) -> FastAPI:
-    """Build the app; the buffer and device open when it starts and close when it stops."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    driver: FiscalDriver | None = None,
+    drivers: Mapping[str, FiscalDriver] | None = None,
+) -> FastAPI:
+    """Build the app; the buffer and devices open when it starts and close when it stops. ``driver`` replaces the
+    primary device's driver, ``drivers`` any device's by name."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Runtime() as runtime:
-            adapter = await asyncio.to_thread(bootstrap.build, settings, runtime, clock=clock, driver=driver)
+            adapter = await asyncio.to_thread(
+                bootstrap.build, settings, runtime, clock=clock, driver=driver, drivers=drivers
+            )
             runtime.on_close(lambda: asyncio.to_thread(adapter.close))
-            await asyncio.to_thread(adapter.fiscalizer.reconcile)
-            await asyncio.to_thread(adapter.fiscalizer.catch_up)
-            await adapter.fiscalizer.probe_device()
+            await bootstrap.open_devices(adapter)
             await bootstrap.start(adapter)
             app.state.adapter = adapter
             yield

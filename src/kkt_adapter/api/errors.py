@@ -55,7 +55,12 @@ async def adapter_error_handler(request: Request, exc: Exception) -> JSONRespons
         headers["Retry-After"] = str(exc.retry_after_s)
     if isinstance(exc, errors.RequestInFlight):
         headers["Retry-After"] = "1"
-    return JSONResponse({"detail": detail, "error": exc.code}, status_code=_status_of(exc), headers=headers)
+    body: dict[str, object] = {"detail": detail, "error": exc.code}
+    if isinstance(exc, errors.DeviceRefused) and exc.device is not None:
+        body["device"] = exc.device
+    if isinstance(exc, errors.NoDeviceCouldPrint):
+        body["devices"] = {name: {"code": one.code, "reason": one.reason} for name, one in exc.refusals.items()}
+    return JSONResponse(body, status_code=_status_of(exc), headers=headers)
 
 
 async def storage_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -3,7 +3,8 @@ dependency solving and response classes, which cost more CPU than the rest of an
 
 A request the short path does not fully understand goes to the FastAPI route unchanged (its body replayed): a
 missing or malformed ``Idempotency-Key``, a content type other than JSON, a body that is not JSON or does not
-validate, a key in the body that differs from the header. So every 422 still comes from the route, in its words;
+validate, a key in the body that differs from the header, a device that is not configured. So every 422 still
+comes from the route, in its words;
 the short path only answers what the route would answer 200 (or with the error table, for the fiscalizer's errors).
 The route stays the one described in the OpenAPI document.
 """
@@ -60,12 +61,15 @@ class FastReceipt:
             await self.app(scope, _replay(body, receive), send)
             return
         text_key = key.decode("ascii")
-        if model.idempotency_key is not None and model.idempotency_key != text_key:
+        devices = scope["app"].state.adapter.devices
+        if (model.idempotency_key is not None and model.idempotency_key != text_key) or (
+            model.device is not None and not devices.knows(model.device)
+        ):
             await self.app(scope, _replay(body, receive), send)
             return
         request = Request(scope, receive)
         try:
-            answer = await scope["app"].state.adapter.fiscalizer.accept(model.to_receipt(), key=text_key)
+            answer = await devices.accept(model.to_receipt(), key=text_key, device=model.device)
         except AdapterError as exc:
             response = await errors.adapter_error_handler(request, exc)
         except (sqlite3.Error, StorageError) as exc:

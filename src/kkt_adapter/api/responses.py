@@ -135,6 +135,7 @@ class ReceiptAnswerOut(_Open):
     status: Literal["printed"]
     receipt_id: str
     fiscal_doc: PrintedFiscalDocOut
+    device: str = Field(description="The name of the device that printed it (KKT_DEVICES; main with one device).")
 
 
 class StoredFiscalDocOut(FiscalDocOut):
@@ -252,6 +253,52 @@ class BreakerOut(_Open):
 
 
 # --- shift and reports ----------------------------------------------------------------------------------------
+
+
+class DeviceShiftOut(_Open):
+    open: bool | None
+    number: int | None
+    expired: bool | None
+    expires_at: float | None
+
+
+class DeviceFnOut(_Open):
+    number: str | None
+    unsent_count: int | None
+    first_unsent_at: str | None
+    warnings: list[str]
+
+
+class DeviceRefusalOut(_Open):
+    code: str
+    reason: str
+    at: float
+
+
+class DeviceOut(_Open):
+    """One device as routing and the operator see it."""
+
+    name: str
+    primary: bool
+    driver: Literal["emulated", "atol"]
+    usable: bool
+    problem: str | None
+    faults: list[str] = Field(description="offline, paper_out, fn_blocked, shift_expired, or the last refusal's code.")
+    shift: DeviceShiftOut
+    fn: DeviceFnOut
+    last_document: dict[str, int | None]
+    last_refusal: DeviceRefusalOut | None
+    skipped_until: float | None = Field(
+        description="Sales naming no device go to the others first until then (it refused one)."
+    )
+    checked_at: float | None
+
+
+class DevicesOut(_Open):
+    """Every device behind the adapter, the primary first."""
+
+    primary: str
+    devices: list[DeviceOut]
 
 
 class TotalsOut(_Open):

@@ -18,6 +18,7 @@ from kkt_adapter.api.schemas import CorrectionIn, ReceiptIn
 from kkt_adapter.bootstrap import Adapter
 from kkt_adapter.domain.errors import NotFound, SyncDisabled
 from kkt_adapter.domain.states import ReceiptState
+from kkt_adapter.intake.devices import DeviceUnit
 
 router = APIRouter()
 
@@ -52,6 +53,30 @@ IdempotencyKey = Annotated[
         "key returns the first answer and never prints again.",
     ),
 ]
+
+
+DeviceQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="The device (a name from KKT_DEVICES); the primary when absent.",
+    ),
+]
+
+
+def _device(adapter: Adapter, name: str | None, where: str) -> str | None:
+    """``name`` if it is a configured device (or ``None``); else a 422 on ``where``'s ``device``."""
+    if name is not None and not adapter.devices.knows(name):
+        allowed = ", ".join(adapter.devices.names)
+        raise RequestValidationError(
+            [_problem(where, "device", f"unknown device {name!r}: the configured devices are {allowed}", "value_error")]
+        )
+    return name
+
+
+def _unit(request: Request, name: str | None) -> DeviceUnit:
+    adapter = _adapter(request)
+    return adapter.devices.get(_device(adapter, name, "query"))
 
 
 def _adapter(request: Request) -> Adapter:
@@ -96,7 +121,9 @@ def _problem(where: str, name: str, message: str, kind: str) -> dict[str, Any]:
 )
 async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     key = _key(idempotency_key, body.idempotency_key)
-    response = await _adapter(request).fiscalizer.accept(body.to_receipt(), key=key)
+    adapter = _adapter(request)
+    device = _device(adapter, body.device, "body")
+    response = await adapter.devices.accept(body.to_receipt(), key=key, device=device)
     return Response(content=response, media_type="application/json")
 
 
@@ -111,7 +138,9 @@ async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: Idemp
 )
 async def post_correction(body: CorrectionIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     key = _key(idempotency_key, body.idempotency_key)
-    response = await _adapter(request).fiscalizer.accept(body.to_correction(), key=key)
+    adapter = _adapter(request)
+    device = _device(adapter, body.device, "body")
+    response = await adapter.devices.accept(body.to_correction(), key=key, device=device)
     return Response(content=response, media_type="application/json")
 
 
@@ -146,8 +175,9 @@ async def refund_check(body: RefundCheckIn, request: Request) -> JSONResponse:
     summary="The shift: open or not, number, expiry, receipts",
     responses=r.ok(r.ShiftOut) | r.COMMON,
 )
-async def shift_status(request: Request) -> dict[str, Any]:
-    return await _adapter(request).shifts.status()
+async def shift_status(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
+    unit = _unit(request, device)
+    return await unit.shifts.status() | {"device": unit.name}
 
 
 @router.post(
@@ -156,8 +186,11 @@ async def shift_status(request: Request) -> dict[str, Any]:
     summary="Open a shift (prints the shift opening report)",
     responses=r.ok(r.ShiftOpenedOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
-async def shift_open(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    return await _adapter(request).shifts.open(key=idempotency_key)
+async def shift_open(
+    request: Request, idempotency_key: IdempotencyKey = None, device: DeviceQuery = None
+) -> dict[str, Any]:
+    unit = _unit(request, device)
+    return await unit.shifts.open(key=idempotency_key) | {"device": unit.name}
 
 
 @router.post(
@@ -172,8 +205,11 @@ async def shift_open(request: Request, idempotency_key: IdempotencyKey = None) -
     summary="The Z report (the ERP's path for closing the shift)",
     responses=r.ok(r.ZReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
-async def shift_close(request: Request, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    return await _adapter(request).shifts.close(key=idempotency_key)
+async def shift_close(
+    request: Request, idempotency_key: IdempotencyKey = None, device: DeviceQuery = None
+) -> dict[str, Any]:
+    unit = _unit(request, device)
+    return await unit.shifts.close(key=idempotency_key) | {"device": unit.name}
 
 
 @router.post(
@@ -182,8 +218,9 @@ async def shift_close(request: Request, idempotency_key: IdempotencyKey = None) 
     summary="The X report: the open shift's counters (not fiscal)",
     responses=r.ok(r.XReportOut) | r.POST | r.CONFLICT,
 )
-async def x_report(request: Request) -> dict[str, Any]:
-    return await _adapter(request).shifts.x_report()
+async def x_report(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
+    unit = _unit(request, device)
+    return await unit.shifts.x_report() | {"device": unit.name}
 
 
 @router.get(
@@ -192,10 +229,20 @@ async def x_report(request: Request) -> dict[str, Any]:
     summary="The fiscal drive: validity, unsent documents, warnings",
     responses=r.ok(r.FnOut) | r.COMMON,
 )
-async def fn_status(request: Request) -> dict[str, Any]:
-    adapter = _adapter(request)
-    status = await adapter.fiscalizer.on_device(adapter.driver.fn_status)
-    return asdict(status) | {"warnings": list(status.warnings)}
+async def fn_status(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
+    unit = _unit(request, device)
+    status = await unit.fiscalizer.on_device(unit.driver.fn_status)
+    return asdict(status) | {"warnings": list(status.warnings), "device": unit.name}
+
+
+@router.get(
+    "/v1/kkt/devices",
+    tags=["shift"],
+    summary="Every device: primary or not, usable, faults, shift, FN, last document, last refusal",
+    responses=r.ok(r.DevicesOut) | r.COMMON,
+)
+async def devices(request: Request) -> dict[str, Any]:
+    return await _adapter(request).status.devices_view()
 
 
 @router.get(

@@ -305,6 +305,15 @@ MarkCode = Annotated[
     AfterValidator(_mark_code),
     Field(description="Marking code (tag 2000): the DataMatrix content, GS1 separators as \\u001d."),
 ]
+DeviceName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$"),
+    Field(
+        description="Optional: the device to print on (a name from KKT_DEVICES). A request naming a device is "
+        "printed there or refused, never moved to another; without it the adapter chooses (the primary, then the "
+        "next after a refusal). Not part of the request's hash."
+    ),
+]
 IdempotencyKey = Annotated[
     str,
     AfterValidator(_idempotency_key),
@@ -423,6 +432,7 @@ class ReceiptIn(BaseModel):
         default=None, description='The refunded sale\'s fiscal document number; only with type "refund".'
     )
     idempotency_key: IdempotencyKey | None = None
+    device: DeviceName | None = None
 
     def to_receipt(self) -> Receipt:
         """The domain receipt in kopecks; raises ``InvalidReceipt`` when a rule across fields is broken.
@@ -479,6 +489,7 @@ class CorrectionIn(BaseModel):
         default=None, description="The wrong receipt's fiscal sign (additional attribute 1192)."
     )
     idempotency_key: IdempotencyKey | None = None
+    device: DeviceName | None = None
 
     def to_correction(self) -> Correction:
         """The domain correction in kopecks; raises ``InvalidReceipt`` when a rule across fields is broken."""

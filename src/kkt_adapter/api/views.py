@@ -25,6 +25,7 @@ def receipt(stored: StoredReceipt) -> dict[str, Any]:
         else None,
         "print_error": stored.print_error,
         "original_receipt_id": stored.original_receipt_id,
+        "device": stored.device or None,
         "hlc": stored.hlc.encode() if stored.hlc else None,
         "sync": {
             "attempts": stored.attempts,

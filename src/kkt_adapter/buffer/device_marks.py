@@ -56,12 +56,13 @@ class DeviceMarks:
             return Marked(fn_number, ())
         return self.db.run(body)
 
-    def untracked(self, fn_number: str) -> dict[str, int]:
-        """Unsent documents of other fiscal drives than ``fn_number`` (a replaced FN), counted by FN number."""
+    def untracked(self, fn_number: str, *, device: str | None = None) -> dict[str, int]:
+        """Unsent documents of other fiscal drives than ``fn_number`` (a replaced FN), counted by FN number; with
+        ``device``, only that device's documents (another device's FN is not a replaced one)."""
+        query = "SELECT fn_number, COUNT(*) FROM receipts WHERE state IN ('pending', 'dlq') AND fn_number <> ?"
+        args: tuple[str, ...] = (fn_number,)
+        if device is not None:
+            query, args = query + " AND device = ?", (*args, device)
         with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT fn_number, COUNT(*) FROM receipts WHERE state IN ('pending', 'dlq') AND fn_number <> ?"
-                " GROUP BY fn_number ORDER BY fn_number",
-                (fn_number,),
-            ).fetchall()
+            rows = conn.execute(query + " GROUP BY fn_number ORDER BY fn_number", args).fetchall()
         return {str(row[0]): int(row[1]) for row in rows}

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable
 
 from kkt_adapter.domain import hlc
-from kkt_adapter.domain.device import DOC_TYPE_NAMES, JournalEntry
+from kkt_adapter.domain.device import DEFAULT_DEVICE, DOC_TYPE_NAMES, JournalEntry
 
 
 def journal_key(entry: JournalEntry) -> str:
@@ -48,6 +48,7 @@ def insert_entries(
     now: float,
     stamp: hlc.HLCStamp,
     pos_id: str = "",
+    device: str = DEFAULT_DEVICE,
 ) -> tuple[list[str], hlc.HLCStamp]:
     """Store each entry the buffer lacks as ``pending`` (due at once), stamping HLCs in the given order.
 
@@ -67,8 +68,8 @@ def insert_entries(
             conn.execute(
                 "INSERT INTO receipts (receipt_id, idempotency_key, body_hash, pos_id, operation, total_kop,"
                 " request_json, state, created_at, updated_at, printed_at, fd_number, fn_number, fiscal_json,"
-                " response_json, hlc_wall_ms, hlc_logical, next_attempt_at, doc_type)"
-                " VALUES (?, ?, '', ?, ?, ?, '{}', 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                " response_json, hlc_wall_ms, hlc_logical, next_attempt_at, doc_type, device)"
+                " VALUES (?, ?, '', ?, ?, ?, '{}', 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
                 (
                     receipt_id,
                     key,
@@ -81,10 +82,11 @@ def insert_entries(
                     result.fiscal_doc_number,
                     result.fn_number,
                     json.dumps(result.to_dict(), ensure_ascii=False),
-                    result.response_json(receipt_id),
+                    result.response_json(receipt_id, device),
                     stamp.wall_ms,
                     stamp.logical,
                     result.doc_type,
+                    device,
                 ),
             )
             inserted.append(receipt_id)

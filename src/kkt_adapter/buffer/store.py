@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from kkt_adapter.buffer import documents
 from kkt_adapter.buffer.connection import Database
 from kkt_adapter.domain import hlc
-from kkt_adapter.domain.device import DOC_RECEIPT, JournalEntry
+from kkt_adapter.domain.device import DEFAULT_DEVICE, DOC_RECEIPT, JournalEntry
 from kkt_adapter.domain.errors import FieldProblem, InvalidReceipt
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
@@ -54,6 +54,8 @@ class InFlight:
 
     receipt_id: str
     since: float
+    #: The device the key is bound to (its print is being decided there).
+    device: str = DEFAULT_DEVICE
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,8 @@ class StoredReceipt:
     synced_at: float | None
     doc_type: int = DOC_RECEIPT
     original_receipt_id: str | None = None
+    #: The device the document was printed on (or is bound to while its print is decided).
+    device: str = DEFAULT_DEVICE
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StoredReceipt:
@@ -144,6 +148,7 @@ class StoredReceipt:
             synced_at=row["synced_at"],
             doc_type=row["doc_type"],
             original_receipt_id=row["original_receipt_id"],
+            device=row["device"],
         )
 
     @property
@@ -172,10 +177,11 @@ class Buffer:
         capacity: int,
         request: Request | None = None,
         doc_type: int = DOC_RECEIPT,
+        device: str = DEFAULT_DEVICE,
     ) -> AcceptDecision:
         """Decide what to do with a request in one transaction; a fresh one is stored as ``accepted``."""
         return self.submit_begin_accept(
-            key=key, receipt=receipt, capacity=capacity, request=request, doc_type=doc_type
+            key=key, receipt=receipt, capacity=capacity, request=request, doc_type=doc_type, device=device
         ).result()
 
     def submit_begin_accept(
@@ -186,6 +192,7 @@ class Buffer:
         capacity: int,
         request: Request | None = None,
         doc_type: int = DOC_RECEIPT,
+        device: str = DEFAULT_DEVICE,
     ) -> Future[AcceptDecision]:
         """:meth:`begin_accept`, group-committed: the future resolves once the decision is durable.
 
@@ -193,6 +200,10 @@ class Buffer:
         receipt: its canonical form is stored and its hash guards the key. A refund that names its sale is checked
         against that sale and its earlier refunds in the same transaction, so two refunds cannot both take the last
         of a line; a failing check raises :class:`InvalidReceipt` and stores nothing.
+
+        ``device`` is where it is to be printed: a fresh row, and a row whose earlier print was refused (nothing was
+        printed anywhere), are bound to it; a row being printed stays bound to its own device (:class:`InFlight`
+        names it).
         """
         asked: Request = request if request is not None else receipt
         body_hash = asked.body_hash()
@@ -201,7 +212,7 @@ class Buffer:
 
         def body(conn: sqlite3.Connection) -> AcceptDecision:
             row = conn.execute(
-                "SELECT receipt_id, body_hash, state, response_json, updated_at FROM receipts"
+                "SELECT receipt_id, body_hash, state, response_json, updated_at, device FROM receipts"
                 " WHERE idempotency_key = ?",
                 (key,),
             ).fetchone()
@@ -211,7 +222,7 @@ class Buffer:
                 if row["body_hash"] not in (body_hash, ""):
                     return Conflict(row["receipt_id"])
                 if row["state"] == ReceiptState.ACCEPTED:
-                    return InFlight(row["receipt_id"], row["updated_at"])
+                    return InFlight(row["receipt_id"], row["updated_at"], row["device"])
                 if row["state"] != ReceiptState.PRINT_FAILED:
                     return Replay(row["receipt_id"], row["response_json"])
             unsynced = _unsynced(conn)
@@ -220,15 +231,16 @@ class Buffer:
             original_id = _check_refund(conn, receipt, None if row is None else row["receipt_id"])
             if row is not None:
                 conn.execute(
-                    "UPDATE receipts SET state = 'accepted', print_error = NULL, updated_at = ? WHERE receipt_id = ?",
-                    (now, row["receipt_id"]),
+                    "UPDATE receipts SET state = 'accepted', print_error = NULL, updated_at = ?, device = ?"
+                    " WHERE receipt_id = ?",
+                    (now, device, row["receipt_id"]),
                 )
                 return Retry(row["receipt_id"])
             receipt_id = str(uuid.uuid4())
             conn.execute(
                 "INSERT INTO receipts (receipt_id, idempotency_key, body_hash, pos_id, operation, total_kop,"
-                " request_json, state, created_at, updated_at, doc_type, original_receipt_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?)",
+                " request_json, state, created_at, updated_at, doc_type, original_receipt_id, device)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?)",
                 (
                     receipt_id,
                     key,
@@ -241,6 +253,7 @@ class Buffer:
                     now,
                     doc_type,
                     original_id,
+                    device,
                 ),
             )
             return Fresh(receipt_id)
@@ -259,13 +272,12 @@ class Buffer:
         ``preceding`` are documents the device signed just before this one (a shift opening it caused): they are
         stored first and stamped earlier, so that they reach the OFD before it, in FD order.
         """
-        response = result.response_json(receipt_id)
         now = self.clock.time()
         fiscal_json = json.dumps(result.to_dict(), ensure_ascii=False)
 
         def body(conn: sqlite3.Connection) -> str:
             row = conn.execute(
-                "SELECT state, response_json FROM receipts WHERE receipt_id = ?", (receipt_id,)
+                "SELECT state, response_json, device FROM receipts WHERE receipt_id = ?", (receipt_id,)
             ).fetchone()
             if row is None:
                 raise KeyError(receipt_id)
@@ -273,7 +285,9 @@ class Buffer:
                 # Completed already (reconciled by another process): the stored answer is the truth.
                 return str(row["response_json"])
             # From print_failed too: the device's journal says it printed, and the device is the truth.
-            _, stamp = documents.insert_entries(conn, preceding, now=now, stamp=_read_hlc(conn))
+            device = str(row["device"])
+            response = result.response_json(receipt_id, device)
+            _, stamp = documents.insert_entries(conn, preceding, now=now, stamp=_read_hlc(conn), device=device)
             stamp = hlc.tick(stamp, int(now * 1000))
             _write_hlc(conn, stamp)
             documents.advance_mark(conn, result.fn_number, result.fiscal_doc_number)
@@ -310,13 +324,16 @@ class Buffer:
             )
         )
 
-    def in_flight(self, *, older_than: float | None = None) -> list[StoredReceipt]:
-        """Receipts caught between ``accepted`` and a print outcome, optionally only those untouched since a time."""
+    def in_flight(self, *, older_than: float | None = None, device: str | None = None) -> list[StoredReceipt]:
+        """Receipts caught between ``accepted`` and a print outcome, optionally only those untouched since a time,
+        and only those bound to one device."""
         limit = float("inf") if older_than is None else older_than
+        query = "SELECT * FROM receipts WHERE state = 'accepted' AND updated_at < ?"
+        args: tuple[object, ...] = (limit,)
+        if device is not None:
+            query, args = query + " AND device = ?", (*args, device)
         with self.db.read() as conn:
-            rows = conn.execute(
-                "SELECT * FROM receipts WHERE state = 'accepted' AND updated_at < ? ORDER BY seq", (limit,)
-            ).fetchall()
+            rows = conn.execute(query + " ORDER BY seq", args).fetchall()
         return [StoredReceipt.from_row(row) for row in rows]
 
     def purge_synced(self, *, older_than: float, limit: int = 5000) -> int:
@@ -337,21 +354,61 @@ class Buffer:
             conn.executemany("DELETE FROM receipts WHERE receipt_id = ?", [(i,) for i in ids])
             return len(ids)
 
-    def submit_store_entries(self, entries: Sequence[JournalEntry], *, pos_id: str = "") -> Future[list[str]]:
-        """Keep documents from the device's journal that the buffer lacks (pending, in FD order); their new ids."""
+    def submit_store_entries(
+        self, entries: Sequence[JournalEntry], *, pos_id: str = "", device: str = DEFAULT_DEVICE
+    ) -> Future[list[str]]:
+        """Keep documents from ``device``'s journal that the buffer lacks (pending, in FD order); their new ids."""
         now = self.clock.time()
 
         def body(conn: sqlite3.Connection) -> list[str]:
-            inserted, stamp = documents.insert_entries(conn, entries, now=now, stamp=_read_hlc(conn), pos_id=pos_id)
+            inserted, stamp = documents.insert_entries(
+                conn, entries, now=now, stamp=_read_hlc(conn), pos_id=pos_id, device=device
+            )
             if inserted:
                 _write_hlc(conn, stamp)
             return inserted
 
         return self.db.submit(body)
 
-    def store_entries(self, entries: Sequence[JournalEntry], *, pos_id: str = "") -> list[str]:
+    def store_entries(
+        self, entries: Sequence[JournalEntry], *, pos_id: str = "", device: str = DEFAULT_DEVICE
+    ) -> list[str]:
         """:meth:`submit_store_entries`, waiting for the commit."""
-        return self.submit_store_entries(entries, pos_id=pos_id).result()
+        return self.submit_store_entries(entries, pos_id=pos_id, device=device).result()
+
+    def name_unnamed(self, device: str) -> int:
+        """Give ``device`` (the primary) every row written before documents named their device; how many."""
+        return int(
+            self.db.run(
+                lambda conn: conn.execute("UPDATE receipts SET device = ? WHERE device = ''", (device,)).rowcount
+            )
+        )
+
+    def record_failover(self, receipt_id: str, detail: str) -> None:
+        """Audit a sale moved to the next device after a definite refusal (nothing was printed on the first)."""
+        at = self.clock.time()
+        self.db.run(
+            lambda conn: conn.execute(
+                "INSERT INTO events (at, kind, receipt_id, detail) VALUES (?, 'failover', ?, ?)",
+                (at, receipt_id, detail),
+            )
+        )
+
+    def device_of_sale(self, receipt: Receipt, device: str | None = None) -> str | None:
+        """The device that printed the sale a refund names (by its id, or by its FD number on ``device``'s FN)."""
+        args: tuple[str | int, ...]
+        if receipt.original_receipt_id is not None:
+            query, args = "SELECT device FROM receipts WHERE receipt_id = ?", (receipt.original_receipt_id,)
+        elif receipt.original_fd_number is not None:
+            query = "SELECT device FROM receipts WHERE fd_number = ? AND state NOT IN ('accepted', 'print_failed')"
+            args = (receipt.original_fd_number,)
+        else:
+            return None
+        with self.db.read() as conn:
+            rows = {str(row[0]) for row in conn.execute(query, args)}
+        if device is not None and device in rows:
+            return device
+        return rows.pop() if len(rows) == 1 else None
 
     def record_event(self, kind: str, detail: str) -> None:
         """Write an application event (a restore from the device's journal) to the audit trail, stamped now."""
@@ -464,11 +521,22 @@ def _check_refund(conn: sqlite3.Connection, receipt: Receipt, own_id: str | None
         field, where, value = "original_fd_number", "fd_number = ?", receipt.original_fd_number
     else:
         return None  # a sale made before the adapter: nothing to tie the refund to
-    sale = conn.execute(
-        f"SELECT receipt_id, operation, doc_type, state, request_json FROM receipts WHERE {where}"
-        " ORDER BY seq DESC LIMIT 1",
+    sales = conn.execute(
+        f"SELECT receipt_id, operation, doc_type, state, request_json, fn_number FROM receipts WHERE {where}"
+        " ORDER BY seq DESC",
         (value,),
-    ).fetchone()
+    ).fetchall()
+    if len({row["fn_number"] for row in sales}) > 1:
+        raise InvalidReceipt(
+            [
+                FieldProblem(
+                    (field,),
+                    f"FD number {value!r} exists on several fiscal drives (several devices): name the sale by "
+                    "original_receipt_id",
+                )
+            ]
+        )
+    sale = sales[0] if sales else None
     if sale is None:
         raise InvalidReceipt([FieldProblem((field,), f"no receipt {value!r} in the buffer: name a printed sale")])
     if sale["doc_type"] != DOC_RECEIPT or sale["operation"] != "sale":

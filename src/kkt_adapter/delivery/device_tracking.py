@@ -81,7 +81,10 @@ class DeviceTracker:
         *,
         interval: float = 30.0,
         metrics: Metrics | None = None,
+        device: str | None = None,
     ) -> None:
+        #: With several devices, the device whose documents this tracker follows (another's FN is not "replaced").
+        self.device = device
         self.exchange = exchange
         self.marks = marks
         self.clock = clock
@@ -108,7 +111,7 @@ class DeviceTracker:
             else f"delivered by the KKT itself: FN {status.fn_number} reports nothing unsent (last FD {through})"
         )
         marked = await asyncio.to_thread(self.marks.mark_sent, status.fn_number, through_fd=through, detail=detail)
-        untracked = await asyncio.to_thread(self.marks.untracked, status.fn_number)
+        untracked = await asyncio.to_thread(self.marks.untracked, status.fn_number, device=self.device)
         if marked.fd_numbers:
             self.metrics.synced.inc(len(marked.fd_numbers))
             low, high = marked.fd_numbers[0], marked.fd_numbers[-1]

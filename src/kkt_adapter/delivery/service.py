@@ -28,9 +28,19 @@ class Delivery:
     ) -> None:
         self.breaker = breaker
         self.worker = worker
-        self.tracker = tracker
+        #: With ``KKT_OFD_DELIVERY=device``, one tracker per device (the primary's first).
+        self.trackers: list[DeviceTracker] = [] if tracker is None else [tracker]
         self.ofd_url = ofd_url
         self.embedded = embedded
+
+    @property
+    def tracker(self) -> DeviceTracker | None:
+        """The primary device's tracker (device mode), else ``None``."""
+        return self.trackers[0] if self.trackers else None
+
+    @tracker.setter
+    def tracker(self, tracker: DeviceTracker | None) -> None:
+        self.trackers = [] if tracker is None else [tracker]
 
     @property
     def sync_mode(self) -> str:
@@ -46,8 +56,9 @@ class Delivery:
     def last_exchange_ok(self) -> bool | None:
         """Whether the last exchange with the OFD got an answer (``None`` before any); in device mode, whether the
         last poll of the device's exchange status did."""
-        if self.tracker is not None:
-            return self.tracker.last_ok
+        if self.trackers:
+            answers = [tracker.last_ok for tracker in self.trackers]
+            return False if False in answers else None if None in answers else True
         return None if self.worker is None else self.worker.last_exchange_ok
 
     @property
@@ -59,7 +70,7 @@ class Delivery:
     @property
     def untracked(self) -> dict[str, int]:
         """Unsent documents of a fiscal drive the KKT no longer has, by FN number (device mode only)."""
-        return {} if self.tracker is None else dict(self.tracker.untracked)
+        return {fn: count for tracker in self.trackers for fn, count in tracker.untracked.items()}
 
     def breaker_snapshot(self) -> dict[str, Any]:
         return self.breaker.snapshot()

@@ -71,7 +71,7 @@ class SyncWorker:
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
         send_budget_s: float = 0.0,
-        on_synced: Callable[[list[int]], Awaitable[object]] | None = None,
+        on_synced: Callable[[str, list[int]], Awaitable[object]] | None = None,
     ) -> None:
         self.outbox = outbox
         self.on_synced = on_synced
@@ -144,14 +144,22 @@ class SyncWorker:
 
     async def _acknowledge(self, outcomes: list[ob.Outcome]) -> None:
         """Pass the OFD's acknowledgements to the fiscal drive (the emulated FN counts them as sent)."""
-        numbers = [o.claim.fiscal.fiscal_doc_number for o in outcomes if isinstance(o, ob.Synced)]
-        if not numbers or self.on_synced is None:
+        by_fn: dict[str, list[int]] = {}
+        for outcome in outcomes:
+            if isinstance(outcome, ob.Synced):
+                fiscal = outcome.claim.fiscal
+                by_fn.setdefault(fiscal.fn_number, []).append(fiscal.fiscal_doc_number)
+        if self.on_synced is None:
             return
-        try:
-            await self.on_synced(numbers)
-        except Exception:
-            # The OFD has the documents; the FN hears of them at the adapter's next start (Fiscalizer.catch_up).
-            log.exception("passing the OFD's acknowledgements to the device failed", extra={"documents": numbers})
+        for fn_number, numbers in by_fn.items():
+            try:
+                await self.on_synced(fn_number, numbers)
+            except Exception:
+                # The OFD has the documents; the FN hears of them at the adapter's next start (Fiscalizer.catch_up).
+                log.exception(
+                    "passing the OFD's acknowledgements to the device failed",
+                    extra={"fn_number": fn_number, "documents": numbers},
+                )
 
     async def _send(self, claim: ob.Claim, gate: asyncio.Semaphore) -> ob.Outcome:
         async with gate:

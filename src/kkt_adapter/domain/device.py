@@ -20,6 +20,9 @@ DOC_TYPE_NAMES = {
     DOC_CORRECTION: "correction",
 }
 
+#: The name of the one device the single-device settings describe (and of the primary in older buffers).
+DEFAULT_DEVICE = "main"
+
 
 @dataclass(frozen=True)
 class DeviceState:

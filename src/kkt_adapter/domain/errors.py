@@ -9,6 +9,8 @@ AdapterError
 ├── StorageUnavailable          the buffer's file refuses reads or writes; says if the KKT printed (503, Retry-After)
 ├── DeviceRefused               the KKT refused the document; nothing was printed (503)
 │   ├── DeviceUnavailable       the KKT could not be reached; nothing was printed (503)
+│   │   ├── OutcomeUnknown      the KKT cannot tell yet whether it printed; retry the same key (503)
+│   │   └── NoDeviceCouldPrint  every device that could take it refused; each reason (503)
 │   ├── DeviceRejectedReceipt   the KKT refused this receipt's content, and would again (422)
 │   └── ShiftConflict           no shift to close, or one already open (409)
 ├── NotFound                    no such receipt / dead letter (404)
@@ -92,10 +94,29 @@ class DeviceRefused(AdapterError):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        #: The device that refused, when the adapter drives several (set by the router).
+        self.device: str | None = None
 
 
 class DeviceUnavailable(DeviceRefused):
     """The KKT is offline or not answering; nothing was printed."""
+
+
+class OutcomeUnknown(DeviceUnavailable):
+    """The device cannot tell yet whether it printed (a timeout, a lost reply, a job still running): the receipt stays
+    bound to that device until its journal tells; never moved to another device, never printed again blindly."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("unknown", reason)
+
+
+class NoDeviceCouldPrint(DeviceUnavailable):
+    """Every device that could take the sale refused it before printing; ``refusals`` by device name."""
+
+    def __init__(self, refusals: dict[str, DeviceRefused]) -> None:
+        listed = "; ".join(f"{name}: {exc.reason} ({exc.code})" for name, exc in refusals.items())
+        super().__init__("no_device", f"no device could print: {listed}")
+        self.refusals = refusals
 
 
 class DeviceRejectedReceipt(DeviceRefused):

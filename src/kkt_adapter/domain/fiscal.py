@@ -48,9 +48,16 @@ class FiscalResult:
             "total": _TOTAL_PLACEHOLDER,
         }
 
-    def response_json(self, receipt_id: str) -> str:
-        """The exact 200 body for this receipt; ``total`` is a JSON number written from kopecks, never a float."""
-        body = {"status": "printed", "receipt_id": receipt_id, "fiscal_doc": self.response_fiscal_doc()}
+    def response_json(self, receipt_id: str, device: str | None = None) -> str:
+        """The exact 200 body for this receipt (with the name of the device that printed it, when given); ``total``
+        is a JSON number written from kopecks, never a float."""
+        body: dict[str, object] = {
+            "status": "printed",
+            "receipt_id": receipt_id,
+            "fiscal_doc": self.response_fiscal_doc(),
+        }
+        if device:
+            body["device"] = device
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         return text.replace(json.dumps(_TOTAL_PLACEHOLDER), str(rubles(self.total_kop)), 1)
 

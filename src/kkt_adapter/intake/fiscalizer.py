@@ -31,13 +31,14 @@ from kkt_adapter.buffer import store
 from kkt_adapter.buffer.connection import STORAGE_ERRORS
 from kkt_adapter.buffer.store import Buffer
 from kkt_adapter.domain.correction import Correction
-from kkt_adapter.domain.device import DOC_CORRECTION, DOC_RECEIPT, JournalEntry
+from kkt_adapter.domain.device import DEFAULT_DEVICE, DOC_CORRECTION, DOC_RECEIPT, JournalEntry
 from kkt_adapter.domain.errors import (
     BufferFull,
     DeviceRefused,
     DeviceRejectedReceipt,
     DeviceUnavailable,
     IdempotencyConflict,
+    OutcomeUnknown,
     RequestInFlight,
     StorageUnavailable,
 )
@@ -107,6 +108,14 @@ class _QueuedPrint:
     outcome: asyncio.Future[_Printed]
 
 
+class BoundToDevice(Exception):
+    """The key is being printed on another device (it is bound to it): the router hands the request there."""
+
+    def __init__(self, device: str) -> None:
+        super().__init__(f"the key is bound to device {device!r}")
+        self.device = device
+
+
 @dataclass(frozen=True)
 class ReconcileReport:
     """What start-up reconciliation found among receipts caught between store and print."""
@@ -130,7 +139,10 @@ class Fiscalizer:
         metrics: Metrics | None = None,
         monitor: DeviceMonitor | None = None,
         shift_policy: ShiftPolicy = "auto",
+        name: str = DEFAULT_DEVICE,
     ) -> None:
+        #: The device's configured name: the rows it prints are bound to it.
+        self.name = name
         self.buffer = buffer
         self.driver = driver
         self.capacity = capacity
@@ -140,6 +152,7 @@ class Fiscalizer:
         self.metrics = metrics or Metrics()
         self.monitor = monitor or DeviceMonitor(buffer.clock)
         self.shift_policy = shift_policy
+        self._printed_here = self.metrics.device_printed.labels(name)
         self.journal = JournalFollower(driver)
         self._device_jobs = 0  # queued or running on the device's thread (counted on the event loop)
         self._device_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kkt-device")
@@ -173,7 +186,12 @@ class Fiscalizer:
 
     def _begin(self, job: _Printable, key: str) -> Future[store.AcceptDecision]:
         return self.buffer.submit_begin_accept(
-            key=key, receipt=job.receipt, capacity=self.capacity, request=job.request, doc_type=job.doc_type
+            key=key,
+            receipt=job.receipt,
+            capacity=self.capacity,
+            request=job.request,
+            doc_type=job.doc_type,
+            device=self.name,
         )
 
     async def _accept(self, job: _Printable, key: str) -> str:
@@ -182,6 +200,8 @@ class Fiscalizer:
             asyncio.wrap_future(self._begin(job, key)), printed=None if left is None else left.result
         )
         if isinstance(decision, store.InFlight):
+            if decision.device != self.name:
+                raise BoundToDevice(decision.device)  # its outcome is decided on that device only
             decision = await self._take_over(decision, job, key)
         match decision:
             case store.Replay(response_json=response):
@@ -238,8 +258,7 @@ class Fiscalizer:
             return await self._on_device(self.driver.find_by_key, key)
         except Exception as exc:
             self.monitor.observe_error(f"device not answering: {exc}")
-            raise DeviceUnavailable(
-                "unknown",
+            raise OutcomeUnknown(
                 f"the device cannot tell yet whether this receipt was printed ({exc}); retry with the same "
                 "Idempotency-Key",
             ) from exc
@@ -370,6 +389,7 @@ class Fiscalizer:
                 self.monitor.observe_error(refused.reason)
             await self._record_failure(receipt_id, key, code=refused.code, reason=refused.reason)
             self.metrics.print_failed.inc()
+            self.metrics.device_refusals.labels(self.name, refused.code).inc()
             log.warning(
                 "device refused to print", extra={"receipt_id": receipt_id, "key": key, "reason": refused.reason}
             )
@@ -393,6 +413,7 @@ class Fiscalizer:
             )
             raise self._unavailable(exc, printed=result) from exc
         self.metrics.printed.inc()
+        self._printed_here.inc()
         log.debug("printed", extra={"receipt_id": receipt_id, "key": key, "fd": result.fiscal_doc_number})
         self.on_printed()
         return response
@@ -405,9 +426,7 @@ class Fiscalizer:
         except Exception as lookup_error:
             self.monitor.observe_error(f"device not answering: {lookup_error}")
             # Leave the row accepted: start-up or a later replay reconciles it. Nothing is printed twice.
-            raise DeviceUnavailable(
-                "unknown", f"device not answering ({lookup_error}); retry with the same Idempotency-Key"
-            ) from exc
+            raise OutcomeUnknown(f"device not answering ({lookup_error}); retry with the same Idempotency-Key") from exc
         if found is None:
             reason = f"device error, nothing printed: {exc}"
             await self._record_failure(receipt_id, key, code="device_error", reason=reason)
@@ -500,7 +519,7 @@ class Fiscalizer:
         its client never resends.
         """
         recovered = not_printed = 0
-        for row in self.buffer.in_flight(older_than=older_than):
+        for row in self.buffer.in_flight(older_than=older_than, device=self.name):
             if row.idempotency_key in skip:
                 continue
             left = self._left_unstored(row.idempotency_key)
@@ -548,7 +567,7 @@ class Fiscalizer:
         stored = 0
         numbers: list[int] = []
         for batch in self.journal.catch_up(fn_number, self.buffer.journal_marks().get(fn_number)):
-            inserted = self.buffer.store_entries(batch)
+            inserted = self.buffer.store_entries(batch, device=self.name)
             stored += len(inserted)
             if inserted:
                 numbers.extend(self.buffer.fd_numbers_of(inserted))

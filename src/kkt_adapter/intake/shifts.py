@@ -99,7 +99,7 @@ class ShiftService:
         return True
 
     async def _keep(self, entries: list[JournalEntry]) -> None:
-        await asyncio.wrap_future(self.buffer.submit_store_entries(entries))
+        await asyncio.wrap_future(self.buffer.submit_store_entries(entries, device=self.fiscalizer.name))
         self.fiscalizer.on_printed()
 
 

@@ -58,6 +58,9 @@ class HealthInputs:
     fn_read_error: str | None = None
     #: Unsent documents of fiscal drives the KKT no longer has, by FN number (device mode).
     untracked: dict[str, int] = field(default_factory=dict)
+    #: With several devices: why each one that cannot print cannot, by name (``device_problem`` is then unused).
+    device_problems: dict[str, str] = field(default_factory=dict)
+    device_count: int = 1
 
 
 def age_since(moment: str | None, *, now: float, tz: tzinfo) -> float | None:
@@ -92,6 +95,12 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
         unhealthy.append("database not writable")
     if inputs.device_problem:
         unhealthy.append(f"device: {inputs.device_problem}")
+    if inputs.device_count > 1 and len(inputs.device_problems) >= inputs.device_count:
+        listed = "; ".join(f"{name}: {problem}" for name, problem in inputs.device_problems.items())
+        unhealthy.append(f"no device can print: {listed}")
+    elif inputs.device_count > 1:
+        for name, problem in inputs.device_problems.items():
+            degraded.append(f"device {name}: {problem} (sales go to the other devices)")
     if inputs.shift_expired and inputs.shift_policy == "refuse":
         unhealthy.append("shift open for more than 24 hours: close the shift (Z report); sales are refused until then")
     elif (

@@ -38,6 +38,25 @@ class Metrics:
             "Documents restored from the KKT's journal into the buffer at start (a lost or damaged buffer file)",
             registry=self.registry,
         )
+        # Several devices: what each one printed and refused, and the sales moved from one to the next.
+        self.device_printed = Counter(
+            "kkt_device_printed",
+            "Documents printed for sales and corrections, by device",
+            ["device"],
+            registry=self.registry,
+        )
+        self.device_refusals = Counter(
+            "kkt_device_refusals",
+            "Prints a device refused before printing (nothing printed), by device and code",
+            ["device", "code"],
+            registry=self.registry,
+        )
+        self.failovers = Counter(
+            "kkt_device_failovers",
+            "Sales moved to the next device after a definite refusal",
+            ["from_device", "to_device"],
+            registry=self.registry,
+        )
         self.ofd_latency = Histogram(
             "kkt_ofd_request_duration_seconds",
             "Duration of OFD requests, by outcome",
@@ -88,6 +107,20 @@ class _StateCollector(Collector):
         yield GaugeMetricFamily(
             "kkt_device_usable", "1 when the KKT can print", value=1.0 if state["device_ok"] else 0.0
         )
+        devices = state.get("devices") or []
+        if devices:
+            up = GaugeMetricFamily("kkt_device_up", "1 when the device can print, by device", labels=["device"])
+            unsent = GaugeMetricFamily(
+                "kkt_device_fn_unsent_documents",
+                "Documents the device's fiscal drive has not had acknowledged by the OFD (as last read), by device",
+                labels=["device"],
+            )
+            for device in devices:
+                up.add_metric([device["name"]], 1.0 if device["usable"] else 0.0)
+                if device["unsent_count"] is not None:
+                    unsent.add_metric([device["name"]], device["unsent_count"])
+            yield up
+            yield unsent
         fn = state.get("fn") or {}
         if fn.get("unsent_count") is not None:  # absent until the device's first answer
             yield GaugeMetricFamily(

@@ -57,6 +57,40 @@ class DeviceStatus(Protocol):
     async def device_status(self) -> DeviceView: ...
 
 
+class Refused(Protocol):
+    """A device's last definite refusal."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def at(self) -> float: ...
+
+
+class DeviceEntry(Protocol):
+    """One of several devices, as routing sees it: its name, role and driver, its last refusal, and its state."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def primary(self) -> bool: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def last_refusal(self) -> Refused | None: ...
+
+    @property
+    def skipped_until(self) -> float | None: ...
+
+    async def device_status(self) -> DeviceView: ...
+
+
 class DeliveryView(Protocol):
     """Phase 2 as status sees it."""
 

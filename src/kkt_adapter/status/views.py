@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kkt_adapter.buffer.store import BufferCounts
+from kkt_adapter.domain.device import DeviceState
 from kkt_adapter.status.health import HealthInputs, age_since, assess, network_status
 from kkt_adapter.status.ports import (
     BufferReads,
     DeliveryView,
+    DeviceEntry,
     DeviceStatus,
     DeviceView,
     FnExchangeView,
@@ -73,7 +76,60 @@ class StatusBoard:
     tasks: TaskView
     heartbeat: HeartbeatView | None = None
     fn: FnExchangeView | None = None
+    #: Every device (the first is the primary); health judges them together when there are several.
+    devices: Sequence[DeviceEntry] = ()
+    #: Each device's FN exchange status, by device name.
+    device_fn: Mapping[str, FnExchangeView] = field(default_factory=dict)
     _warned_clock: bool = False
+
+    @property
+    def several(self) -> bool:
+        return len(self.devices) > 1
+
+    async def device_states(self) -> list[DeviceView]:
+        """Every device's state (each without waiting behind its printer), in configured order."""
+        return list(await asyncio.gather(*(entry.device_status() for entry in self.devices)))
+
+    async def devices_view(self) -> dict[str, Any]:
+        """``GET /v1/kkt/devices``: each device's role, state, faults, shift, FN and last document."""
+        states = await self.device_states()
+        return {
+            "primary": self.devices[0].name if self.devices else None,
+            "devices": [self._device_entry(entry, view) for entry, view in zip(self.devices, states, strict=True)],
+        }
+
+    def _device_entry(self, entry: DeviceEntry, view: DeviceView) -> dict[str, Any]:
+        state, refusal = view.state, entry.last_refusal
+        fn = self.fn_exchange(self.device_fn.get(entry.name))
+        faults = [] if state is None else _faults(state)
+        if view.problem is not None and not faults:
+            faults.append(refusal.code if refusal is not None else "error")
+        return {
+            "name": entry.name,
+            "primary": entry.primary,
+            "driver": entry.kind,
+            "usable": view.usable,
+            "problem": view.problem,
+            "faults": faults,
+            "shift": {
+                "open": None if state is None else state.shift_open,
+                "number": None if state is None else state.shift_number,
+                "expired": None if state is None else state.shift_expired,
+                "expires_at": None if state is None else state.shift_expires_at,
+            },
+            "fn": {
+                "number": fn["fn_number"] or (None if state is None else state.fn_number),
+                "unsent_count": fn["unsent_count"],
+                "first_unsent_at": fn["first_unsent_at"],
+                "warnings": [] if state is None else list(state.fn_warnings),
+            },
+            "last_document": {"fd_number": None if state is None else state.last_fd_number},
+            "last_refusal": None
+            if refusal is None
+            else {"code": refusal.code, "reason": refusal.reason, "at": refusal.at},
+            "skipped_until": entry.skipped_until,
+            "checked_at": view.checked_at,
+        }
 
     def read_buffer(self) -> BufferView:
         """Counts (O(1)) and the oldest unsynced receipt's age (by index); blocking, call it in a thread.
@@ -135,9 +191,17 @@ class StatusBoard:
 
     async def health(self) -> dict[str, Any]:
         """``GET /v1/health``: the verdict, reasons and components."""
-        device, database_ok, view = await asyncio.gather(
-            self.device.device_status(), self.database_ok(), asyncio.to_thread(self.read_buffer)
+        device, database_ok, view, states = await asyncio.gather(
+            self.device.device_status(),
+            self.database_ok(),
+            asyncio.to_thread(self.read_buffer),
+            self.device_states() if self.several else _nothing(),
         )
+        problems = {
+            entry.name: one.problem or "error"
+            for entry, one in zip(self.devices, states, strict=True)
+            if not one.usable
+        }
         limits = self.limits
         breaker = self.delivery.breaker_snapshot()
         state = device.state
@@ -145,7 +209,9 @@ class StatusBoard:
         verdict, reasons = assess(
             HealthInputs(
                 database_ok=database_ok,
-                device_problem=device.problem,
+                device_problem=None if self.several else device.problem,
+                device_problems=problems,
+                device_count=len(states) if self.several else 1,
                 counts=view.counts,
                 capacity=limits.capacity,
                 max_size=limits.max_size,
@@ -183,6 +249,7 @@ class StatusBoard:
                     "last_error": self.storage.last_write_error,
                 },
                 "device": device_view(device),
+                **({"devices": self._devices_component(states)} if self.several else {}),
                 "buffer": {
                     "status": "full" if view.counts.unsynced >= limits.capacity else "ok",
                     "unsynced": view.counts.unsynced,
@@ -205,6 +272,12 @@ class StatusBoard:
             },
         }
 
+    def _devices_component(self, states: list[DeviceView]) -> dict[str, Any]:
+        return {
+            entry.name: device_view(one) | {"primary": entry.primary, "driver": entry.kind}
+            for entry, one in zip(self.devices, states, strict=True)
+        }
+
     def heartbeat_status(self) -> dict[str, Any]:
         """``GET /v1/kkt/heartbeat/status``."""
         if self.heartbeat is None:
@@ -213,7 +286,11 @@ class StatusBoard:
 
     async def heartbeat_payload(self) -> dict[str, Any]:
         """What the ERP receives every beat (``timestamp`` and ``adapter_id`` are added by the heartbeat)."""
-        device, view = await asyncio.gather(self.device.device_status(), asyncio.to_thread(self.read_buffer))
+        device, view, states = await asyncio.gather(
+            self.device.device_status(),
+            asyncio.to_thread(self.read_buffer),
+            self.device_states() if self.several else _nothing(),
+        )
         status = self._buffer_status(view)
         breaker = self.delivery.breaker_snapshot()
         state = device.state
@@ -229,12 +306,14 @@ class StatusBoard:
                 "expired": None if state is None else state.shift_expired,
             },
             "device": device_view(device),
+            **({"devices": self._devices_component(states)} if self.several else {}),
             "fn": self.fn_exchange(),
         }
 
-    def fn_exchange(self) -> dict[str, Any]:
-        """The FN's unsent documents as last read from the device (health, heartbeat), in both delivery modes."""
-        fn = self.fn
+    def fn_exchange(self, fn: FnExchangeView | None = None) -> dict[str, Any]:
+        """The FN's unsent documents as last read from the device (health, heartbeat), in both delivery modes: the
+        primary's, or ``fn``'s."""
+        fn = fn if fn is not None else self.fn
         status = None if fn is None else fn.status
         first_at = None if status is None else status.first_unsent_at
         return {
@@ -250,9 +329,19 @@ class StatusBoard:
 
     async def metrics_snapshot(self) -> dict[str, Any]:
         """The scrape-time gauges' values."""
-        device, view = await asyncio.gather(self.device.device_status(), asyncio.to_thread(self.read_buffer))
+        device, view, states = await asyncio.gather(
+            self.device.device_status(), asyncio.to_thread(self.read_buffer), self.device_states()
+        )
         counts = view.counts
         return {
+            "devices": [
+                {
+                    "name": entry.name,
+                    "usable": one.usable,
+                    "unsent_count": self.fn_exchange(self.device_fn.get(entry.name))["unsent_count"],
+                }
+                for entry, one in zip(self.devices, states, strict=True)
+            ],
             "counts": {
                 "accepted": counts.accepted,
                 "pending": counts.pending,
@@ -289,3 +378,21 @@ def device_view(device: DeviceView) -> dict[str, Any]:
         "fn_number": None if state is None else state.fn_number,
         "kkt_number": None if state is None else state.kkt_number,
     }
+
+
+async def _nothing() -> list[DeviceView]:
+    return []
+
+
+def _faults(state: DeviceState) -> list[str]:
+    """The device's faults as codes, from its state."""
+    faults = []
+    if not state.online:
+        faults.append("offline")
+    if not state.paper:
+        faults.append("paper_out")
+    if state.fn_blocked:
+        faults.append("fn_blocked")
+    if state.shift_expired:
+        faults.append("shift_expired")
+    return faults

@@ -1,0 +1,198 @@
+"""Several KKTs behind one adapter: which device prints a request, and failover that never prints a sale twice.
+
+Each device is a :class:`DeviceUnit`: its driver, its own :class:`~kkt_adapter.intake.fiscalizer.Fiscalizer` (its
+thread, batches, journal, reconciliation) and its shift service; they share the one buffer. :class:`Devices` routes:
+
+- a sale goes to the primary (the first configured device); a refund or correction that names its sale goes to the
+  device that printed the sale first (``KKT_REFUND_DEVICE_POLICY=failover``), or only there (``original_only``);
+- a request that names a device (the body's ``device``) is printed there and nowhere else;
+- a sale is moved to the next device only after a *definite* refusal before printing (the device is offline, out of
+  paper, its cover open, its FN expired, its shift expired under ``refuse``; or its journal says nothing was
+  printed). The refused row is ``print_failed`` when the next device takes it, so the buffer's accept transaction
+  binds the key to that device; the move is audited (event ``failover``) and counted;
+- an unknown outcome (:class:`~kkt_adapter.domain.errors.OutcomeUnknown`) is never moved: the key stays bound to its
+  device, and the client's resend is answered from that device once its journal tells.
+
+A device that refused is skipped by sales naming no device for ``KKT_FAILOVER_RECHECK_S``, then tried first again,
+so sales return to the primary once it prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kkt_adapter.buffer.store import Buffer
+from kkt_adapter.domain.correction import Correction
+from kkt_adapter.domain.errors import (
+    DeviceRefused,
+    DeviceRejectedReceipt,
+    DeviceUnavailable,
+    NoDeviceCouldPrint,
+    OutcomeUnknown,
+    ShiftConflict,
+)
+from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.intake.device_monitor import DeviceSnapshot
+from kkt_adapter.intake.drivers.base import FiscalDriver
+from kkt_adapter.intake.fiscalizer import BoundToDevice, Fiscalizer
+from kkt_adapter.intake.shifts import ShiftService
+from kkt_adapter.status.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+RefundPolicy = Literal["failover", "original_only"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A device's last definite refusal, for the operator."""
+
+    code: str
+    reason: str
+    at: float
+
+
+@dataclass
+class DeviceUnit:
+    """One KKT: its name, driver, fiscalizer and shifts, and what routing has seen of it."""
+
+    name: str
+    primary: bool
+    kind: str
+    driver: FiscalDriver
+    fiscalizer: Fiscalizer
+    shifts: ShiftService
+    last_refusal: Refusal | None = None
+    #: Sales naming no device skip this one until then (it refused one; see ``KKT_FAILOVER_RECHECK_S``).
+    skipped_until: float | None = None
+
+    async def device_status(self) -> DeviceSnapshot:
+        return await self.fiscalizer.device_status()
+
+
+@dataclass
+class Devices:
+    """The configured devices in order (the first is the primary), and the routing of every print."""
+
+    units: Sequence[DeviceUnit]
+    buffer: Buffer
+    metrics: Metrics = field(default_factory=Metrics)
+    recheck_s: float = 30.0
+    refund_policy: RefundPolicy = "failover"
+
+    def __post_init__(self) -> None:
+        if not self.units:
+            raise ValueError("at least one device")
+        self._by_name = {unit.name: unit for unit in self.units}
+
+    @property
+    def primary(self) -> DeviceUnit:
+        return self.units[0]
+
+    @property
+    def names(self) -> list[str]:
+        return [unit.name for unit in self.units]
+
+    @property
+    def several(self) -> bool:
+        return len(self.units) > 1
+
+    def get(self, name: str | None) -> DeviceUnit:
+        """The device named ``name`` (the primary for ``None``); :class:`KeyError` for an unknown name."""
+        return self.primary if name is None else self._by_name[name]
+
+    def knows(self, name: str) -> bool:
+        return name in self._by_name
+
+    async def accept(self, request: Receipt | Correction, *, key: str, device: str | None = None) -> str:
+        """Print ``request`` once for ``key`` on the device routing chooses, moving it only after definite refusals;
+        returns the answer's body (a replay returns the first answer, from the device that printed it)."""
+        if not self.several:
+            return await self._on(self.primary, request, key)
+        candidates = await self._candidates(request, device)
+        refusals: dict[str, DeviceRefused] = {}
+        previous: DeviceUnit | None = None
+        for unit in candidates:
+            if previous is not None:
+                await self._record_failover(key, previous, unit, refusals[previous.name])
+            try:
+                answer = await self._on(unit, request, key)
+            except DeviceRefused as refused:
+                refused.device = refused.device or unit.name
+                if device is not None or not _definite(refused) or len(candidates) == 1:
+                    raise
+                self._refused(unit, refused)
+                refusals[unit.name] = refused
+                previous = unit
+                continue
+            unit.skipped_until = None
+            return answer
+        raise NoDeviceCouldPrint(refusals)
+
+    async def _on(self, unit: DeviceUnit, request: Receipt | Correction, key: str) -> str:
+        """``unit``'s fiscalizer accepts it, or the one the key is bound to (a print of it being decided there)."""
+        for _ in range(len(self.units) + 1):
+            try:
+                return await unit.fiscalizer.accept(request, key=key)
+            except BoundToDevice as bound:
+                if not self.knows(bound.device):
+                    raise OutcomeUnknown(
+                        f"this Idempotency-Key is bound to device {bound.device!r}, which is not configured: "
+                        "configure it again to settle the receipt from its journal"
+                    ) from bound
+                unit = self._by_name[bound.device]
+        raise OutcomeUnknown("this Idempotency-Key moved between devices while it was asked; retry with the same key")
+
+    async def _candidates(self, request: Receipt | Correction, device: str | None) -> list[DeviceUnit]:
+        if device is not None:
+            return [self.get(device)]
+        now = self.buffer.clock.time()
+        usable = [unit for unit in self.units if unit.skipped_until is None or unit.skipped_until <= now]
+        skipped = [unit for unit in self.units if unit not in usable]
+        order = usable + skipped
+        original = await self._original_device(request)
+        if original is None:
+            return order
+        if self.refund_policy == "original_only":
+            return [original]
+        return [original, *(unit for unit in order if unit is not original)]
+
+    async def _original_device(self, request: Receipt | Correction) -> DeviceUnit | None:
+        """The device that printed the sale a refund names, when it is configured."""
+        receipt = request.receipt if isinstance(request, Correction) else request
+        if receipt.original_receipt_id is None and receipt.original_fd_number is None:
+            return None
+        name = await asyncio.to_thread(self.buffer.device_of_sale, receipt)
+        return self._by_name.get(name) if name is not None else None
+
+    def _refused(self, unit: DeviceUnit, refused: DeviceRefused) -> None:
+        now = self.buffer.clock.time()
+        unit.last_refusal = Refusal(refused.code, refused.reason, now)
+        if self.recheck_s > 0:
+            unit.skipped_until = now + self.recheck_s
+        log.warning(
+            "device refused a sale before printing: trying the next device",
+            extra={"device": unit.name, "code": refused.code, "reason": refused.reason},
+        )
+
+    async def _record_failover(self, key: str, old: DeviceUnit, new: DeviceUnit, refused: DeviceRefused) -> None:
+        self.metrics.failovers.labels(old.name, new.name).inc()
+        detail = f"{old.name} -> {new.name}: {refused.code}: {refused.reason}"
+        try:
+            row = await asyncio.to_thread(self.buffer.get_by_key, key)
+            if row is not None:
+                await asyncio.to_thread(self.buffer.record_failover, row.receipt_id, detail)
+        except Exception:  # the audit line is lost, not the sale: the next device still prints it
+            log.exception("recording a failover failed", extra={"key": key, "detail": detail})
+
+
+def _definite(refused: DeviceRefused) -> bool:
+    """A refusal that says the device printed nothing and another device may do better: not the receipt's content
+    (the next device would refuse it too), not the shift's state (asked of that device), not an unknown outcome."""
+    if isinstance(refused, DeviceRejectedReceipt | ShiftConflict | OutcomeUnknown | NoDeviceCouldPrint):
+        return False
+    return isinstance(refused, DeviceRefused | DeviceUnavailable)
