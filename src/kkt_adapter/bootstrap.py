@@ -132,7 +132,13 @@ def build(
             shift_policy=settings.shift_expired_policy,
             name=config.name,
         )
-        shifts = ShiftService(fiscalizer, clock, close_at=settings.shift_close_at, tz=settings.tz)
+        shifts = ShiftService(
+            fiscalizer,
+            clock,
+            close_at=settings.shift_close_at,
+            tz=settings.tz,
+            key_prefix="" if index == 0 else f"{config.name}:",
+        )
         units.append(DeviceUnit(config.name, index == 0, config.kind, device_driver, fiscalizer, shifts))
     devices = Devices(
         units,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kkt_adapter.buffer import Buffer
+from kkt_adapter.buffer import Buffer, documents
+from kkt_adapter.domain.device import JournalEntry
 from kkt_adapter.domain.errors import (
     DeviceRefused,
     DeviceRejectedReceipt,
@@ -18,6 +22,7 @@ from kkt_adapter.domain.errors import (
     NoDeviceCouldPrint,
     OutcomeUnknown,
 )
+from kkt_adapter.domain.hlc import ZERO as HLC_ZERO
 from kkt_adapter.domain.receipt import Item, Payment, Receipt
 from kkt_adapter.domain.states import ReceiptState
 from kkt_adapter.intake.devices import Devices, DeviceUnit
@@ -72,7 +77,8 @@ def till(tmp_path: Path) -> Iterator[Till]:
     units = []
     for index, (name, driver) in enumerate((("main", main), ("backup", backup))):
         fiscalizer = Fiscalizer(buffer, driver, capacity=1000, retry_after_s=1, metrics=metrics, name=name)
-        shifts = ShiftService(fiscalizer, clock, close_at=None, tz=ZoneInfo("Europe/Moscow"))
+        prefix = "" if index == 0 else f"{name}:"  # as the adapter wires them
+        shifts = ShiftService(fiscalizer, clock, close_at=None, tz=ZoneInfo("Europe/Moscow"), key_prefix=prefix)
         units.append(DeviceUnit(name, index == 0, "emulated", driver, fiscalizer, shifts))
     devices = Devices(units, buffer, metrics=metrics, recheck_s=0)
     try:
@@ -228,3 +234,62 @@ def test_a_row_is_bound_to_the_device_that_takes_it_after_a_refusal(tmp_path: Pa
         assert buffer.get_by_key("k").device == "backup"  # type: ignore[union-attr]
     finally:
         buffer.close()
+
+
+async def test_a_key_another_process_may_still_be_printing_is_never_moved(till: Till) -> None:
+    """A second process started while the first prints K on the primary: its start-up reconciliation finds nothing
+    in the journal yet and marks K failed; the client's resend (even naming the backup) is printed on the primary
+    again, idempotent by key, never on the backup; one document, one buffer row."""
+    till.main.gate = threading.Event()  # the primary is slow: the first process's print of K is under way
+    first = asyncio.ensure_future(till.devices.accept(SALE, key="K"))
+    await _until(lambda: till.buffer.get_by_key("K") is not None)
+    assert till.devices.primary.fiscalizer.reconcile().not_printed == 1  # what a second process's start does
+    resend = asyncio.ensure_future(till.devices.accept(SALE, key="K", device="backup"))
+    await asyncio.sleep(0.05)
+    till.main.gate.set()
+    answers = await asyncio.gather(first, resend)
+    assert all('"device":"main"' in answer for answer in answers)
+    assert _keys(till.main) == ["K"] and _keys(till.backup) == []
+    assert till.row("K") == ("pending", "main")
+
+
+async def test_a_document_printed_on_a_device_the_row_is_not_bound_to_is_kept(till: Till) -> None:
+    """Whatever led a device to print a key bound to another (a race this design closes), the document it signed is
+    kept in the buffer for the OFD, and the row keeps its binding."""
+    decision = till.buffer.begin_accept(key="K", receipt=SALE, capacity=1000, device="backup")
+    printed = till.main.print_receipt(SALE, idempotency_key="K")
+    till.buffer.complete_print(decision.receipt_id, printed, device="main")  # type: ignore[union-attr]
+    assert till.row("K") == ("accepted", "backup")
+    with till.buffer.db.read() as conn:
+        kept = conn.execute("SELECT device, fn_number, fd_number FROM receipts WHERE idempotency_key <> 'K'").fetchall()
+    assert [tuple(row) for row in kept] == [("main", till.main.FN_NUMBER, printed.fiscal_doc_number)]
+
+
+async def test_shift_reports_with_one_key_on_two_devices_are_both_kept(till: Till) -> None:
+    """The daily closing of two devices (one key when their shift numbers match): both Z reports reach the buffer;
+    the backup's keys are its own."""
+    for unit in till.devices.units:
+        unit.shifts.close_at = dt.time(0, 1)
+        unit.shifts._checked_at = dt.datetime.fromtimestamp(till.clock.time() - 86_400, ZoneInfo("Europe/Moscow"))
+    await till.devices.accept(SALE, key="s1", device="main")
+    await till.devices.accept(SALE, key="s2", device="backup")
+    assert [await unit.shifts.close_if_due() for unit in till.devices.units] == [True, True]
+    with till.buffer.db.read() as conn:
+        closings = conn.execute(
+            "SELECT device, idempotency_key FROM receipts WHERE doc_type = 5 ORDER BY seq"
+        ).fetchall()
+    assert [row[0] for row in closings] == ["main", "backup"]
+    assert closings[1][1].startswith("backup:") and not closings[0][1].startswith("backup:")
+    # The buffer keeps a second FN's document under a key another FN's document holds (a shift key a POS gave both).
+    with till.buffer.db.write() as conn:
+        entry = JournalEntry(till.backup.print_receipt(SALE, idempotency_key="s1"), "s1")
+        inserted, _ = documents.insert_entries(conn, [entry], now=till.clock.time(), stamp=HLC_ZERO, device="backup")
+    assert len(inserted) == 1
+
+
+async def _until(predicate: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")

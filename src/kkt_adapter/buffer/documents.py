@@ -58,11 +58,15 @@ def insert_entries(
     for entry in entries:
         result = entry.result
         key = journal_key(entry)
-        exists = conn.execute(
-            "SELECT 1 FROM receipts WHERE idempotency_key = ? OR (fn_number = ? AND fd_number = ?)",
-            (key, result.fn_number, result.fiscal_doc_number),
+        held = conn.execute(
+            "SELECT 1 FROM receipts WHERE fn_number = ? AND fd_number = ?", (result.fn_number, result.fiscal_doc_number)
         ).fetchone()
-        if exists is None:
+        if held is None:
+            held = conn.execute("SELECT fn_number FROM receipts WHERE idempotency_key = ?", (key,)).fetchone()
+            if held is not None and held[0] is not None and held[0] != result.fn_number:
+                # Another fiscal drive's document has this key (two devices given one shift key): keep this one too.
+                key, held = f"journal:{result.fn_number}:{result.fiscal_doc_number}", None
+        if held is None:
             stamp = hlc.tick(stamp, int(now * 1000))
             receipt_id = str(uuid.uuid4())
             conn.execute(

@@ -59,6 +59,16 @@ class InFlight:
 
 
 @dataclass(frozen=True)
+class BoundElsewhere:
+    """The key's earlier print failed without the device saying so itself (a start-up reconciliation or a take-over
+    found nothing in its journal, or an error left its journal silent): another process may still be printing it
+    there, so it is printed there again (idempotent by key), never on another device."""
+
+    receipt_id: str
+    device: str
+
+
+@dataclass(frozen=True)
 class Conflict:
     """The key was used with a different body."""
 
@@ -73,7 +83,11 @@ class Full:
     capacity: int
 
 
-AcceptDecision = Fresh | Retry | Replay | InFlight | Conflict | Full
+AcceptDecision = Fresh | Retry | Replay | InFlight | BoundElsewhere | Conflict | Full
+
+#: Failures recorded without the device's own refusal (``code: reason`` in ``print_error``): the key stays on its
+#: device (:class:`BoundElsewhere`).
+NOT_MOVABLE = ("interrupted:", "device_error:")
 
 
 @dataclass(frozen=True)
@@ -212,7 +226,7 @@ class Buffer:
 
         def body(conn: sqlite3.Connection) -> AcceptDecision:
             row = conn.execute(
-                "SELECT receipt_id, body_hash, state, response_json, updated_at, device FROM receipts"
+                "SELECT receipt_id, body_hash, state, response_json, updated_at, device, print_error FROM receipts"
                 " WHERE idempotency_key = ?",
                 (key,),
             ).fetchone()
@@ -225,6 +239,8 @@ class Buffer:
                     return InFlight(row["receipt_id"], row["updated_at"], row["device"])
                 if row["state"] != ReceiptState.PRINT_FAILED:
                     return Replay(row["receipt_id"], row["response_json"])
+                if row["device"] != device and str(row["print_error"] or "").startswith(NOT_MOVABLE):
+                    return BoundElsewhere(row["receipt_id"], row["device"])
             unsynced = _unsynced(conn)
             if unsynced >= capacity:
                 return Full(unsynced, capacity)
@@ -260,17 +276,31 @@ class Buffer:
 
         return self.db.submit(body)
 
-    def complete_print(self, receipt_id: str, result: FiscalResult, *, preceding: Sequence[JournalEntry] = ()) -> str:
+    def complete_print(
+        self,
+        receipt_id: str,
+        result: FiscalResult,
+        *,
+        preceding: Sequence[JournalEntry] = (),
+        device: str | None = None,
+    ) -> str:
         """Store the fiscal data, stamp the HLC and make the receipt ``pending``; return the response body."""
-        return self.submit_complete_print(receipt_id, result, preceding=preceding).result()
+        return self.submit_complete_print(receipt_id, result, preceding=preceding, device=device).result()
 
     def submit_complete_print(
-        self, receipt_id: str, result: FiscalResult, *, preceding: Sequence[JournalEntry] = ()
+        self,
+        receipt_id: str,
+        result: FiscalResult,
+        *,
+        preceding: Sequence[JournalEntry] = (),
+        device: str | None = None,
     ) -> Future[str]:
         """:meth:`complete_print`, group-committed: the future resolves once the fiscal data is durable.
 
         ``preceding`` are documents the device signed just before this one (a shift opening it caused): they are
-        stored first and stamped earlier, so that they reach the OFD before it, in FD order.
+        stored first and stamped earlier, so that they reach the OFD before it, in FD order. ``device`` is the device
+        that printed it: a row bound to another device keeps its binding, and this document is kept as a journal
+        document of its own (a document the device signed is never dropped).
         """
         now = self.clock.time()
         fiscal_json = json.dumps(result.to_dict(), ensure_ascii=False)
@@ -284,10 +314,15 @@ class Buffer:
             if row["state"] not in (ReceiptState.ACCEPTED, ReceiptState.PRINT_FAILED):
                 # Completed already (reconciled by another process): the stored answer is the truth.
                 return str(row["response_json"])
+            bound = str(row["device"])
+            if device is not None and bound != device:
+                entries = [*preceding, JournalEntry(result, None)]
+                inserted, stamp = documents.insert_entries(conn, entries, now=now, stamp=_read_hlc(conn), device=device)
+                _write_hlc(conn, stamp)
+                return result.response_json(inserted[-1] if inserted else receipt_id, device)
             # From print_failed too: the device's journal says it printed, and the device is the truth.
-            device = str(row["device"])
-            response = result.response_json(receipt_id, device)
-            _, stamp = documents.insert_entries(conn, preceding, now=now, stamp=_read_hlc(conn), device=device)
+            response = result.response_json(receipt_id, bound)
+            _, stamp = documents.insert_entries(conn, preceding, now=now, stamp=_read_hlc(conn), device=bound)
             stamp = hlc.tick(stamp, int(now * 1000))
             _write_hlc(conn, stamp)
             documents.advance_mark(conn, result.fn_number, result.fiscal_doc_number)
@@ -487,18 +522,19 @@ def _check_refund(conn: sqlite3.Connection, receipt: Receipt, own_id: str | None
         field, where, value = "original_fd_number", "fd_number = ?", receipt.original_fd_number
     else:
         return None  # a sale made before the adapter: nothing to tie the refund to
-    sales = conn.execute(
+    found = conn.execute(
         f"SELECT receipt_id, operation, doc_type, state, request_json, fn_number FROM receipts WHERE {where}"
         " ORDER BY seq DESC",
         (value,),
     ).fetchall()
+    sales = [row for row in found if row["doc_type"] == DOC_RECEIPT and row["operation"] == "sale"] or found
     if len({row["fn_number"] for row in sales}) > 1:
         raise InvalidReceipt(
             [
                 FieldProblem(
                     (field,),
-                    f"FD number {value!r} exists on several fiscal drives (several devices): name the sale by "
-                    "original_receipt_id",
+                    f"FD number {value!r} names sales on several fiscal drives (several devices, or a replaced FN): "
+                    "name the sale by original_receipt_id",
                 )
             ]
         )

@@ -8,9 +8,11 @@ thread, batches, journal, reconciliation) and its shift service; they share the 
   (``KKT_REFUND_DEVICE_POLICY=failover``), or only there (``original_only``);
 - a request that names a device (the body's ``device``) is printed there and nowhere else;
 - a sale is moved to the next device only after a *definite* refusal before printing (the device is offline, out of
-  paper, its cover open, its FN expired, its shift expired under ``refuse``; or its journal says nothing was
-  printed). The refused row is ``print_failed`` when the next device takes it, so the buffer's accept transaction
+  paper, its cover open, its FN expired, its shift expired under ``refuse``: the device's own answer). The refused
+  row is ``print_failed`` when the next device takes it, so the buffer's accept transaction
   binds the key to that device; the move is audited (event ``failover``) and counted;
+- a key whose failure the device did not report itself (a reconciliation or an error found nothing in its journal:
+  another process may still be printing it there) stays on its device (the buffer answers ``BoundElsewhere``);
 - an unknown outcome (:class:`~kkt_adapter.domain.errors.OutcomeUnknown`) is never moved: the key stays bound to its
   device, and the client's resend is answered from that device once its journal tells.
 
@@ -115,21 +117,25 @@ class Devices:
         """Print ``request`` once for ``key`` on the device routing chooses, moving it only after definite refusals;
         returns the answer's body (a replay returns the first answer, from the device that printed it)."""
         if not self.several:
-            return await self._on(self.primary, request, key)
+            try:
+                return await self._on(self.primary, request, key)
+            except _Refused as refused:
+                raise refused.error from None
         candidates = await self._candidates(request, device)
         refusals: dict[str, DeviceRefused] = {}
         previous: DeviceUnit | None = None
-        for unit in candidates:
+        while (unit := next((one for one in candidates if one.name not in refusals), None)) is not None:
             if previous is not None:
                 await self._record_failover(key, previous, unit, refusals[previous.name])
             try:
                 answer = await self._on(unit, request, key)
-            except DeviceRefused as refused:
-                refused.device = refused.device or unit.name
-                if device is not None or not _definite(refused) or len(candidates) == 1:
-                    raise
-                self._refused(unit, refused)
-                refusals[unit.name] = refused
+            except _Refused as refused:
+                exc, unit = refused.error, refused.unit
+                exc.device = exc.device or unit.name
+                if device is not None or not _definite(exc) or len(candidates) == 1:
+                    raise exc from None
+                self._refused(unit, exc)
+                refusals[unit.name] = exc
                 previous = unit
                 continue
             unit.skipped_until = None
@@ -137,7 +143,8 @@ class Devices:
         raise NoDeviceCouldPrint(refusals)
 
     async def _on(self, unit: DeviceUnit, request: Receipt | Correction, key: str) -> str:
-        """``unit``'s fiscalizer accepts it, or the one the key is bound to (a print of it being decided there)."""
+        """``unit``'s fiscalizer accepts it, or the one the key is bound to (a print of it being decided there); a
+        refusal comes back as :class:`_Refused`, naming the device that refused."""
         for _ in range(len(self.units) + 1):
             try:
                 return await unit.fiscalizer.accept(request, key=key)
@@ -148,6 +155,8 @@ class Devices:
                         "configure it again to settle the receipt from its journal"
                     ) from bound
                 unit = self._by_name[bound.device]
+            except DeviceRefused as exc:
+                raise _Refused(unit, exc) from exc
         raise OutcomeUnknown("this Idempotency-Key moved between devices while it was asked; retry with the same key")
 
     async def _candidates(self, request: Receipt | Correction, device: str | None) -> list[DeviceUnit]:
@@ -198,9 +207,25 @@ class Devices:
             log.exception("recording a failover failed", extra={"key": key, "detail": detail})
 
 
+class _Refused(Exception):
+    """A device's refusal, with the device that refused (the request may have been handed to the one its key is
+    bound to)."""
+
+    def __init__(self, unit: DeviceUnit, error: DeviceRefused) -> None:
+        super().__init__(str(error))
+        self.unit = unit
+        self.error = error
+
+
+#: Refusals after which the key stays on its device: ``device_error`` (an error, then the journal showed nothing
+#: under the key; on a slow device or an older Web Requests server that may mean "not yet"), and unknown outcomes.
+STAYS = frozenset({"device_error", "unknown"})
+
+
 def _definite(refused: DeviceRefused) -> bool:
     """A refusal that says the device printed nothing and another device may do better: not the receipt's content
-    (the next device would refuse it too), not the shift's state (asked of that device), not an unknown outcome."""
+    (the next device would refuse it too), not the shift's state (asked of that device), not an unknown outcome, not
+    a journal that merely showed nothing yet."""
     if isinstance(refused, DeviceRejectedReceipt | ShiftConflict | OutcomeUnknown | NoDeviceCouldPrint):
         return False
-    return isinstance(refused, DeviceRefused | DeviceUnavailable)
+    return isinstance(refused, DeviceRefused | DeviceUnavailable) and refused.code not in STAYS

@@ -216,6 +216,8 @@ class Fiscalizer:
                 )
             case store.InFlight():
                 raise RequestInFlight("this Idempotency-Key is being printed right now; retry with the same key")
+            case store.BoundElsewhere(device=device):
+                raise BoundToDevice(device)
             case store.Fresh(receipt_id=receipt_id) | store.Retry(receipt_id=receipt_id):
                 self.metrics.accepted.inc()
                 return await self._print(receipt_id, job, key)
@@ -237,7 +239,9 @@ class Fiscalizer:
         if found is not None:
             preceding = left.preceding if left is not None and left.result is not None else ()
             response = await self._storage(
-                asyncio.wrap_future(self.buffer.submit_complete_print(decision.receipt_id, found, preceding=preceding)),
+                asyncio.wrap_future(
+                    self.buffer.submit_complete_print(decision.receipt_id, found, preceding=preceding, device=self.name)
+                ),
                 printed=found,
             )
             self._forget_unstored(key)
@@ -328,7 +332,7 @@ class Fiscalizer:
                 queued = batch[index]
                 try:
                     future = self.buffer.submit_complete_print(
-                        queued.receipt_id, outcome.result, preceding=outcome.preceding
+                        queued.receipt_id, outcome.result, preceding=outcome.preceding, device=self.name
                     )
                 except STORAGE_ERRORS as exc:
                     outcomes[index] = _Printed(outcome.result, outcome.preceding, exc)
@@ -402,7 +406,7 @@ class Fiscalizer:
                 raise completion
             if completion is None:  # printed outside a batch (the outcome came from the journal)
                 completion = await asyncio.wrap_future(
-                    self.buffer.submit_complete_print(receipt_id, result, preceding=preceding)
+                    self.buffer.submit_complete_print(receipt_id, result, preceding=preceding, device=self.name)
                 )
             response = completion
         except STORAGE_ERRORS as exc:
@@ -429,7 +433,10 @@ class Fiscalizer:
             raise OutcomeUnknown(f"device not answering ({lookup_error}); retry with the same Idempotency-Key") from exc
         if found is None:
             reason = f"device error, nothing printed: {exc}"
+            self.monitor.observe_error(reason)
             await self._record_failure(receipt_id, key, code="device_error", reason=reason)
+            self.metrics.print_failed.inc()
+            self.metrics.device_refusals.labels(self.name, "device_error").inc()
             raise DeviceUnavailable("device_error", reason) from exc
         return found
 
@@ -541,7 +548,7 @@ class Fiscalizer:
                 if found is not None:
                     preceding = self.journal.before(found, self.buffer.journal_marks().get(found.fn_number))
             if found is not None:
-                self.buffer.complete_print(row.receipt_id, found, preceding=preceding)
+                self.buffer.complete_print(row.receipt_id, found, preceding=preceding, device=self.name)
                 self._forget_unstored(row.idempotency_key)
                 recovered += 1
             else:

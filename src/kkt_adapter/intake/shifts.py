@@ -28,7 +28,12 @@ log = logging.getLogger(__name__)
 class ShiftService:
     """Shifts and reports through the fiscalizer's device thread; their documents go to the buffer."""
 
-    def __init__(self, fiscalizer: Fiscalizer, clock: Clock, *, close_at: time | None, tz: tzinfo) -> None:
+    def __init__(
+        self, fiscalizer: Fiscalizer, clock: Clock, *, close_at: time | None, tz: tzinfo, key_prefix: str = ""
+    ) -> None:
+        #: Put before every shift report's key (a device other than the primary: its keys never meet another's, in the
+        #: buffer or on a Web Requests server that serves both devices).
+        self.key_prefix = key_prefix
         self.fiscalizer = fiscalizer
         self.driver = fiscalizer.driver
         self.buffer = fiscalizer.buffer
@@ -51,7 +56,7 @@ class ShiftService:
 
     async def open(self, *, key: str | None = None) -> dict[str, Any]:
         """Open a shift (the shift opening report) and keep the report for the OFD."""
-        key = key or f"shift-open:{uuid.uuid4()}"
+        key = self.key_prefix + (key or f"shift-open:{uuid.uuid4()}")
 
         def on_device() -> tuple[FiscalResult, list[JournalEntry]]:
             result = self.driver.open_shift(idempotency_key=key)
@@ -63,7 +68,7 @@ class ShiftService:
 
     async def close(self, *, key: str | None = None) -> dict[str, Any]:
         """Close the open shift (the Z report), keep the report for the OFD, and answer it with the shift's totals."""
-        key = key or f"shift-close:{uuid.uuid4()}"
+        key = self.key_prefix + (key or f"shift-close:{uuid.uuid4()}")
 
         def on_device() -> tuple[FiscalResult, ShiftReport, list[JournalEntry]]:
             result, report = self.driver.close_shift(idempotency_key=key)

@@ -61,6 +61,8 @@ class HealthInputs:
     #: With several devices: why each one that cannot print cannot, by name (``device_problem`` is then unused).
     device_problems: dict[str, str] = field(default_factory=dict)
     device_count: int = 1
+    #: With several devices: each device's fiscal drive warnings (``fn_warnings`` is then unused).
+    device_warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def age_since(moment: str | None, *, now: float, tz: tzinfo) -> float | None:
@@ -117,6 +119,8 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
         )
     for warning in inputs.fn_warnings:
         degraded.append(f"fiscal drive: {FN_WARNINGS.get(warning, warning)}")
+    for name, warnings in inputs.device_warnings.items():
+        degraded.extend(f"device {name}: fiscal drive: {FN_WARNINGS.get(warning, warning)}" for warning in warnings)
     for name, error in sorted(inputs.task_failures.items()):
         unhealthy.append(f"background task {name} stopped: {error}")
     unsynced = inputs.counts.unsynced

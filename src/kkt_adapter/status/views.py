@@ -197,12 +197,16 @@ class StatusBoard:
             asyncio.to_thread(self.read_buffer),
             self.device_states() if self.several else _nothing(),
         )
-        problems = {
-            entry.name: one.problem or "error"
-            for entry, one in zip(self.devices if self.several else (), states, strict=True)
-            if not one.usable
-        }
         limits = self.limits
+        problems: dict[str, str] = {}
+        warnings: dict[str, tuple[str, ...]] = {}
+        for entry, one in zip(self.devices if self.several else (), states, strict=True):
+            if not one.usable:
+                problems[entry.name] = one.problem or "error"
+            elif one.state is not None and one.state.shift_expired and limits.shift_policy == "refuse":
+                problems[entry.name] = "shift open for more than 24 hours: close it (Z report)"
+            if one.state is not None and one.state.fn_warnings:
+                warnings[entry.name] = one.state.fn_warnings
         breaker = self.delivery.breaker_snapshot()
         state = device.state
         fn = self.fn_exchange()
@@ -224,11 +228,13 @@ class StatusBoard:
                 last_exchange_ok=self.delivery.last_exchange_ok,
                 task_failures=dict(self.tasks.failures),
                 shift_policy=limits.shift_policy,
-                shift_expired=state is not None and state.shift_expired,
+                # With several devices each device's expired shift is judged as that device's problem (above).
+                shift_expired=not self.several and state is not None and state.shift_expired,
                 shift_expires_in_s=None
                 if state is None or state.shift_expires_at is None
                 else state.shift_expires_at - self.clock.time(),
-                fn_warnings=() if state is None else state.fn_warnings,
+                fn_warnings=() if state is None or self.several else state.fn_warnings,
+                device_warnings=warnings,
                 clock_behind_s=view.clock_behind_s if view.clock_behind_s > CLOCK_BACK_WARN_S else 0.0,
                 fn_first_unsent_age_s=fn["first_unsent_age_seconds"],
                 fn_status_known=fn["fn_number"] is not None,
