@@ -69,7 +69,7 @@ def test_recovery_through_manual_sync(spawn: Spawn, mock_ofd_server: MockOFDServ
     and closes the breaker (the syncing process's own worker sleeps through it: a 30 s poll interval, and the sales
     are printed by another process on the same buffer, so nothing wakes it)."""
     mock_ofd_server.set_permanent_failure(True)
-    # A long lease: on a loaded machine a pass can take more than the second FAST's 5 s lease leaves for a send, and a
+    # A long lease: on a loaded machine a pass can take more than FAST's 5 s lease leaves for a send, and a
     # claim without a whole send's budget is released, not sent (this scenario is not about lease expiry).
     syncer = spawn(
         FAST | {"KKT_OFD_API_URL": mock_ofd_server.url, "KKT_HLC_SYNC_INTERVAL": "30", "KKT_SYNC_LEASE_SECONDS": "30"},
