@@ -29,7 +29,7 @@ _BATCH = 50_000
 _COLUMNS = (
     "receipt_id, idempotency_key, body_hash, pos_id, operation, total_kop, request_json, state, created_at,"
     " updated_at, printed_at, fd_number, fn_number, fiscal_json, response_json, hlc_wall_ms, hlc_logical,"
-    " attempts, next_attempt_at, ofd_id, ofd_server_time, hlc_server_ms, synced_at"
+    " attempts, next_attempt_at, ofd_id, ofd_server_time, hlc_server_ms, synced_at, device"
 )
 
 
@@ -76,12 +76,12 @@ def preload(path: Path, *, rows: int, pending_share: float = 0.01, all_pending: 
         done = 0
         while done < rows:
             size = min(_BATCH, rows - done)
-            batch = [
-                _row(first_fd + done + i, templates, request_json, receipt, now, last_fd, pending_every)
+            batch = [  # each row names its device, as this version writes them
+                (*_row(first_fd + done + i, templates, request_json, receipt, now, last_fd, pending_every), "main")
                 for i in range(size)
             ]
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(f"INSERT INTO receipts ({_COLUMNS}) VALUES ({','.join('?' * 23)})", batch)
+            conn.executemany(f"INSERT INTO receipts ({_COLUMNS}) VALUES ({','.join('?' * 24)})", batch)
             conn.execute("COMMIT")
             done += size
         last_ms = int(now * 1000)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kkt_adapter.buffer import Buffer, documents
+from kkt_adapter.buffer.device_rows import DeviceRows
 from kkt_adapter.domain.device import JournalEntry
 from kkt_adapter.domain.errors import (
     DeviceRefused,
@@ -293,3 +294,24 @@ async def _until(predicate: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("condition not reached")
+
+
+def test_rows_from_before_devices_are_named_after_the_primary_only_while_they_matter(tmp_path: Path) -> None:
+    """Rows written before rows named their device: the undecided and undelivered ones become the primary's at
+    start; delivered ones keep no name (a large buffer's history is not rewritten), and routing reads that as the
+    primary's."""
+    buffer = Buffer(tmp_path / "buffer.sqlite3", clock=FakeClock())
+    try:
+        for key in ("accepted", "pending", "synced"):
+            buffer.begin_accept(key=key, receipt=SALE, capacity=10)
+        with buffer.db.write() as conn:
+            conn.execute("UPDATE receipts SET device = ''")
+            conn.execute("UPDATE receipts SET state = idempotency_key WHERE idempotency_key <> 'accepted'")
+        assert DeviceRows(buffer.db, clock=buffer.clock).name_unnamed("front") == 2
+        assert {key: buffer.get_by_key(key).device for key in ("accepted", "pending", "synced")} == {  # type: ignore[union-attr]
+            "accepted": "front",
+            "pending": "front",
+            "synced": "",
+        }
+    finally:
+        buffer.close()

@@ -20,10 +20,18 @@ class DeviceRows:
         self.clock = clock
 
     def name_unnamed(self, device: str) -> int:
-        """Give ``device`` (the primary) every row written before documents named their device; how many."""
+        """Give ``device`` (the primary) the rows written before documents named their device that are still
+        undecided or undelivered; how many. Synced ones keep ``''``: nothing routes by them, and a large buffer's
+        history is not rewritten at start (the partial index finds only the unnamed rows of each state)."""
         return int(
             self.db.run(
-                lambda conn: conn.execute("UPDATE receipts SET device = ? WHERE device = ''", (device,)).rowcount
+                lambda conn: (
+                    conn.execute(
+                        "UPDATE receipts SET device = ? WHERE device = ''"
+                        " AND state IN ('accepted', 'print_failed', 'pending', 'dlq')",
+                        (device,),
+                    ).rowcount
+                )
             )
         )
 

@@ -184,6 +184,8 @@ class Devices:
             return None
         else:
             name = await asyncio.to_thread(self.rows.device_of_sale, request)
+        if name == "":  # delivered before documents named their device: the primary's
+            return self.primary
         return self._by_name.get(name) if name is not None else None
 
     def _refused(self, unit: DeviceUnit, refused: DeviceRefused) -> None:
