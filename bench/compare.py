@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import tarfile
 import tempfile
 from io import BytesIO
@@ -22,7 +23,6 @@ import psutil
 
 from bench.common import adapter_env, sale_body, workdir
 from bench.drain import _poll
-from bench.preload import preload
 from bench.wrk import run_wrk
 from kkt_adapter.testing.process import AdapterProcess
 
@@ -57,7 +57,13 @@ def drain(env: dict[str, str], count: int) -> str:
     with workdir("compare") as tmp:
         data = tmp / "data"
         data.mkdir()
-        preload(data / "buffer.sqlite3", rows=count, all_pending=True)
+        # In a process of the compared adapter's own code, so that the buffer has its schema.
+        path = str(data / "buffer.sqlite3")
+        script = (
+            "from pathlib import Path; from bench.preload import preload; "
+            f"preload(Path({path!r}), rows={count}, all_pending=True)"
+        )
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=os.environ | env, check=True)
         with MockOFDServer(port=0) as ofd:
             settings = adapter_env(KKT_SYNC_ENABLED="true", KKT_OFD_API_URL=ofd.url, KKT_HLC_SYNC_INTERVAL="0.2")
             with AdapterProcess(data, env=settings | env) as adapter:

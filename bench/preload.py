@@ -29,7 +29,7 @@ _BATCH = 50_000
 _COLUMNS = (
     "receipt_id, idempotency_key, body_hash, pos_id, operation, total_kop, request_json, state, created_at,"
     " updated_at, printed_at, fd_number, fn_number, fiscal_json, response_json, hlc_wall_ms, hlc_logical,"
-    " attempts, next_attempt_at, ofd_id, ofd_server_time, hlc_server_ms, synced_at, device"
+    " attempts, next_attempt_at, ofd_id, ofd_server_time, hlc_server_ms, synced_at"
 )
 
 
@@ -69,6 +69,10 @@ def preload(path: Path, *, rows: int, pending_share: float = 0.01, all_pending: 
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA synchronous = OFF")
+        # Each row names its device, as this version writes them (a buffer of an older schema has no such column).
+        named = any(row[1] == "device" for row in conn.execute("PRAGMA table_info(receipts)"))
+        device: tuple[str, ...] = ("main",) if named else ()
+        columns = _COLUMNS + (", device" if named else "")
         conn.execute("PRAGMA cache_size = -262144")
         first_fd = int(conn.execute("SELECT COALESCE(MAX(fd_number), 0) FROM receipts").fetchone()[0]) + 1
         last_fd = first_fd + rows - 1
@@ -76,12 +80,12 @@ def preload(path: Path, *, rows: int, pending_share: float = 0.01, all_pending: 
         done = 0
         while done < rows:
             size = min(_BATCH, rows - done)
-            batch = [  # each row names its device, as this version writes them
-                (*_row(first_fd + done + i, templates, request_json, receipt, now, last_fd, pending_every), "main")
+            batch = [
+                (*_row(first_fd + done + i, templates, request_json, receipt, now, last_fd, pending_every), *device)
                 for i in range(size)
             ]
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(f"INSERT INTO receipts ({_COLUMNS}) VALUES ({','.join('?' * 24)})", batch)
+            conn.executemany(f"INSERT INTO receipts ({columns}) VALUES ({','.join('?' * len(batch[0]))})", batch)
             conn.execute("COMMIT")
             done += size
         last_ms = int(now * 1000)
