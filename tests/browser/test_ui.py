@@ -37,6 +37,7 @@ def test_page_shows_the_state_at_a_glance(page: Page, adapter: AdapterProcess) -
     expect(page.get_by_test_id("dlq-count")).to_have_text("0")
     expect(page.get_by_test_id("token-form")).to_be_hidden()
     expect(page.get_by_test_id("offline")).to_be_hidden()
+    expect(page.get_by_test_id("devices")).to_be_hidden()  # one device: no devices table
 
 
 def test_page_and_assets_are_served_from_the_package(adapter: AdapterProcess) -> None:

@@ -270,6 +270,33 @@
           `${Math.max(0, FN_BLOCK_DAYS - seconds / DAY).toFixed(1)} days before the 30-day block`;
   }
 
+  // With several KKTs (KKT_DEVICES), one row per device from health's devices component; hidden with one.
+  function renderDevices(health) {
+    const devices = health.components.devices;
+    $("devices-panel").hidden = !devices;
+    if (!devices) return;
+    $("devices").replaceChildren(
+      ...Object.entries(devices).map(([name, device]) => {
+        let shiftText = "—";
+        if (device.shift_open !== null) {
+          shiftText = device.shift_open
+            ? `${device.shift_expired ? "expired" : "open"} #${device.shift_number}`
+            : `closed (last #${device.shift_number})`;
+        }
+        return el(
+          "tr",
+          { "data-testid": "device-" + name },
+          el("td", {}, name + (device.primary ? " (primary)" : "")),
+          el("td", {}, device.driver),
+          el("td", {}, device.problem ? badge(device.problem, "bad") : badge("ok")),
+          el("td", {}, shiftText),
+          el("td", { class: "num" }, device.last_fd_number === null ? "—" : String(device.last_fd_number)),
+          el("td", {}, device.fn_number || "—"),
+        );
+      }),
+    );
+  }
+
   function renderDevice(health, shift, fn) {
     const device = health.components.device;
     const rows = [
@@ -567,6 +594,7 @@
     renderBuffer(state.health, state.buffer);
     renderDelivery(state.health, state.buffer, state.fn);
     renderDevice(state.health, state.shift, state.fn);
+    renderDevices(state.health);
   }
 
   async function refreshDevice() {
