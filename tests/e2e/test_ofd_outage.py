@@ -69,10 +69,11 @@ def test_recovery_through_manual_sync(spawn: Spawn, mock_ofd_server: MockOFDServ
     and closes the breaker (the syncing process's own worker sleeps through it: a 30 s poll interval, and the sales
     are printed by another process on the same buffer, so nothing wakes it)."""
     mock_ofd_server.set_permanent_failure(True)
-    # A long lease: on a loaded machine a pass can take more than FAST's 5 s lease leaves for a send, and a
-    # claim without a whole send's budget is released, not sent (this scenario is not about lease expiry).
+    # The breaker opens at the sixth failure: at five, on a loaded machine the last send can find it open already
+    # (the other sends' failures are handled before its turn comes) and is released unsent.
     syncer = spawn(
-        FAST | {"KKT_OFD_API_URL": mock_ofd_server.url, "KKT_HLC_SYNC_INTERVAL": "30", "KKT_SYNC_LEASE_SECONDS": "30"},
+        FAST
+        | {"KKT_OFD_API_URL": mock_ofd_server.url, "KKT_HLC_SYNC_INTERVAL": "30", "KKT_CIRCUIT_BREAKER_THRESHOLD": "6"},
         data_dir=tmp_path / "data",
     )
     wait_for(lambda: httpx.get(syncer.url + "/v1/kkt/worker/status").json()["state"] == "idle", what="worker idle")
@@ -84,7 +85,7 @@ def test_recovery_through_manual_sync(spawn: Spawn, mock_ofd_server: MockOFDServ
         return result
 
     failed = manual_pass()
-    assert failed["claimed"] == 6 and failed["synced"] == 0 and failed["retried"] == 6
+    assert failed["claimed"] == 6 and failed["synced"] == 0 and failed["retried"] == 6, repr(failed)
     assert failed["circuit_breaker"]["state"] == "OPEN"  # type: ignore[index]
     mock_ofd_server.set_success()
     synced = 0
