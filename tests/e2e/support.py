@@ -13,7 +13,8 @@ import httpx
 
 from kkt_adapter.testing import wait_for as wait_for  # the scenarios import every helper from here
 from kkt_adapter.testing.process import AdapterProcess
-from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT, FiscalDocument
+from kkt_emulators.device import DOC_RECEIPT, FiscalDocument
+from ready_device import journal
 
 T = TypeVar("T")
 
@@ -98,8 +99,7 @@ def all_synced(url: str, ids: list[str]) -> bool:
 
 def device_journal(data_dir: Path) -> list[FiscalDocument]:
     """Every document the adapter's emulated KKT has issued (read from its device directory, safe while it runs)."""
-    with EmulatedKKT(data_dir / "kkt", print_delay_ms=0) as kkt:
-        return kkt.journal(limit=1_000_000)
+    return journal(data_dir / "kkt")
 
 
 def printed_receipts(data_dir: Path) -> list[FiscalDocument]:

@@ -20,9 +20,9 @@ import pytest
 from e2e.support import FAST, Spawn, buffer_status, sigkills_under_tills, wait_for
 from kkt_adapter.intake.drivers.atol.driver import job_uuid
 from kkt_adapter.testing.process import AdapterProcess, free_port
-from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT, FiscalDocument
+from kkt_emulators.device import DOC_RECEIPT
 from kkt_emulators.ofd import MockOFDServer
-from ready_device import ready_device
+from ready_device import journal, ready_device
 
 KILLS = 20
 LISTENING = re.compile(r"mock ATOL listening on (?P<url>http://127\.0\.0\.1:\d+)")
@@ -67,11 +67,6 @@ def atol_process(tmp_path: Path, mock_ofd_server: MockOFDServer) -> Iterator[Ato
         yield server
     finally:
         server.stop()
-
-
-def journal(state_dir: Path) -> list[FiscalDocument]:
-    with EmulatedKKT(state_dir, print_delay_ms=0) as kkt:
-        return kkt.journal(limit=1_000_000)
 
 
 def test_sigkill_of_the_adapter_with_the_atol_driver_prints_nothing_twice_and_the_kkt_delivers_all(

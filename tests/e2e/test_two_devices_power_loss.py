@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 
 from e2e.support import FAST, Spawn, buffer_status, sigkills_under_tills, wait_for
-from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT, FiscalDocument
+from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT
 from kkt_emulators.ofd import MockOFDServer
-from ready_device import ready_device
+from ready_device import fn_number, journal, ready_device
 
 KILLS = 20
 SEED = 20261130
@@ -70,17 +70,6 @@ def paper_flapping(state_dir: Path, rng: random.Random) -> Iterator[PaperFlapper
         yield flapper
     finally:
         flapper.stop()
-
-
-def journal(state_dir: Path) -> list[FiscalDocument]:
-    """Every document of the emulated KKT in ``state_dir`` (read while the adapter runs, which is safe)."""
-    with EmulatedKKT(state_dir, print_delay_ms=0) as kkt:
-        return kkt.journal(limit=1_000_000)
-
-
-def fn_number(state_dir: Path) -> str:
-    with EmulatedKKT(state_dir, print_delay_ms=0) as kkt:
-        return kkt.registration.fn_number
 
 
 def stored_receipts(url: str, answers: Iterable[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], list[str]]]:

@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
-from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT, FiscalDocument
+from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT
+from ready_device import journal
 
 SALE: dict[str, Any] = {
     "pos_id": "POS-001",
@@ -86,18 +87,6 @@ def set_fault(directory: Path, fault: str, enabled: bool = True) -> None:
     """Switch ``fault`` (``paper_out`` or ``offline``) of the emulated device in ``directory``."""
     with EmulatedKKT(directory, print_delay_ms=0, create=False) as kkt:
         kkt.set_fault(fault, enabled)  # type: ignore[arg-type]
-
-
-def journal(directory: Path) -> list[FiscalDocument]:
-    """Every document the emulated device in ``directory`` signed, in FD order."""
-    with EmulatedKKT(directory, print_delay_ms=0, create=False) as kkt:
-        return kkt.journal(limit=1_000_000)
-
-
-def fn_number(directory: Path) -> str:
-    """The FN number of the emulated device in ``directory``."""
-    with EmulatedKKT(directory, print_delay_ms=0, create=False) as kkt:
-        return kkt.registration.fn_number
 
 
 def receipts_by_key(directory: Path) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ import pytest
 
 from kkt_adapter.buffer import Buffer, documents
 from kkt_adapter.buffer.device_rows import DeviceRows
+from kkt_adapter.domain.correction import Correction, build_correction
 from kkt_adapter.domain.device import JournalEntry
 from kkt_adapter.domain.errors import (
     DeviceRefused,
@@ -24,7 +26,7 @@ from kkt_adapter.domain.errors import (
     OutcomeUnknown,
 )
 from kkt_adapter.domain.hlc import ZERO as HLC_ZERO
-from kkt_adapter.domain.receipt import Item, Payment, Receipt
+from kkt_adapter.domain.receipt import Item, ItemInput, Payment, Receipt
 from kkt_adapter.domain.states import ReceiptState
 from kkt_adapter.intake.devices import Devices, DeviceUnit
 from kkt_adapter.intake.fiscalizer import Fiscalizer
@@ -315,3 +317,27 @@ def test_rows_from_before_devices_are_named_after_the_primary_only_while_they_ma
         }
     finally:
         buffer.close()
+
+
+async def test_a_correction_goes_to_the_device_that_printed_the_receipt_it_names(till: Till) -> None:
+    """A correction naming the wrong receipt's fiscal sign (tag 1192) prints on the device that printed that receipt,
+    though the primary can print; one naming none goes to the primary."""
+    till.main.fault = PAPER_OUT
+    wrong = json.loads(await till.devices.accept(SALE, key="wrong"))
+    till.main.fault = None
+    assert wrong["device"] == "backup"
+
+    def correction(sign: str | None) -> Correction:
+        return build_correction(
+            pos_id="POS-001",
+            operation="sale",
+            items=[ItemInput("Линза", 10000, Decimal(1), "20")],
+            payments=[Payment("cash", 10000)],
+            correction_type="self",
+            basis_date=dt.date(2025, 11, 30),
+            corrected_fiscal_sign=sign,
+        )
+
+    named = await till.devices.accept(correction(wrong["fiscal_doc"]["fiscal_sign"]), key="c1")
+    assert json.loads(named)["device"] == "backup"
+    assert json.loads(await till.devices.accept(correction(None), key="c2"))["device"] == "main"

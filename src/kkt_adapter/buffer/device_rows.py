@@ -8,6 +8,7 @@ device, the audit line of a failover, and the device that printed the document a
 from __future__ import annotations
 
 from kkt_adapter.buffer.connection import Database
+from kkt_adapter.domain.device import DOC_RECEIPT
 from kkt_adapter.domain.receipt import Receipt
 from kkt_clock import Clock
 
@@ -45,20 +46,19 @@ class DeviceRows:
             )
         )
 
-    def device_of_sale(self, receipt: Receipt, device: str | None = None) -> str | None:
-        """The device that printed the sale a refund names (by its id, or by its FD number on ``device``'s FN)."""
+    def device_of_sale(self, receipt: Receipt) -> str | None:
+        """The device that printed the sale a refund names, by its id or by its FD number (``None`` when no sale, or
+        sales on several fiscal drives, have that number: the accept's refund check then answers)."""
         args: tuple[str | int, ...]
         if receipt.original_receipt_id is not None:
             query, args = "SELECT device FROM receipts WHERE receipt_id = ?", (receipt.original_receipt_id,)
         elif receipt.original_fd_number is not None:
-            query = "SELECT device FROM receipts WHERE fd_number = ? AND state NOT IN ('accepted', 'print_failed')"
-            args = (receipt.original_fd_number,)
+            query = "SELECT device FROM receipts WHERE fd_number = ? AND doc_type = ? AND operation = 'sale'"
+            args = (receipt.original_fd_number, DOC_RECEIPT)
         else:
             return None
         with self.db.read() as conn:
             rows = {str(row[0]) for row in conn.execute(query, args)}
-        if device is not None and device in rows:
-            return device
         return rows.pop() if len(rows) == 1 else None
 
     def device_of_fiscal_sign(self, fiscal_sign: str) -> str | None:

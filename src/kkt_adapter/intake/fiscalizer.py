@@ -392,8 +392,6 @@ class Fiscalizer:
             if not isinstance(refused, DeviceRejectedReceipt):
                 self.monitor.observe_error(refused.reason)
             await self._record_failure(receipt_id, key, code=refused.code, reason=refused.reason)
-            self.metrics.print_failed.inc()
-            self.metrics.device_refusals.labels(self.name, refused.code).inc()
             log.warning(
                 "device refused to print", extra={"receipt_id": receipt_id, "key": key, "reason": refused.reason}
             )
@@ -435,15 +433,16 @@ class Fiscalizer:
             reason = f"device error, nothing printed: {exc}"
             self.monitor.observe_error(reason)
             await self._record_failure(receipt_id, key, code="device_error", reason=reason)
-            self.metrics.print_failed.inc()
-            self.metrics.device_refusals.labels(self.name, "device_error").inc()
             raise DeviceUnavailable("device_error", reason) from exc
         return found
 
     async def _record_failure(self, receipt_id: str, key: str, *, code: str, reason: str) -> None:
-        """Mark the row ``print_failed``; if the buffer refuses, remember that nothing was printed, for the resend."""
+        """Mark the row ``print_failed`` and count the refusal; if the buffer refuses, remember that nothing was
+        printed, for the resend."""
         try:
             await asyncio.to_thread(self.buffer.fail_print, receipt_id, code=code, reason=reason)
+            self.metrics.print_failed.inc()
+            self.metrics.device_refusals.labels(self.name, code).inc()
         except STORAGE_ERRORS as exc:
             self._keep_unstored(key, _Unstored(receipt_id, None))
             raise StorageUnavailable(

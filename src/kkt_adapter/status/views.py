@@ -90,6 +90,13 @@ class StatusBoard:
         """Every device's state (each without waiting behind its printer), in configured order."""
         return list(await asyncio.gather(*(entry.device_status() for entry in self.devices)))
 
+    async def _read_devices(self) -> tuple[DeviceView, list[DeviceView]]:
+        """The primary's state and every device's, each device asked once (the primary is the first device)."""
+        if not self.devices:
+            return await self.device.device_status(), []
+        states = await self.device_states()
+        return states[0], states
+
     async def devices_view(self) -> dict[str, Any]:
         """``GET /v1/kkt/devices``: each device's role, state, faults, shift, FN and last document."""
         states = await self.device_states()
@@ -191,16 +198,13 @@ class StatusBoard:
 
     async def health(self) -> dict[str, Any]:
         """``GET /v1/health``: the verdict, reasons and components."""
-        device, database_ok, view, states = await asyncio.gather(
-            self.device.device_status(),
-            self.database_ok(),
-            asyncio.to_thread(self.read_buffer),
-            self.device_states() if self.several else _nothing(),
+        (device, states), database_ok, view = await asyncio.gather(
+            self._read_devices(), self.database_ok(), asyncio.to_thread(self.read_buffer)
         )
         limits = self.limits
         problems: dict[str, str] = {}
         warnings: dict[str, tuple[str, ...]] = {}
-        for entry, one in zip(self.devices if self.several else (), states, strict=True):
+        for entry, one in zip(self.devices, states, strict=True) if self.several else ():
             if not one.usable:
                 problems[entry.name] = one.problem or "error"
             elif one.state is not None and one.state.shift_expired and limits.shift_policy == "refuse":
@@ -292,11 +296,7 @@ class StatusBoard:
 
     async def heartbeat_payload(self) -> dict[str, Any]:
         """What the ERP receives every beat (``timestamp`` and ``adapter_id`` are added by the heartbeat)."""
-        device, view, states = await asyncio.gather(
-            self.device.device_status(),
-            asyncio.to_thread(self.read_buffer),
-            self.device_states() if self.several else _nothing(),
-        )
+        (device, states), view = await asyncio.gather(self._read_devices(), asyncio.to_thread(self.read_buffer))
         status = self._buffer_status(view)
         breaker = self.delivery.breaker_snapshot()
         state = device.state
@@ -335,9 +335,7 @@ class StatusBoard:
 
     async def metrics_snapshot(self) -> dict[str, Any]:
         """The scrape-time gauges' values."""
-        device, view, states = await asyncio.gather(
-            self.device.device_status(), asyncio.to_thread(self.read_buffer), self.device_states()
-        )
+        (device, states), view = await asyncio.gather(self._read_devices(), asyncio.to_thread(self.read_buffer))
         counts = view.counts
         return {
             "devices": [
@@ -384,10 +382,6 @@ def device_view(device: DeviceView) -> dict[str, Any]:
         "fn_number": None if state is None else state.fn_number,
         "kkt_number": None if state is None else state.kkt_number,
     }
-
-
-async def _nothing() -> list[DeviceView]:
-    return []
 
 
 def _faults(state: DeviceState) -> list[str]:

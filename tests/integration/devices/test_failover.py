@@ -18,8 +18,6 @@ from integration.devices_support import (
     device_view,
     failovers,
     fd,
-    fn_number,
-    journal,
     post,
     ready,
     receipt_id_of,
@@ -36,6 +34,7 @@ from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
 from kkt_adapter.testing import FakeClock
 from kkt_emulators.device import DOC_CORRECTION
+from ready_device import fn_number, journal
 
 # -- failover of sales ------------------------------------------------------------------------------------------
 

@@ -21,8 +21,6 @@ from integration.devices_support import (
     SALE,
     device_view,
     emulated,
-    fn_number,
-    journal,
     receipts_by_key,
     sell,
     set_fault,
@@ -34,6 +32,7 @@ from kkt_adapter.config import load_settings
 from kkt_adapter.testing import AdapterProcess, wait_for
 from kkt_emulators.device import DOC_SHIFT_CLOSING, DOC_SHIFT_OPENING, EmulatedKKT
 from kkt_emulators.ofd import MockOFDServer
+from ready_device import fn_number, journal
 
 # -- shift endpoints ----------------------------------------------------------------------------------------------
 

@@ -21,8 +21,6 @@ from fastapi.testclient import TestClient
 from integration.devices_support import (
     ShiftedClock,
     emulated,
-    fn_number,
-    journal,
     post,
     ready,
     receipts_by_key,
@@ -37,6 +35,7 @@ from kkt_adapter.intake.drivers.base import PrintJob
 from kkt_adapter.intake.drivers.emulated import EmulatedDriver
 from kkt_clock import SystemClock
 from kkt_emulators.atol import MockAtolServer
+from ready_device import fn_number, journal
 
 #: The adapter leaves a key ``accepted`` by a print whose outcome it does not know for this long before it takes the
 #: key over (a minute).
