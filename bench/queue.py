@@ -20,7 +20,7 @@ from bench.common import Figure, workdir
 from bench.preload import sample_receipt
 from kkt_adapter.buffer import Buffer
 from kkt_adapter.buffer.outbox import Outbox, Synced
-from kkt_adapter.intake.drivers.emulated import EmulatedDriver
+from kkt_adapter.devices.emulated import EmulatedDriver
 from kkt_adapter.testing import FakeDriver
 from kkt_clock import SystemClock
 

@@ -29,9 +29,9 @@ from kkt_adapter.delivery.fn_exchange import FnExchange
 from kkt_adapter.delivery.ofd_client import OFDClient
 from kkt_adapter.delivery.service import Delivery
 from kkt_adapter.delivery.worker import SyncWorker
+from kkt_adapter.devices.protocol import FiscalDriver
+from kkt_adapter.devices.registry import make_driver
 from kkt_adapter.intake.devices import Devices, DeviceUnit
-from kkt_adapter.intake.drivers import make_driver
-from kkt_adapter.intake.drivers.base import FiscalDriver
 from kkt_adapter.intake.fiscalizer import Fiscalizer
 from kkt_adapter.intake.shifts import ShiftService
 from kkt_adapter.runtime import Runtime

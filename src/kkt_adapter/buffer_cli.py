@@ -74,7 +74,7 @@ def verify() -> None:
 def _verify_device(path: Path, settings: Settings, name: str, *, several: bool) -> int:
     """Compare the buffer with one device's journal; report and return how many of its documents the buffer lacks."""
     from kkt_adapter.buffer import integrity
-    from kkt_adapter.intake.drivers import make_driver
+    from kkt_adapter.devices.registry import make_driver
     from kkt_clock import SystemClock
 
     driver = make_driver(settings, SystemClock())
@@ -142,7 +142,7 @@ def recover() -> None:
 
 def _recover_device(buffer: Buffer, settings: Settings, index: int, clock: SystemClock, *, several: bool) -> None:
     """Settle one device's interrupted receipts and store what its journal has that the buffer lacks; report it."""
-    from kkt_adapter.intake.drivers import make_driver
+    from kkt_adapter.devices.registry import make_driver
     from kkt_adapter.intake.fiscalizer import Fiscalizer
 
     name = settings.device_list[index].name

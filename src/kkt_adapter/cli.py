@@ -19,7 +19,7 @@ from kkt_adapter.config import ConfigError, load_settings
 
 def serve() -> None:
     """Start the adapter's HTTP API with the settings from KKT_* variables and .env."""
-    from kkt_adapter.intake.drivers import check_supported
+    from kkt_adapter.devices.registry import check_supported
 
     try:
         settings = load_settings()
@@ -80,7 +80,7 @@ def detect(
 ) -> None:
     """Find the KKT: ask the ATOL Web Requests server for its versions and devices (Basic auth from KKT_ATOL_USER and
     KKT_ATOL_PASSWORD), and list the USB devices of known KKT makers. Exit status 1 when neither finds anything."""
-    from kkt_adapter.device_detect import atol_connection, probe_server, report_lines, scan_usb
+    from kkt_adapter.devices.detect import atol_connection, probe_server, report_lines, scan_usb
 
     connection = atol_connection()
     server = probe_server(url or connection.url, user=connection.user, password=connection.password, timeout=timeout)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from e2e.support import FAST, Spawn, buffer_status, sigkills_under_tills, wait_for
-from kkt_adapter.intake.drivers.atol.driver import job_uuid
+from kkt_adapter.devices.atol.driver import job_uuid
 from kkt_adapter.testing.process import AdapterProcess, free_port
 from kkt_emulators.device import DOC_RECEIPT
 from kkt_emulators.ofd import MockOFDServer

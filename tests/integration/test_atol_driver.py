@@ -19,14 +19,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kkt_adapter.devices.atol import AtolDriver, AtolOutcomeUnknown, WebRequestsTransport, job_uuid
+from kkt_adapter.devices.atol.tasks import receipt_task
+from kkt_adapter.devices.protocol import PrintJob
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.device import DOC_RECEIPT
 from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable, ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Cashier, Item, Payment, Receipt
-from kkt_adapter.intake.drivers.atol import AtolDriver, AtolOutcomeUnknown, WebRequestsTransport, job_uuid
-from kkt_adapter.intake.drivers.atol.tasks import receipt_task
-from kkt_adapter.intake.drivers.base import PrintJob
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_clock import ManualClock
 from kkt_emulators.atol import MockAtolServer

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
+from kkt_adapter.devices.emulated import EmulatedDriver
+from kkt_adapter.devices.protocol import PrintJob, batch_limit, print_batch
 from kkt_adapter.domain.fiscal import FiscalResult
-from kkt_adapter.intake.drivers.base import PrintJob, batch_limit, print_batch
-from kkt_adapter.intake.drivers.emulated import EmulatedDriver
 from kkt_adapter.intake.fiscalizer import Fiscalizer
 from kkt_adapter.testing import FakeClock, FakeDriver, wait_for
 
@@ -173,7 +173,7 @@ from pathlib import Path
 from kkt_adapter.api.schemas import ReceiptIn
 from kkt_adapter.buffer import Buffer
 from kkt_adapter.intake import fiscalizer as fiscalizer_module
-from kkt_adapter.intake.drivers.emulated import EmulatedDriver
+from kkt_adapter.devices.emulated import EmulatedDriver
 from kkt_clock import SystemClock
 from kkt_emulators.device import printer
 

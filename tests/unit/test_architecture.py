@@ -3,6 +3,7 @@ never loads the emulator package."""
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import kkt_adapter
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = ROOT / "pyproject.toml"
+SRC = ROOT / "src"
 
 #: Every contract the project keeps; removing one from ``pyproject.toml`` is a decision this list must record too.
 CONTRACTS = [
@@ -24,6 +26,7 @@ CONTRACTS = [
     "clock-leaf",
     "domain-pure",
     "core-without-http",
+    "devices-below-phases",
     "status-through-ports",
     "adapter-layers",
 ]
@@ -119,3 +122,88 @@ def test_the_serve_command_line_never_loads_the_emulators() -> None:
         """
     )
     assert output.split()[-1] == "checked"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _file_level_imports(path: Path, modules: set[str]) -> set[str]:
+    """The project modules ``path`` imports outside functions. ``if TYPE_CHECKING`` blocks count (they tie two files
+    together as much as a run-time import does), except in a package's ``__init__``, where they only describe the
+    names the package exports lazily."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    pending: list[ast.stmt] = list(ast.parse(path.read_text(encoding="utf-8")).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], base]).strip(".")
+            # ``from package import module`` ties this file to that module; ``from module import name`` to the module.
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+        elif isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING" and path.name == "__init__.py":
+            continue
+        elif isinstance(node, ast.If | ast.Try):
+            pending.extend(node.body)
+            pending.extend(node.orelse)
+            if isinstance(node, ast.Try):
+                for handler in node.handlers:
+                    pending.extend(handler.body)
+    return {each for each in found if each in modules and each != name}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for each in sorted(graph[node]):
+            if each not in index:
+                visit(each)
+                low[node] = min(low[node], low[each])
+            elif each in on_stack:
+                low[node] = min(low[node], index[each])
+        if low[node] == index[node]:
+            component: list[str] = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_level_import_cycle_in_src() -> None:
+    """No two files of ``src/`` import each other at module level, directly or round a longer loop (imports inside
+    functions, the lazy ones, do not count)."""
+    paths = sorted(SRC.rglob("*.py"))
+    modules = {_module_name(path) for path in paths}
+    graph = {_module_name(path): _file_level_imports(path, modules) for path in paths}
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    """The check itself can fail: two modules importing each other are one cycle, a chain is none."""
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []

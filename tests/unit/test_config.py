@@ -80,7 +80,7 @@ def test_every_setting_is_documented() -> None:
 def test_the_atol_driver_is_made_from_its_settings(tmp_path: pytest.TempPathFactory) -> None:
     """KKT_DRIVER_TYPE=atol makes the ATOL driver for the configured Web Requests server (nothing is contacted)."""
     from kkt_adapter.bootstrap import make_driver
-    from kkt_adapter.intake.drivers.atol import AtolDriver, WebRequestsTransport
+    from kkt_adapter.devices.atol import AtolDriver, WebRequestsTransport
     from kkt_clock import SystemClock
 
     settings = load_settings(

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kkt_adapter.cli import build_app
-from kkt_adapter.device_detect import (
+from kkt_adapter.devices.detect import (
     UsbDevice,
     atol_connection,
     probe_server,

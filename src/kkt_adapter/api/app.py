@@ -12,7 +12,7 @@ from kkt_adapter import __version__, bootstrap
 from kkt_adapter.api import errors, middleware, qr, routes, ui
 from kkt_adapter.api.fast_receipt import FastReceipt
 from kkt_adapter.config import Settings
-from kkt_adapter.intake.drivers.base import FiscalDriver
+from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.runtime import Runtime
 from kkt_clock import Clock
 

@@ -30,6 +30,7 @@ from typing import Literal
 
 from kkt_adapter.buffer.device_rows import DeviceRows
 from kkt_adapter.buffer.store import Buffer
+from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.errors import (
     DeviceRefused,
@@ -41,7 +42,6 @@ from kkt_adapter.domain.errors import (
 )
 from kkt_adapter.domain.receipt import Receipt
 from kkt_adapter.intake.device_monitor import DeviceSnapshot
-from kkt_adapter.intake.drivers.base import FiscalDriver
 from kkt_adapter.intake.fiscalizer import BoundToDevice, Fiscalizer
 from kkt_adapter.intake.shifts import ShiftService
 from kkt_adapter.status.metrics import Metrics

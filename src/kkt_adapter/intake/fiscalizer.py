@@ -6,7 +6,7 @@ killed between the two is reconciled from the device's journal (:meth:`Fiscalize
 threads: the device in its own single thread, the buffer in its group-commit writer.
 
 Prints are batched: the receipts waiting for the device when its thread comes free are printed in one driver call
-(:func:`~kkt_adapter.intake.drivers.base.print_batch`: the emulated KKT journals them in one transaction, a
+(:func:`~kkt_adapter.devices.protocol.print_batch`: the emulated KKT journals them in one transaction, a
 savepoint each; a driver without a batch call prints them one by one), and their outcomes reach the waiting requests
 in one wake-up of the event loop. Each receipt's outcome is handled alone, so one refusal fails only its receipt.
 
@@ -30,6 +30,7 @@ from typing import Literal, TypeVar
 from kkt_adapter.buffer import store
 from kkt_adapter.buffer.connection import STORAGE_ERRORS
 from kkt_adapter.buffer.store import Buffer
+from kkt_adapter.devices.protocol import FiscalDriver, PrintJob, batch_limit, print_batch
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.device import DEFAULT_DEVICE, DOC_CORRECTION, DOC_RECEIPT, JournalEntry
 from kkt_adapter.domain.errors import (
@@ -45,7 +46,6 @@ from kkt_adapter.domain.errors import (
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
 from kkt_adapter.intake.device_monitor import DeviceMonitor, DeviceSnapshot
-from kkt_adapter.intake.drivers.base import FiscalDriver, PrintJob, batch_limit, print_batch
 from kkt_adapter.intake.journal import JournalFollower
 from kkt_adapter.status.metrics import Metrics
 

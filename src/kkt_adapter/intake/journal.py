@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.domain.device import DOC_CORRECTION, DOC_RECEIPT, JournalEntry
 from kkt_adapter.domain.fiscal import FiscalResult
-from kkt_adapter.intake.drivers.base import FiscalDriver
 
 BATCH = 500
 

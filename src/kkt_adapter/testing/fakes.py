@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from kkt_adapter.devices.protocol import DeviceState
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.device import (
     DOC_CORRECTION,
@@ -20,7 +21,6 @@ from kkt_adapter.domain.device import (
 from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable, ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
-from kkt_adapter.intake.drivers.base import DeviceState
 from kkt_clock import ManualClock
 
 #: A clock that moves only when told to (``advance(3600)`` passes an hour at once); the emulators' manual clock, so

@@ -29,10 +29,10 @@ from integration.devices_support import (
 )
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
+from kkt_adapter.devices.emulated import EmulatedDriver
+from kkt_adapter.devices.protocol import PrintJob
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
-from kkt_adapter.intake.drivers.base import PrintJob
-from kkt_adapter.intake.drivers.emulated import EmulatedDriver
 from kkt_clock import SystemClock
 from kkt_emulators.atol import MockAtolServer
 from ready_device import fn_number, journal

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kkt_adapter import create_app, load_settings
-from kkt_adapter.intake.drivers.atol import AtolDriver, WebRequestsTransport
+from kkt_adapter.devices.atol import AtolDriver, WebRequestsTransport
 from kkt_adapter.testing import FakeClock
 from kkt_clock import ManualClock
 
@@ -125,7 +125,7 @@ def test_serve_with_the_atol_driver_never_loads_the_emulators(tmp_path: Path) ->
         import kkt_adapter.cli
         import kkt_adapter.server
         from kkt_adapter import load_settings
-        from kkt_adapter.intake.drivers import make_driver
+        from kkt_adapter.devices.registry import make_driver
         from kkt_clock import SystemClock
 
         env = {{"KKT_DRIVER_TYPE": "atol", "KKT_MODE": "production", "KKT_DATA_DIR": {str(tmp_path)!r}}}

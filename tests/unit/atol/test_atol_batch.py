@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from kkt_adapter.devices.atol import AtolDriver, AtolOutcomeUnknown, job_uuid
+from kkt_adapter.devices.atol.tasks import receipt_task
+from kkt_adapter.devices.protocol import PrintJob, batch_limit
 from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable
 from kkt_adapter.domain.fiscal import FiscalResult
-from kkt_adapter.intake.drivers.atol import AtolDriver, AtolOutcomeUnknown, job_uuid
-from kkt_adapter.intake.drivers.atol.tasks import receipt_task
-from kkt_adapter.intake.drivers.base import PrintJob, batch_limit
 
 from .fake_server import FakeWebRequests
 from .test_atol_driver import SALE, make
@@ -134,7 +134,7 @@ def test_a_job_that_cannot_be_written_fails_alone_and_is_not_sent(
     server: FakeWebRequests, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A job whose task cannot be built (here: the mapping raises for it) gets that error; the others print."""
-    from kkt_adapter.intake.drivers.atol import batch
+    from kkt_adapter.devices.atol import batch
 
     def task(job: PrintJob) -> dict[str, object]:
         if job.idempotency_key == "k1":

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
+from kkt_adapter.devices.atol import AtolDriver, AtolOutcomeUnknown, WebRequestsTransport, job_uuid
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable, ShiftConflict
 from kkt_adapter.domain.receipt import Cashier, Item, Payment, Receipt
-from kkt_adapter.intake.drivers.atol import AtolDriver, AtolOutcomeUnknown, WebRequestsTransport, job_uuid
 from kkt_clock import ManualClock
 
 from .fake_server import FN_NUMBER, REG_NUMBER, FakeWebRequests

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from kkt_adapter.devices.atol import results, status, tasks, wire
+from kkt_adapter.devices.atol.errors import ProtocolError, device_error
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable, ShiftConflict
 from kkt_adapter.domain.receipt import Cashier, Item, Payment, Receipt
-from kkt_adapter.intake.drivers.atol import results, status, tasks, wire
-from kkt_adapter.intake.drivers.atol.errors import ProtocolError, device_error
 
 GS = "\x1d"
 MARK = f"0104606203098187215Hk,U<T{GS}93dGVz"

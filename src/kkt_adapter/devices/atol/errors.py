@@ -72,7 +72,7 @@ def device_error(code: int, description: str) -> DeviceRefused:
 
 class AtolOutcomeUnknown(Exception):
     """The print's outcome is unknown (no answer in time, a reply lost, a job still ``blocked``): the caller resolves
-    it by the request's key (:meth:`~kkt_adapter.intake.drivers.atol.driver.AtolDriver.find_by_key`), never by
+    it by the request's key (:meth:`~kkt_adapter.devices.atol.driver.AtolDriver.find_by_key`), never by
     sending again under a new id."""
 
 

@@ -2,7 +2,7 @@
 attributes, shift reports, and the status queries.
 
 Amounts are rubles as ``Decimal`` with two places (written to the wire digit for digit by
-:mod:`~kkt_adapter.intake.drivers.atol.wire`); the names of taxation systems, VAT rates, payment methods, payment
+:mod:`~kkt_adapter.devices.atol.wire`); the names of taxation systems, VAT rates, payment methods, payment
 objects and measures are ATOL's (``docs/hardware.md`` lists them with their FFD codes).
 """
 

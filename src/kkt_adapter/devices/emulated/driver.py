@@ -1,4 +1,4 @@
-"""The emulated KKT as a :class:`~kkt_adapter.intake.drivers.base.FiscalDriver` (``KKT_DRIVER_TYPE=mock``).
+"""The emulated KKT as a :class:`~kkt_adapter.devices.protocol.FiscalDriver` (``KKT_DRIVER_TYPE=mock``).
 
 The device model lives in ``kkt_emulators.device``; this module only translates: receipts and corrections to device
 tasks, device documents and reports to the adapter's values, device errors to the adapter's error tree.
@@ -12,12 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from kkt_adapter.devices.protocol import DeviceState, PrintJob
 from kkt_adapter.domain.correction import CORRECTION_TYPE_CODES, Correction
 from kkt_adapter.domain.device import FNStatus, JournalEntry, ShiftReport
 from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable, ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
-from kkt_adapter.intake.drivers.base import DeviceState, PrintJob
 from kkt_clock import Clock
 from kkt_emulators.device import (
     CorrectionTask,

@@ -3,16 +3,18 @@
 - :mod:`.tasks`, :mod:`.results`, :mod:`.status`, :mod:`.errors` — the mapping between the adapter's values and
   ATOL's JSON tasks, results and error codes: pure functions, no I/O.
 - :mod:`.transport` — how jobs of tasks reach the KKT: Web Requests over HTTP (both dialects).
-- :mod:`.driver` — the :class:`~kkt_adapter.intake.drivers.base.FiscalDriver` joining them: job ids from the
+- :mod:`.jobs` — one job's life: queued under its uuid, read back after a lost reply, polled to its end, judged by
+  the FN's document counter when left ``blocked``; shared by the single print and the batch (:mod:`.batch`).
+- :mod:`.driver` — the :class:`~kkt_adapter.devices.protocol.FiscalDriver` joining them: job ids from the
   idempotency key, polling, ``blocked`` jobs, the journal.
 """
 
 from __future__ import annotations
 
 from kkt_adapter.config import Settings
-from kkt_adapter.intake.drivers.atol.driver import AtolDriver, job_uuid
-from kkt_adapter.intake.drivers.atol.errors import AtolOutcomeUnknown
-from kkt_adapter.intake.drivers.atol.transport import WebRequestsTransport
+from kkt_adapter.devices.atol.driver import AtolDriver, job_uuid
+from kkt_adapter.devices.atol.errors import AtolOutcomeUnknown
+from kkt_adapter.devices.atol.transport import WebRequestsTransport
 from kkt_clock import Clock
 
 __all__ = ["AtolDriver", "AtolOutcomeUnknown", "WebRequestsTransport", "from_settings", "job_uuid"]

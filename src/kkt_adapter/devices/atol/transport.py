@@ -18,10 +18,10 @@ from typing import Any, Literal, NoReturn, Protocol
 
 import httpx
 
-from kkt_adapter.intake.drivers.atol import wire
-from kkt_adapter.intake.drivers.atol.errors import ProtocolError, ReplyLost, RequestRefused, ServerUnreachable
-from kkt_adapter.intake.drivers.atol.results import TaskResult, task_results
-from kkt_adapter.intake.drivers.atol.tasks import Task
+from kkt_adapter.devices.atol import wire
+from kkt_adapter.devices.atol.errors import ProtocolError, ReplyLost, RequestRefused, ServerUnreachable
+from kkt_adapter.devices.atol.results import TaskResult, task_results
+from kkt_adapter.devices.atol.tasks import Task
 
 log = logging.getLogger(__name__)
 

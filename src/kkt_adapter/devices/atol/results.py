@@ -1,9 +1,9 @@
 """ATOL's answers as the adapter's values (pure: no I/O): a job's task results in either dialect, fiscal results with
 their QR string, shift reports, the FN's status and the device's state.
 
-Numbers are read as ``Decimal`` (see :mod:`~kkt_adapter.intake.drivers.atol.wire`); amounts are rubles on the wire
+Numbers are read as ``Decimal`` (see :mod:`~kkt_adapter.devices.atol.wire`); amounts are rubles on the wire
 and kopecks here, converted exactly or refused. A shape this module cannot read raises
-:class:`~kkt_adapter.intake.drivers.atol.errors.ProtocolError`.
+:class:`~kkt_adapter.devices.atol.errors.ProtocolError`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from kkt_adapter.devices.atol.errors import INTERRUPTED, ProtocolError
+from kkt_adapter.devices.atol.tasks import OPERATION_OF_TASK
 from kkt_adapter.domain.device import (
     DOC_CORRECTION,
     DOC_RECEIPT,
@@ -22,8 +24,6 @@ from kkt_adapter.domain.device import (
     DOC_SHIFT_OPENING,
 )
 from kkt_adapter.domain.fiscal import FiscalResult
-from kkt_adapter.intake.drivers.atol.errors import INTERRUPTED, ProtocolError
-from kkt_adapter.intake.drivers.atol.tasks import OPERATION_OF_TASK
 
 #: FFD document type (tag 1000) of the document each printing task makes.
 DOC_TYPE_OF_TASK: Final[dict[str, int]] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kkt_adapter.config import ConfigError, Settings
-from kkt_adapter.intake.drivers.base import FiscalDriver
+from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_clock import Clock
 
 __all__ = ["FiscalDriver", "check_supported", "make_driver"]
@@ -27,10 +27,10 @@ def make_driver(settings: Settings, clock: Clock) -> FiscalDriver:
     for the emulated KKT, so that ``serve`` with the ATOL driver never loads it."""
     check_supported(settings)
     if settings.driver_type == "atol":
-        from kkt_adapter.intake.drivers.atol import from_settings
+        from kkt_adapter.devices.atol import from_settings
 
         return from_settings(settings, clock)
-    from kkt_adapter.intake.drivers.emulated import EmulatedDriver
+    from kkt_adapter.devices.emulated import EmulatedDriver
 
     return EmulatedDriver(
         settings.device_dir,

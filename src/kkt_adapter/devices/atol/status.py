@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from kkt_adapter.domain.device import DeviceState, FNStatus, ShiftReport
-from kkt_adapter.intake.drivers.atol.errors import ProtocolError
-from kkt_adapter.intake.drivers.atol.results import (
+from kkt_adapter.devices.atol.errors import ProtocolError
+from kkt_adapter.devices.atol.results import (
     FN_WARNINGS,
     OFD_WAIT_LIMIT,
     OPERATIONS,
@@ -24,6 +23,7 @@ from kkt_adapter.intake.drivers.atol.results import (
     optional_moment,
     whole_number,
 )
+from kkt_adapter.domain.device import DeviceState, FNStatus, ShiftReport
 
 Result = Mapping[str, Any]
 

@@ -17,18 +17,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from kkt_adapter.devices.atol import tasks
+from kkt_adapter.devices.atol.errors import AtolOutcomeUnknown, TransportError, device_error
+from kkt_adapter.devices.atol.jobs import Jobs
+from kkt_adapter.devices.atol.results import TaskResult, failure, job_status, ready_result
+from kkt_adapter.devices.protocol import PrintJob
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.errors import DeviceUnavailable
 from kkt_adapter.domain.fiscal import FiscalResult
-from kkt_adapter.intake.drivers.atol import tasks
-from kkt_adapter.intake.drivers.atol.errors import AtolOutcomeUnknown, TransportError, device_error
-from kkt_adapter.intake.drivers.atol.results import TaskResult, failure, job_status, ready_result
-from kkt_adapter.intake.drivers.base import PrintJob
-
-if TYPE_CHECKING:
-    from kkt_adapter.intake.drivers.atol.driver import AtolDriver
 
 #: Jobs per batch: what the adapter hands the driver at once (the server queues them all; a blocked one stops the
 #: rest, which are then deleted).
@@ -52,10 +49,11 @@ class _Slot:
 
 
 class BatchRun:
-    """One :meth:`AtolDriver.print_batch` call: the jobs' slots and their outcomes."""
+    """One :meth:`~kkt_adapter.devices.atol.driver.AtolDriver.print_batch` call: the jobs' slots and their outcomes,
+    each job sent through ``runner`` exactly as a single print sends it."""
 
-    def __init__(self, driver: AtolDriver, jobs: Sequence[PrintJob]) -> None:
-        self.driver = driver
+    def __init__(self, runner: Jobs, jobs: Sequence[PrintJob]) -> None:
+        self.runner = runner
         self.slots: list[_Slot] = []
         self.outcomes: list[FiscalResult | Exception | None] = [None] * len(jobs)
         self.queue: deque[_Slot] = deque()
@@ -67,7 +65,7 @@ class BatchRun:
 
     def run(self) -> list[FiscalResult | Exception]:
         """Post every job, poll them in order; each job's document or exception."""
-        self.driver._fd_before()
+        self.runner.fd_before()
         try:
             for slot in self.slots:
                 self._post(slot)
@@ -88,7 +86,7 @@ class BatchRun:
         """Queue the slot's job under its current attempt: settled at once if the server had it finished."""
         slot.uuid = tasks.job_uuid(slot.key, slot.attempt)
         try:
-            slot.ours, existing = self.driver._submit_reading(slot.uuid, [slot.task])
+            slot.ours, existing = self.runner.submit_reading(slot.uuid, [slot.task])
         except Exception as exc:  # refused (nothing queued) or unknown, as for a single print
             self._settle(slot, exc)
             return
@@ -101,7 +99,7 @@ class BatchRun:
         """A finished job: its document; its refusal if ours; an earlier attempt's refusal: the next attempt."""
         try:
             if job_status(results) == "ready":
-                self._settle(slot, self.driver._fiscal(ready_result(results, 0), slot.task["type"]))
+                self._settle(slot, self.runner.fiscal(ready_result(results, 0), slot.task["type"]))
                 return
             failed = failure(results)
             assert failed is not None, "a job in error has a failed task"
@@ -116,16 +114,16 @@ class BatchRun:
 
     def _poll(self) -> None:
         """Poll the earliest unfinished job until it ends, then the next; at the timeout, give up on the rest."""
-        clock, driver = self.driver.clock, self.driver
-        deadline = clock.monotonic() + driver.job_timeout
+        clock, runner = self.runner.clock, self.runner
+        deadline = clock.monotonic() + runner.job_timeout
         delay = FIRST_POLL_DELAY_S
         last, block = "not found", None
         if self.queue and FIRST_BATCH_DELAY_S:
-            driver.sleep(FIRST_BATCH_DELAY_S)
+            runner.sleep(FIRST_BATCH_DELAY_S)
         while self.queue:
             head = self.queue[0]
             try:
-                results = driver.transport.job(head.uuid)
+                results = runner.transport.job(head.uuid)
             except TransportError as exc:
                 last = f"not read ({exc})"
             else:
@@ -134,26 +132,26 @@ class BatchRun:
                     if last in FINISHED:
                         self.queue.popleft()
                         self._finish(head, results)
-                        deadline = clock.monotonic() + driver.job_timeout
+                        deadline = clock.monotonic() + runner.job_timeout
                         delay, last, block = FIRST_POLL_DELAY_S, "not found", None
                         continue  # the next job has likely finished too: read it at once
                     if last == "blocked":
                         block = next((r for r in results if r.status == "blocked"), None)
             if clock.monotonic() >= deadline:
                 self.queue.popleft()
-                self._settle(head, driver._unknown(head.uuid, last, block, driver._last_fd))
+                self._settle(head, runner.unknown(head.uuid, last, block, runner.last_fd))
                 self._withdraw(head.uuid)
                 return
-            driver.sleep(delay)
-            delay = min(delay * 2, driver.poll_interval)
+            runner.sleep(delay)
+            delay = min(delay * 2, runner.poll_interval)
 
     def _withdraw(self, stuck: str) -> None:
         """The jobs behind ``stuck`` have not run: delete each (it will never run), or read it once."""
         while self.queue:
             slot = self.queue.popleft()
             try:
-                deleted = self.driver.transport.cancel(slot.uuid)
-                results = None if deleted else self.driver._read(slot.uuid)
+                deleted = self.runner.transport.cancel(slot.uuid)
+                results = None if deleted else self.runner.read(slot.uuid)
             except Exception as exc:
                 self._settle(slot, AtolOutcomeUnknown(f"ATOL job {slot.uuid}, queued behind {stuck}: {exc}"))
                 continue

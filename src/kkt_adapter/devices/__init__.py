@@ -1,0 +1,14 @@
+"""The devices: the one port through which the adapter prints (:mod:`.protocol`), the registry that builds a driver
+from its settings (:mod:`.registry`, called by the composition root only), finding a KKT (:mod:`.detect`), and one
+sub-package per driver: :mod:`.emulated` (the emulated KKT of ``kkt_emulators``) and :mod:`.atol` (ATOL Web Requests).
+A new driver goes into a sub-package of its own beside them and is named in the registry.
+
+Devices import the domain and nothing of Phase 1, Phase 2 or status: the intake, delivery and status code reach a
+device through the driver protocol.
+"""
+
+from __future__ import annotations
+
+from kkt_adapter.devices.protocol import DeviceState, FiscalDriver, PrintJob
+
+__all__ = ["DeviceState", "FiscalDriver", "PrintJob"]
