@@ -1,10 +1,11 @@
 // The dead letters (DLQ): the documents the OFD did not take, each with a button that requeues it.
 
 import { api, problem } from "./api.js";
+import { select } from "./documents.js";
 import { $, el, message } from "./dom.js";
 import { time } from "./format.js";
-import { select } from "./documents.js";
 import { guarded, refreshNow } from "./refreshing.js";
+import { T } from "./texts.js";
 
 export function renderDlq(answer) {
   const items = answer.items;
@@ -36,7 +37,7 @@ export function renderDlq(answer) {
           el(
             "button",
             { type: "button", "data-testid": "requeue", onclick: guarded(() => requeue(item.receipt_id)) },
-            "Requeue",
+            T.requeue,
           ),
         ),
       ),
@@ -46,7 +47,7 @@ export function renderDlq(answer) {
 
 export async function requeue(id) {
   const answer = await api(`/v1/kkt/dlq/${encodeURIComponent(id)}/requeue`, "POST");
-  if (answer.ok) message(`Document ${id} requeued: it is pending again.`, "ok");
-  else message(`Requeue failed: ${problem(answer)}`, "error");
+  if (answer.ok) message(T.requeued(id), "ok");
+  else message(T.requeueFailed(problem(answer)), "error");
   refreshNow();
 }

@@ -7,6 +7,7 @@ import { fiscalTime, isoTime, time } from "./format.js";
 import { forgetImages, hasQr, qrImage } from "./qr.js";
 import { failed } from "./refreshing.js";
 import { state } from "./state.js";
+import { T } from "./texts.js";
 
 function documentName(receipt) {
   if (receipt.document_type === "receipt" || receipt.document_type === "correction") {
@@ -18,7 +19,7 @@ function documentName(receipt) {
 export function renderReceipts(answer) {
   const items = answer.items;
   $("receipts-title").textContent =
-    answer.q === null ? "Latest documents" : `Search “${answer.q}”: ${items.length} found`;
+    answer.q === null ? T.latestDocuments : T.searchFound(answer.q, items.length);
   $("receipts-empty").hidden = items.length > 0;
   const rows = items.map((receipt) =>
     el(
@@ -60,7 +61,7 @@ export async function renderDetail() {
   if (id !== state.selected) return;
   const receipt = found.ok ? found.body.items.find((r) => r.receipt_id === id) : undefined;
   if (!receipt) {
-    message(`Document ${id} is not in the buffer.`, "error");
+    message(T.notInBuffer(id), "error");
     closeDetail();
     return;
   }
@@ -70,34 +71,34 @@ export async function renderDetail() {
   $("detail").dataset.state = receipt.state;
   $("detail-id").textContent = id;
   fill($("detail-fiscal"), [
-    ["document", documentName(receipt)],
-    ["state", el("span", { "data-testid": "detail-state" }, badge(receipt.state))],
-    ["total", receipt.total],
-    ["POS", receipt.pos_id],
-    ["idempotency key", el("code", {}, receipt.idempotency_key)],
-    ["accepted", time(receipt.created_at)],
-    ["FD number", fiscal.fiscal_doc_number],
-    ["fiscal sign", fiscal.fiscal_sign],
-    ["signed at", fiscalTime(fiscal.fiscal_datetime)],
-    ["FN / KKT", fiscal.fn_number ? `${fiscal.fn_number} / ${fiscal.kkt_number}` : null],
+    [T.document, documentName(receipt)],
+    [T.state, el("span", { "data-testid": "detail-state" }, badge(receipt.state))],
+    [T.total, receipt.total],
+    [T.pos, receipt.pos_id],
+    [T.idempotencyKey, el("code", {}, receipt.idempotency_key)],
+    [T.accepted, time(receipt.created_at)],
+    [T.fdNumber, fiscal.fiscal_doc_number],
+    [T.fiscalSign, fiscal.fiscal_sign],
+    [T.signedAt, fiscalTime(fiscal.fiscal_datetime)],
+    [T.fnKkt, fiscal.fn_number ? `${fiscal.fn_number} / ${fiscal.kkt_number}` : null],
     [
-      "shift / receipt no.",
+      T.shiftReceiptNo,
       fiscal.shift_number ? `${fiscal.shift_number} / ${fiscal.receipt_number ?? "—"}` : null,
     ],
-    ["QR string", fiscal.qr_code_data ? el("code", { class: "wrap" }, fiscal.qr_code_data) : null],
-    ["print error", receipt.print_error, "bad"],
-    ["refund of", receipt.original_receipt_id ? el("code", {}, receipt.original_receipt_id) : null],
+    [T.qrString, fiscal.qr_code_data ? el("code", { class: "wrap" }, fiscal.qr_code_data) : null],
+    [T.printError, receipt.print_error, "bad"],
+    [T.refundOf, receipt.original_receipt_id ? el("code", {}, receipt.original_receipt_id) : null],
   ]);
   fill($("detail-sync"), [
-    ["attempts", sync.attempts],
-    ["last error", sync.last_error, sync.last_error ? "bad" : null],
-    ["next attempt", time(sync.next_attempt_at)],
-    ["OFD id", sync.ofd_id],
-    ["OFD time", isoTime(sync.ofd_server_time)],
-    ["synced", time(sync.synced_at)],
-    ["HLC", receipt.hlc],
+    [T.attempts, sync.attempts],
+    [T.lastError, sync.last_error, sync.last_error ? "bad" : null],
+    [T.nextAttempt, time(sync.next_attempt_at)],
+    [T.ofdId, sync.ofd_id],
+    [T.ofdTime, isoTime(sync.ofd_server_time)],
+    [T.synced, time(sync.synced_at)],
+    [T.hlc, receipt.hlc],
   ]);
-  $("detail-qr").replaceChildren(hasQr(receipt) ? qrImage(id, "big") : el("span", { class: "muted" }, "no QR code"));
+  $("detail-qr").replaceChildren(hasQr(receipt) ? qrImage(id, "big") : el("span", { class: "muted" }, T.noQrCode));
   $("detail-requeue").hidden = receipt.state !== "dlq";
   $("detail-events").replaceChildren(
     ...(events.ok ? events.body.items : []).map((event) =>

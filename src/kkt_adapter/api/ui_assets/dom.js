@@ -1,5 +1,7 @@
 // Small DOM helpers. Text from the API is only ever set as text (textContent / DOM nodes), never parsed as HTML.
 
+import { T } from "./texts.js";
+
 export const $ = (id) => document.getElementById(id);
 
 export function el(tag, attrs, ...children) {
@@ -33,7 +35,7 @@ export function badge(text, kind) {
 
 export function yesNo(value, good) {
   if (value === null || value === undefined) return null;
-  return badge(value ? "yes" : "no", value === good ? "ok" : "bad");
+  return badge(value ? T.yes : T.no, value === good ? "ok" : "bad");
 }
 
 // The banner under the header, for the outcome of an action; a click dismisses it.

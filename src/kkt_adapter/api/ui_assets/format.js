@@ -1,5 +1,7 @@
 // How the page writes times and ages: every time in the browser's time zone, except the fiscal document's own.
 
+import { T } from "./texts.js";
+
 export const DAY = 86400;
 
 function pad(n) {
@@ -29,8 +31,8 @@ export function fiscalTime(text) {
 
 export function age(seconds) {
   if (seconds === null || seconds === undefined) return null;
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  if (seconds < 3600) return `${(seconds / 60).toFixed(0)} min`;
-  if (seconds < DAY) return `${(seconds / 3600).toFixed(1)} h`;
-  return `${(seconds / DAY).toFixed(1)} days`;
+  if (seconds < 60) return T.ageSeconds(seconds.toFixed(seconds < 10 ? 1 : 0));
+  if (seconds < 3600) return T.ageMinutes((seconds / 60).toFixed(0));
+  if (seconds < DAY) return T.ageHours((seconds / 3600).toFixed(1));
+  return T.ageDays((seconds / DAY).toFixed(1));
 }

@@ -4,6 +4,7 @@
 import { $, badge, el, fill, yesNo } from "./dom.js";
 import { DAY, age, isoTime, time } from "./format.js";
 import { state } from "./state.js";
+import { T } from "./texts.js";
 
 const FN_BLOCK_DAYS = 30;
 
@@ -20,31 +21,31 @@ function renderBuffer(health, buffer) {
   $("buffer-fill").style.width = Math.min(100, percent) + "%";
   $("buffer-fill").className = "fill " + (component.status === "full" ? "bad" : percent >= 80 ? "warn" : "ok");
   fill($("buffer"), [
-    ["unsynced", `${buffer.current_queued} of ${buffer.total_capacity} (${percent}%)`],
-    ["refuses sales at", component.capacity],
-    ["pending", buffer.pending],
-    ["dead letters", buffer.dlq_size, buffer.dlq_size ? "bad" : null],
-    ["synced", buffer.synced],
-    ["print failures", buffer.failed],
+    [T.unsynced, T.unsyncedOf(buffer.current_queued, buffer.total_capacity, percent)],
+    [T.refusesSalesAt, component.capacity],
+    [T.pending, buffer.pending],
+    [T.deadLetters, buffer.dlq_size, buffer.dlq_size ? "bad" : null],
+    [T.synced, buffer.synced],
+    [T.printFailures, buffer.failed],
   ]);
 }
 
 function deliveryVerdict(health) {
   const breaker = health.components.circuit_breaker;
   const ofd = health.components.ofd;
-  if (ofd.sync_mode === "off") return ["off: no OFD configured", "bad"];
+  if (ofd.sync_mode === "off") return [T.deliveryOff, "bad"];
   if (ofd.sync_mode === "device") {
-    if (ofd.last_exchange_ok === false) return ["by the KKT: its exchange status could not be read", "bad"];
-    if (ofd.last_exchange_ok === null) return ["by the KKT: not polled yet", "unknown"];
-    return ["by the KKT itself (tracked)", "ok"];
+    if (ofd.last_exchange_ok === false) return [T.deliveryDeviceUnread, "bad"];
+    if (ofd.last_exchange_ok === null) return [T.deliveryDeviceNotPolled, "unknown"];
+    return [T.deliveryDevice, "ok"];
   }
   if (breaker.state === "OPEN") {
-    return [`failing: circuit breaker open, next probe in ${age(breaker.retry_in_seconds)}`, "bad"];
+    return [T.deliveryBreakerOpen(age(breaker.retry_in_seconds)), "bad"];
   }
-  if (breaker.state === "HALF_OPEN") return ["probing the OFD (circuit breaker half-open)", "warn"];
-  if (ofd.last_exchange_ok === false) return ["failing: the last exchange with the OFD failed", "bad"];
-  if (ofd.last_exchange_ok === null) return ["no exchange with the OFD yet", "unknown"];
-  return ["delivering", "ok"];
+  if (breaker.state === "HALF_OPEN") return [T.deliveryProbing, "warn"];
+  if (ofd.last_exchange_ok === false) return [T.deliveryLastFailed, "bad"];
+  if (ofd.last_exchange_ok === null) return [T.deliveryNoExchange, "unknown"];
+  return [T.delivering, "ok"];
 }
 
 function renderDelivery(health, buffer, fn) {
@@ -52,24 +53,24 @@ function renderDelivery(health, buffer, fn) {
   const ofd = health.components.ofd;
   const [text, kind] = deliveryVerdict(health);
   fill($("delivery"), [
-    ["delivery", el("span", { class: "badge " + kind, "data-testid": "delivery-state" }, text)],
-    ["network", ofd.status],
+    [T.delivery, el("span", { class: "badge " + kind, "data-testid": "delivery-state" }, text)],
+    [T.network, ofd.status],
     [
-      "circuit breaker",
+      T.circuitBreaker,
       el(
         "span",
         { "data-testid": "breaker" },
         badge(breaker.state, breaker.state === "CLOSED" ? "ok" : "bad"),
-        ` ${breaker.failure_count} failures in a row, opened ${breaker.times_opened}×`,
+        T.breakerCounts(breaker.failure_count, breaker.times_opened),
       ),
     ],
     [
-      "last exchange",
-      ofd.last_exchange_at ? `${time(ofd.last_exchange_at)} (${ofd.last_exchange_ok ? "ok" : "failed"})` : null,
+      T.lastExchange,
+      ofd.last_exchange_at ? T.lastExchangeAt(time(ofd.last_exchange_at), ofd.last_exchange_ok) : null,
     ],
-    ["unsent in the buffer", buffer.pending + buffer.accepted + buffer.dlq_size],
-    ["unsent in the FN", fn ? fn.unsent_count : null],
-    ["OFD", ofd.url],
+    [T.unsentInBuffer, buffer.pending + buffer.accepted + buffer.dlq_size],
+    [T.unsentInFn, fn ? fn.unsent_count : null],
+    [T.ofd, ofd.url],
   ]);
   const seconds = buffer.oldest_unsynced_age_seconds;
   const fraction = seconds === null ? 0 : Math.min(1, seconds / (FN_BLOCK_DAYS * DAY));
@@ -77,9 +78,8 @@ function renderDelivery(health, buffer, fn) {
   $("age-fill").className = "fill " + (fraction >= 1 ? "bad" : fraction >= 25 / 30 ? "warn" : "ok");
   $("age").textContent =
     seconds === null
-      ? "nothing unsynced"
-      : `${age(seconds)} old — ` +
-        `${Math.max(0, FN_BLOCK_DAYS - seconds / DAY).toFixed(1)} days before the 30-day block`;
+      ? T.nothingUnsynced
+      : T.oldestAge(age(seconds), Math.max(0, FN_BLOCK_DAYS - seconds / DAY).toFixed(1));
 }
 
 // With several KKTs (KKT_DEVICES), one row per device from health's devices component; hidden with one.
@@ -92,15 +92,15 @@ function renderDevices(health) {
       let shiftText = "—";
       if (device.shift_open !== null) {
         shiftText = device.shift_open
-          ? `${device.shift_expired ? "expired" : "open"} #${device.shift_number}`
-          : `closed (last #${device.shift_number})`;
+          ? T.shiftOpenShort(device.shift_expired ? T.expired : T.open, device.shift_number)
+          : T.shiftClosedShort(device.shift_number);
       }
       return el(
         "tr",
         { "data-testid": "device-" + name },
-        el("td", {}, name + (device.primary ? " (primary)" : "")),
+        el("td", {}, name + (device.primary ? T.primary : "")),
         el("td", {}, device.driver),
-        el("td", {}, device.problem ? badge(device.problem, "bad") : badge("ok")),
+        el("td", {}, device.problem ? badge(device.problem, "bad") : badge(T.ok, "ok")),
         el("td", {}, shiftText),
         el("td", { class: "num" }, device.last_fd_number === null ? "—" : String(device.last_fd_number)),
         el("td", {}, device.fn_number || "—"),
@@ -112,43 +112,43 @@ function renderDevices(health) {
 function renderDevice(health, shift, fn) {
   const device = health.components.device;
   const rows = [
-    ["status", device.problem ? badge(device.problem, "bad") : badge("ok")],
-    ["online", yesNo(device.online, true)],
-    ["paper", yesNo(device.paper, true)],
+    [T.status, device.problem ? badge(device.problem, "bad") : badge(T.ok, "ok")],
+    [T.online, yesNo(device.online, true)],
+    [T.paper, yesNo(device.paper, true)],
   ];
   let shiftText;
   if (device.shift_open === null) shiftText = null;
   else if (!device.shift_open) {
-    shiftText = el("span", { "data-testid": "shift" }, badge("closed", "warn"), ` (last #${device.shift_number})`);
+    shiftText = el("span", { "data-testid": "shift" }, badge(T.closed, "warn"), T.shiftLast(device.shift_number));
   }
   else {
     const since = shift && shift.open && shift.shift_number === device.shift_number ? isoTime(shift.opened_at) : null;
     shiftText = el(
       "span",
       { "data-testid": "shift" },
-      badge(device.shift_expired ? "expired" : "open", device.shift_expired ? "bad" : "ok"),
-      ` #${device.shift_number}` + (since ? ` since ${since}` : ""),
+      badge(device.shift_expired ? T.expired : T.open, device.shift_expired ? "bad" : "ok"),
+      T.shiftNumber(device.shift_number, since),
     );
   }
-  rows.push(["shift", shiftText]);
-  if (device.shift_open) rows.push(["shift expires", time(device.shift_expires_at)]);
+  rows.push([T.shift, shiftText]);
+  if (device.shift_open) rows.push([T.shiftExpires, time(device.shift_expires_at)]);
   if (shift && shift.open && shift.shift_number === device.shift_number) {
-    rows.push(["in this shift", `receipts: ${shift.receipts}, documents: ${shift.documents}`]);
+    rows.push([T.inThisShift, T.shiftCounts(shift.receipts, shift.documents)]);
   }
-  rows.push(["FN", device.fn_number]);
+  rows.push([T.fn, device.fn_number]);
   if (fn) {
     const daysLeft = Math.floor((Date.parse(fn.validity_date) - Date.now()) / (DAY * 1000));
-    rows.push(["FN valid until", `${fn.validity_date} (${daysLeft} days)`, daysLeft <= 30 ? "bad" : null]);
-    rows.push(["FFD", fn.ffd_version]);
+    rows.push([T.fnValidUntil, T.fnValidity(fn.validity_date, daysLeft), daysLeft <= 30 ? "bad" : null]);
+    rows.push([T.ffd, fn.ffd_version]);
     if (fn.first_unsent_at) {
-      rows.push(["FN oldest unsent", `FD ${fn.first_unsent_fd_number} at ${isoTime(fn.first_unsent_at)}`]);
+      rows.push([T.fnOldestUnsent, T.fnOldestUnsentAt(fn.first_unsent_fd_number, isoTime(fn.first_unsent_at))]);
     }
   }
-  if (device.fn_blocked) rows.push(["FN blocked", device.fn_blocked, "bad"]);
-  if (device.fn_warnings.length) rows.push(["FN warnings", device.fn_warnings.join(", "), "warn"]);
-  rows.push(["KKT", device.kkt_number]);
-  rows.push(["last FD number", device.last_fd_number]);
-  rows.push(["checked", time(device.checked_at)]);
+  if (device.fn_blocked) rows.push([T.fnBlocked, device.fn_blocked, "bad"]);
+  if (device.fn_warnings.length) rows.push([T.fnWarnings, device.fn_warnings.join(", "), "warn"]);
+  rows.push([T.kkt, device.kkt_number]);
+  rows.push([T.lastFdNumber, device.last_fd_number]);
+  rows.push([T.checked, time(device.checked_at)]);
   fill($("device"), rows);
 }
 

@@ -2,6 +2,7 @@
 
 import { authHeaders, storedToken } from "./api.js";
 import { el } from "./dom.js";
+import { T } from "./texts.js";
 
 const qrImages = new Map();
 
@@ -13,7 +14,7 @@ export function qrImage(id, size) {
   const key = `${size}:${id}`;
   let img = qrImages.get(key);
   if (img) return img;
-  img = el("img", { class: "qr " + size, alt: "QR code", "data-testid": "qr", "data-receipt-id": id });
+  img = el("img", { class: "qr " + size, alt: T.qrAlt, "data-testid": "qr", "data-receipt-id": id });
   img.addEventListener("error", () => {
     img.classList.add("broken");
     setTimeout(() => qrImages.delete(key), 30000); // try again later (the endpoint may come back)

@@ -3,6 +3,7 @@
 import { Unauthorized } from "./api.js";
 import { $ } from "./dom.js";
 import { state } from "./state.js";
+import { T } from "./texts.js";
 
 export const REFRESH_MS = 2000;
 
@@ -12,7 +13,7 @@ let refresh = async () => {};
 export function failed(error) {
   if (error instanceof Unauthorized) return;
   const banner = $("offline");
-  banner.textContent = `The adapter does not answer (${error.message}); retrying every ${REFRESH_MS / 1000} s.`;
+  banner.textContent = T.offline(error.message, REFRESH_MS / 1000);
   banner.hidden = false;
 }
 

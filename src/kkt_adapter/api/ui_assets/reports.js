@@ -5,6 +5,7 @@ import { $, fill, message } from "./dom.js";
 import { fiscalTime, isoTime } from "./format.js";
 import { refreshNow } from "./refreshing.js";
 import { state } from "./state.js";
+import { T } from "./texts.js";
 
 function showReport(title, rows) {
   $("report-title").textContent = title;
@@ -20,23 +21,23 @@ function totals(report) {
       .map(([name, amount]) => `${name} ${amount}`)
       .join(", ") || "0.00";
   return [
-    ["by operation", by(t.by_operation)],
-    ["by payment", by(t.by_payment)],
+    [T.byOperation, by(t.by_operation)],
+    [T.byPayment, by(t.by_payment)],
   ];
 }
 
 export async function xReport() {
   const answer = await api("/v1/kkt/x_report", "POST");
   if (!answer.ok) {
-    message(`X report: ${problem(answer)}`, "error");
+    message(T.xReportFailed(problem(answer)), "error");
     return;
   }
   const r = answer.body;
-  showReport(`X report — shift ${r.shift_number} (not a fiscal document)`, [
-    ["opened", isoTime(r.opened_at)],
-    ["expires", isoTime(r.expires_at)],
-    ["receipts", r.receipts],
-    ["documents", r.documents],
+  showReport(T.xReportTitle(r.shift_number), [
+    [T.opened, isoTime(r.opened_at)],
+    [T.expires, isoTime(r.expires_at)],
+    [T.receipts, r.receipts],
+    [T.documents, r.documents],
     ...totals(r),
   ]);
 }
@@ -44,22 +45,22 @@ export async function xReport() {
 export async function zReport() {
   const device = state.health && state.health.components.device;
   const which = device && device.shift_number ? ` ${device.shift_number}` : "";
-  if (!window.confirm(`Close shift${which}? The KKT prints the Z report (a fiscal document).`)) return;
+  if (!window.confirm(T.zReportConfirm(which))) return;
   const answer = await api("/v1/kkt/z_report", "POST");
   if (!answer.ok) {
-    message(`Z report: ${problem(answer)}`, "error");
+    message(T.zReportFailed(problem(answer)), "error");
     return;
   }
   const r = answer.body;
-  showReport(`Z report — shift ${r.shift_number} closed`, [
-    ["FD number", r.fiscal_doc_number],
-    ["fiscal sign", r.fiscal_sign],
-    ["signed at", fiscalTime(r.fiscal_datetime)],
-    ["receipts", r.receipts],
-    ["documents", r.documents],
+  showReport(T.zReportTitle(r.shift_number), [
+    [T.fdNumber, r.fiscal_doc_number],
+    [T.fiscalSign, r.fiscal_sign],
+    [T.signedAt, fiscalTime(r.fiscal_datetime)],
+    [T.receipts, r.receipts],
+    [T.documents, r.documents],
     ...totals(r),
   ]);
-  message(`Shift ${r.shift_number} closed (Z report, FD ${r.fiscal_doc_number}).`, "ok");
+  message(T.shiftClosed(r.shift_number, r.fiscal_doc_number), "ok");
   state.deviceReadAt = 0;
   refreshNow();
 }

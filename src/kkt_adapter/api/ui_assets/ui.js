@@ -3,15 +3,16 @@
 // reads what each refresh shows and wires the page's buttons and forms; the parts it draws are its imports.
 
 import { TOKEN_KEY, api } from "./api.js";
-import { $ } from "./dom.js";
-import { closeDetail, renderDetail, renderReceipts } from "./documents.js";
-import { time } from "./format.js";
 import { renderDlq, requeue } from "./dlq.js";
+import { closeDetail, renderDetail, renderReceipts } from "./documents.js";
+import { $ } from "./dom.js";
+import { time } from "./format.js";
 import { renderGlance } from "./glance.js";
 import { forgetAllImages } from "./qr.js";
 import { failed, guarded, refreshNow, startRefreshing } from "./refreshing.js";
 import { xReport, zReport } from "./reports.js";
 import { state } from "./state.js";
+import { T } from "./texts.js";
 
 // The shift and the FN are read from the device, which answers between prints: ask it less often.
 const DEVICE_REFRESH_MS = 10000;
@@ -55,7 +56,7 @@ async function refresh() {
   if (receipts.ok) renderReceipts(receipts.body);
   if (dlq.ok) renderDlq(dlq.body);
   await renderDetail();
-  $("updated").textContent = "updated " + time(Date.now() / 1000).slice(11);
+  $("updated").textContent = T.updated(time(Date.now() / 1000).slice(11));
 }
 
 function start() {
