@@ -2,34 +2,26 @@
 document, keeps a journal with each request's idempotency key, counts each shift, follows the FN's life and its OFD
 exchange, and survives restarts, crashes and a second process.
 
-How a print is serialised and made durable is :mod:`kkt_emulators.device.printer`'s; what each document changes in
-the device's state, :mod:`kkt_emulators.device.day`'s; the FN's rules, :mod:`kkt_emulators.device.fn`'s; the tags,
-:mod:`kkt_emulators.device.documents`'. This module decides what each request prints and in which order it refuses:
-a repeated key first (the journal answers), then faults, the task, the FN, the shift.
+How a print is serialised and made durable is :mod:`kkt_emulators.device.printer`'s; what each request prints and
+in which order it refuses, :mod:`kkt_emulators.device.rules`'; what each document changes in the device's state,
+:mod:`kkt_emulators.device.day`'s; the FN's rules, :mod:`kkt_emulators.device.fn`'s; the tags,
+:mod:`kkt_emulators.device.documents`'. This module is the device as its users see it: it registers a new device,
+and prints, answers queries and switches faults over those parts.
 """
 
 from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
-from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
 from kkt_clock import Clock, SystemClock
-from kkt_emulators.device import day, documents, fn, reports
-from kkt_emulators.device.errors import (
-    DeviceNotFound,
-    DeviceOffline,
-    InvalidTask,
-    PaperOut,
-    ShiftAlreadyOpen,
-    ShiftExpired,
-    ShiftNotOpen,
-)
+from kkt_emulators.device import documents, fn, reports
+from kkt_emulators.device.errors import DeviceNotFound, InvalidTask, ShiftNotOpen
 from kkt_emulators.device.models import (
     DOC_CORRECTION,
     DOC_RECEIPT,
@@ -43,9 +35,10 @@ from kkt_emulators.device.models import (
     Registration,
     ShiftReport,
 )
-from kkt_emulators.device.printer import Build, Check, Printer, Step, check_key
+from kkt_emulators.device.printer import Printer, Step, check_key
+from kkt_emulators.device.rules import DeviceTime, Rules, check_faults
 from kkt_emulators.device.store import DB_FILE, State, Store
-from kkt_emulators.device.validation import check_registration_options, validate_correction, validate_task
+from kkt_emulators.device.validation import check_registration_options
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")
 SHIFT_MAX_SECONDS = reports.SHIFT_MAX_SECONDS
@@ -86,6 +79,7 @@ class EmulatedKKT:
         )
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._tz: tzinfo = tz if tz is not None else MOSCOW
+        self._time = DeviceTime(self._clock, self._tz)
         state_dir = Path(state_dir)
         if not create and not (state_dir / DB_FILE).is_file():
             raise DeviceNotFound(state_dir)
@@ -95,7 +89,7 @@ class EmulatedKKT:
         try:
             with self._printer.device_lock(), self._printer.store.write() as conn:
                 life = fn.FNLife(
-                    valid_until=fn.add_months(self._local(self._clock.time()).date(), fn_life_months),
+                    valid_until=fn.add_months(self._time.local(self._clock.time()).date(), fn_life_months),
                     capacity=fn_archive_capacity,
                 )
                 self.registration: Registration = self._load_or_register(
@@ -105,6 +99,7 @@ class EmulatedKKT:
             if stored is None:
                 raise RuntimeError(f"the fiscal drive in {state_dir} has a registration but no stored life")
             self._life = stored
+            self._rules = Rules(self.registration, stored, self._time)
         except BaseException:
             self._printer.close()
             raise
@@ -136,7 +131,7 @@ class EmulatedKKT:
         the journal.
         """
         check_key(idempotency_key)
-        return self._printer.print_once(idempotency_key, DOC_RECEIPT, *self._receipt_steps(task, idempotency_key))
+        return self._printer.print_once(idempotency_key, DOC_RECEIPT, *self._rules.receipt(task, idempotency_key))
 
     @property
     def instant(self) -> bool:
@@ -158,9 +153,9 @@ class EmulatedKKT:
                 steps.append(exc)
                 continue
             if isinstance(task, CorrectionTask):
-                steps.append((key, DOC_CORRECTION, *self._correction_steps(task, key)))
+                steps.append((key, DOC_CORRECTION, *self._rules.correction(task, key)))
             else:
-                steps.append((key, DOC_RECEIPT, *self._receipt_steps(task, key)))
+                steps.append((key, DOC_RECEIPT, *self._rules.receipt(task, key)))
         return self._printer.print_batch(steps)
 
     def _print_one(self, task: ReceiptTask | CorrectionTask, key: str) -> FiscalDocument | Exception:
@@ -171,13 +166,6 @@ class EmulatedKKT:
         except Exception as exc:
             return exc
 
-    def _receipt_steps(self, task: ReceiptTask, idempotency_key: str) -> tuple[Check, Build]:
-        def validate(state: State) -> None:
-            validate_task(task, registered_taxation=self.registration.taxation)
-
-        make = partial(documents.receipt, self.registration, task, idempotency_key=idempotency_key)
-        return self._settlement(validate, make)
-
     def print_correction(self, task: CorrectionTask, *, idempotency_key: str) -> FiscalDocument:
         """Print a correction receipt (type 31) once per ``idempotency_key``, as :meth:`print_receipt` prints.
 
@@ -185,35 +173,16 @@ class EmulatedKKT:
         counts in the shift's totals like a receipt. Its basis date (1178) may not be after the document's date.
         """
         check_key(idempotency_key)
-        steps = self._correction_steps(task, idempotency_key)
+        steps = self._rules.correction(task, idempotency_key)
         return self._printer.print_once(idempotency_key, DOC_CORRECTION, *steps)
-
-    def _correction_steps(self, task: CorrectionTask, idempotency_key: str) -> tuple[Check, Build]:
-        def validate(state: State) -> None:
-            today = self._local(self._doc_time(state)).date()
-            validate_correction(task, registered_taxation=self.registration.taxation, today=today)
-
-        make = partial(documents.correction, self.registration, task, idempotency_key=idempotency_key)
-        return self._settlement(validate, make)
 
     def open_shift(self, *, idempotency_key: str | None = None) -> FiscalDocument:
         """Open a new shift (prints the shift opening report). :class:`ShiftAlreadyOpen` if one is open.
 
         With ``idempotency_key``, a repeated key returns the first opening report and prints nothing.
         """
-
-        def check(conn: sqlite3.Connection, state: State) -> int:
-            self._check_faults(state)
-            if state.shift_open:
-                raise ShiftAlreadyOpen(f"Смена {state.shift_number} уже открыта")
-            self._check_fn(conn, state, needed=1)
-            return 1
-
-        def build(conn: sqlite3.Connection, state: State) -> FiscalDocument:
-            when, opened_at = self._now(state), self._clock.time()
-            return day.open_shift(conn, state, self.registration, when=when, opened_at=opened_at, key=idempotency_key)
-
-        return self._printer.print_once(idempotency_key, DOC_SHIFT_OPENING, check, build)
+        steps = self._rules.open_shift(idempotency_key)
+        return self._printer.print_once(idempotency_key, DOC_SHIFT_OPENING, *steps)
 
     def close_shift(self, *, idempotency_key: str | None = None) -> FiscalDocument:
         """Close the open shift, expired or not (prints the Z report). :class:`ShiftNotOpen` if none is open.
@@ -221,33 +190,8 @@ class EmulatedKKT:
         With ``idempotency_key``, a repeated key returns the first Z report and prints nothing. The shift's counters
         and totals stay readable with :meth:`shift_totals`.
         """
-
-        def check(conn: sqlite3.Connection, state: State) -> int:
-            self._check_faults(state)
-            if not state.shift_open:
-                raise ShiftNotOpen("Смена не открыта")
-            self._check_fn(conn, state, needed=1, closing=True)
-            return 1
-
-        def build(conn: sqlite3.Connection, state: State) -> FiscalDocument:
-            when = self._now(state)
-            unsent = Store.unsent(conn)
-            raised = fn.warnings(
-                self._life, today=when.date(), documents=state.last_fd, unsent=unsent, now=self._clock.time()
-            )
-            first = None if unsent.first_at is None else self._local(unsent.first_at).strftime("%Y-%m-%dT%H:%M:%S")
-            return day.close_shift(
-                conn,
-                state,
-                self.registration,
-                when=when,
-                first_unsent=first,
-                unsent=unsent.count,
-                fn_flags=fn.flags(raised),
-                key=idempotency_key,
-            )
-
-        return self._printer.print_once(idempotency_key, DOC_SHIFT_CLOSING, check, build)
+        steps = self._rules.close_shift(idempotency_key)
+        return self._printer.print_once(idempotency_key, DOC_SHIFT_CLOSING, *steps)
 
     # -- the OFD exchange ----------------------------------------------------------------------------------------
 
@@ -275,7 +219,7 @@ class EmulatedKKT:
             state = Store.load_state(conn)
             unsent = Store.unsent(conn)
         now = self._clock.time()
-        today = self._local(max(now, state.last_doc_time)).date()
+        today = self._time.local(max(now, state.last_doc_time)).date()
         blocked = fn.refusal(
             self._life, today=today, documents=state.last_fd, needed=1, unsent=unsent, now=now, tz=self._tz
         )
@@ -286,7 +230,7 @@ class EmulatedKKT:
             documents_count=state.last_fd,
             unsent_count=unsent.count,
             first_unsent_fd_number=unsent.first_fd,
-            first_unsent_at=None if unsent.first_at is None else self._local(unsent.first_at),
+            first_unsent_at=None if unsent.first_at is None else self._time.local(unsent.first_at),
             warnings=fn.warnings(self._life, today=today, documents=state.last_fd, unsent=unsent, now=now),
             blocked=None if blocked is None else blocked.code,
         )
@@ -321,17 +265,17 @@ class EmulatedKKT:
             shift_open=state.shift_open,
             shift_number=state.shift_number,
             receipts_in_shift=state.receipts_in_shift,
-            shift_opened_at=None if opened is None else self._local(int(opened)),
-            shift_expired=self._expired(state),
+            shift_opened_at=None if opened is None else self._time.local(int(opened)),
+            shift_expired=self._time.expired(state),
             last_fd_number=state.last_fd,
             fn_number=self.registration.fn_number,
             reg_number=self.registration.reg_number,
-            shift_expires_at=None if opened is None else self._local(int(opened) + SHIFT_MAX_SECONDS),
+            shift_expires_at=None if opened is None else self._time.local(int(opened) + SHIFT_MAX_SECONDS),
         )
 
     def local_now(self) -> datetime:
         """The device's clock now, in its time zone, to the second (what its display shows)."""
-        return self._local(int(self._clock.time()))
+        return self._time.local(int(self._clock.time()))
 
     def x_report(self) -> ShiftReport:
         """The open shift's counters and totals (the X report): no fiscal document, no FD number, nothing stored.
@@ -341,7 +285,7 @@ class EmulatedKKT:
         """
         with self._printer.reading() as conn:
             state = Store.load_state(conn)
-            self._check_faults(state)
+            check_faults(state)
             if not state.shift_open:
                 raise ShiftNotOpen("Смена не открыта: X-отчёт снимается в открытой смене")
             report = self._shift_report(conn, state, state.shift_number)
@@ -387,30 +331,10 @@ class EmulatedKKT:
         Store.save_fn_life(conn, life, registered_at=now)
         state = Store.load_state(conn)
         state.last_fd = 1
-        doc = documents.registration_report(reg, fd_number=1, when=self._now(state))
+        doc = documents.registration_report(reg, fd_number=1, when=self._time.now(state))
         Store.insert_document(conn, doc)
         Store.save_state(conn, state)
         return reg
-
-    def _settlement(self, validate: Callable[[State], None], make: day.MakeSettlement) -> tuple[Check, Build]:
-        """How a receipt or a correction prints: the checks, in the device's order, then :func:`day.settle`."""
-
-        def check(conn: sqlite3.Connection, state: State) -> int:
-            self._check_faults(state)
-            validate(state)
-            needed = 1 if state.shift_open else 2
-            self._check_fn(conn, state, needed=needed)
-            if self._expired(state):
-                raise ShiftExpired(
-                    f"Смена {state.shift_number} открыта более 24 часов: закройте смену (Z-отчёт) и откройте новую"
-                )
-            return needed
-
-        def build(conn: sqlite3.Connection, state: State) -> FiscalDocument:
-            when, opened_at = self._now(state), self._clock.time()
-            return day.settle(conn, state, self.registration, make, when=when, opened_at=opened_at)
-
-        return check, build
 
     def _shift_report(self, conn: sqlite3.Connection, state: State, shift_number: int) -> ShiftReport | None:
         row = Store.load_shift(conn, shift_number)
@@ -418,42 +342,3 @@ class EmulatedKKT:
             return None
         is_open = state.shift_open and state.shift_number == shift_number
         return reports.shift_report(row, is_open=is_open, now=self._clock.time(), tz=self._tz)
-
-    def _check_fn(self, conn: sqlite3.Connection, state: State, *, needed: int, closing: bool = False) -> None:
-        """Raise the FN's refusal of ``needed`` new documents, if it refuses them (see :mod:`.fn`)."""
-        error = fn.refusal(
-            self._life,
-            today=self._local(self._doc_time(state)).date(),
-            documents=state.last_fd,
-            needed=needed,
-            unsent=Store.unsent(conn),
-            now=self._clock.time(),
-            tz=self._tz,
-            closing=closing,
-        )
-        if error is not None:
-            raise error
-
-    def _local(self, wall: float) -> datetime:
-        return datetime.fromtimestamp(wall, self._tz)
-
-    def _doc_time(self, state: State) -> float:
-        """The next document's time: the clock, never before the last document's (an FN refuses time going back)."""
-        return max(self._clock.time(), state.last_doc_time)
-
-    def _now(self, state: State) -> datetime:
-        """The next document's time, taken: the state remembers it as the last document's."""
-        wall = self._doc_time(state)
-        state.last_doc_time = wall
-        return self._local(int(wall))
-
-    def _expired(self, state: State) -> bool:
-        opened = state.shift_opened_at
-        return state.shift_open and opened is not None and self._clock.time() - opened > SHIFT_MAX_SECONDS
-
-    @staticmethod
-    def _check_faults(state: State) -> None:
-        if state.offline:
-            raise DeviceOffline("ККТ не отвечает (нет связи с устройством)")
-        if state.paper_out:
-            raise PaperOut("В ККТ закончилась бумага")

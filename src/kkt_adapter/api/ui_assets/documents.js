@@ -1,0 +1,128 @@
+// The documents: the latest (or those a search found) as a list, and the one open document with its fiscal data,
+// its delivery to the OFD, its QR code and its events.
+
+import { api } from "./api.js";
+import { $, badge, el, fill, message } from "./dom.js";
+import { fiscalTime, isoTime, time } from "./format.js";
+import { forgetImages, hasQr, qrImage } from "./qr.js";
+import { failed } from "./refreshing.js";
+import { state } from "./state.js";
+import { T } from "./texts.js";
+
+function documentName(receipt) {
+  if (receipt.document_type === "receipt" || receipt.document_type === "correction") {
+    return `${receipt.document_type} · ${receipt.type}`;
+  }
+  return receipt.document_type.replace("_", " ");
+}
+
+export function renderReceipts(answer) {
+  const items = answer.items;
+  $("receipts-title").textContent =
+    answer.q === null ? T.latestDocuments : T.searchFound(answer.q, items.length);
+  $("receipts-empty").hidden = items.length > 0;
+  const rows = items.map((receipt) =>
+    el(
+      "tr",
+      {
+        class: receipt.receipt_id === state.selected ? "selected" : null,
+        "data-receipt-id": receipt.receipt_id,
+        "data-state": receipt.state,
+        tabindex: 0,
+        onclick: () => select(receipt.receipt_id),
+        onkeydown: (event) => event.key === "Enter" && select(receipt.receipt_id),
+      },
+      el("td", {}, time(receipt.created_at)),
+      el("td", {}, documentName(receipt)),
+      el("td", {}, badge(receipt.state)),
+      el("td", { class: "num" }, receipt.total),
+      el("td", { class: "num" }, receipt.fiscal_doc ? receipt.fiscal_doc.fiscal_doc_number : "—"),
+      el("td", {}, el("code", { title: receipt.receipt_id }, receipt.receipt_id.slice(0, 8))),
+      el("td", { class: "qr-cell" }, hasQr(receipt) ? qrImage(receipt.receipt_id, "thumb") : null),
+    ),
+  );
+  $("receipts").replaceChildren(...rows);
+  if (state.openSingleHit && answer.q !== null) {
+    state.openSingleHit = false;
+    if (items.length === 1) state.selected = items[0].receipt_id;
+  }
+  const keep = new Set(items.map((r) => r.receipt_id));
+  if (state.selected) keep.add(state.selected);
+  forgetImages(keep);
+}
+
+export async function renderDetail() {
+  const id = state.selected;
+  if (!id) return;
+  const [found, events] = await Promise.all([
+    api(`/v1/kkt/receipts?limit=10&q=${encodeURIComponent(id)}`),
+    api(`/v1/kkt/receipt/${encodeURIComponent(id)}/events`),
+  ]);
+  if (id !== state.selected) return;
+  const receipt = found.ok ? found.body.items.find((r) => r.receipt_id === id) : undefined;
+  if (!receipt) {
+    message(T.notInBuffer(id), "error");
+    closeDetail();
+    return;
+  }
+  const fiscal = receipt.fiscal_doc || {};
+  const sync = receipt.sync;
+  $("detail").hidden = false;
+  $("detail").dataset.state = receipt.state;
+  $("detail-id").textContent = id;
+  fill($("detail-fiscal"), [
+    [T.document, documentName(receipt)],
+    [T.state, el("span", { "data-testid": "detail-state" }, badge(receipt.state))],
+    [T.total, receipt.total],
+    [T.pos, receipt.pos_id],
+    [T.idempotencyKey, el("code", {}, receipt.idempotency_key)],
+    [T.accepted, time(receipt.created_at)],
+    [T.fdNumber, fiscal.fiscal_doc_number],
+    [T.fiscalSign, fiscal.fiscal_sign],
+    [T.signedAt, fiscalTime(fiscal.fiscal_datetime)],
+    [T.fnKkt, fiscal.fn_number ? `${fiscal.fn_number} / ${fiscal.kkt_number}` : null],
+    [
+      T.shiftReceiptNo,
+      fiscal.shift_number ? `${fiscal.shift_number} / ${fiscal.receipt_number ?? "—"}` : null,
+    ],
+    [T.qrString, fiscal.qr_code_data ? el("code", { class: "wrap" }, fiscal.qr_code_data) : null],
+    [T.printError, receipt.print_error, "bad"],
+    [T.refundOf, receipt.original_receipt_id ? el("code", {}, receipt.original_receipt_id) : null],
+  ]);
+  fill($("detail-sync"), [
+    [T.attempts, sync.attempts],
+    [T.lastError, sync.last_error, sync.last_error ? "bad" : null],
+    [T.nextAttempt, time(sync.next_attempt_at)],
+    [T.ofdId, sync.ofd_id],
+    [T.ofdTime, isoTime(sync.ofd_server_time)],
+    [T.synced, time(sync.synced_at)],
+    [T.hlc, receipt.hlc],
+  ]);
+  $("detail-qr").replaceChildren(hasQr(receipt) ? qrImage(id, "big") : el("span", { class: "muted" }, T.noQrCode));
+  $("detail-requeue").hidden = receipt.state !== "dlq";
+  $("detail-events").replaceChildren(
+    ...(events.ok ? events.body.items : []).map((event) =>
+      el(
+        "tr",
+        {},
+        el("td", {}, time(event.at)),
+        el("td", {}, event.kind),
+        el("td", {}, event.from_state || ""),
+        el("td", {}, event.to_state || ""),
+        el("td", {}, event.detail || ""),
+      ),
+    ),
+  );
+}
+
+export function select(id) {
+  state.selected = id;
+  for (const row of $("receipts").children) row.classList.toggle("selected", row.dataset.receiptId === id);
+  renderDetail().catch(failed);
+}
+
+export function closeDetail() {
+  state.selected = null;
+  $("detail").hidden = true;
+  for (const row of $("receipts").children) row.classList.remove("selected");
+}
