@@ -29,14 +29,11 @@ from kkt_adapter.api.status_answers import (
 )
 from kkt_adapter.bootstrap import Adapter
 from kkt_adapter.domain.errors import NotFound, SyncDisabled
+from kkt_adapter.domain.ffd_codes import MAX_UINT32
 from kkt_adapter.domain.states import ReceiptState
 from kkt_adapter.intake.devices import DeviceUnit
 
 router = APIRouter()
-
-
-#: FD numbers are 32-bit (tag 1040).
-MAX_FD_NUMBER = 4_294_967_295
 
 
 class RefundCheckIn(BaseModel):
@@ -45,7 +42,7 @@ class RefundCheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     original_fiscal_doc_id: Annotated[
-        Annotated[StrictInt, Field(ge=1, le=4_294_967_295)]
+        Annotated[StrictInt, Field(ge=1, le=MAX_UINT32)]
         | Annotated[str, StringConstraints(min_length=1, max_length=64)],
         Field(description="The sale's receipt_id, or its fiscal document number"),
     ]
