@@ -8,8 +8,9 @@ from decimal import Decimal
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from kkt_adapter.domain.ffd_codes import VAT_RATE_CODES
 from kkt_adapter.domain.money import line_sum
-from kkt_adapter.domain.receipt import VAT_RATE_CODES, ItemInput, Operation, Payment, Receipt, build_receipt
+from kkt_adapter.domain.receipt import ItemInput, Operation, Payment, Receipt, build_receipt
 from kkt_adapter.domain.refunds import refund_problems, refundable
 
 #: One requested line: name, unit price in kopecks, quantity, VAT rate.

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from kkt_adapter.api.text import fiscal_text_problem, json_safe, safe_problem, safe_text
+from kkt_adapter.api.text import json_safe, safe_problem, safe_text
+from kkt_adapter.domain.text import fiscal_text_problem
 
 
 @pytest.mark.parametrize(

@@ -14,17 +14,26 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from kkt_adapter.api import responses as r
 from kkt_adapter.api import views
+from kkt_adapter.api.device_answers import DevicesOut, FnOut, ShiftOpenedOut, ShiftOut, XReportOut, ZReportOut
+from kkt_adapter.api.receipt_answers import ReceiptAnswerOut, ReceiptViewOut, RefundCheckOut
 from kkt_adapter.api.schemas import CorrectionIn, ReceiptIn
+from kkt_adapter.api.status_answers import (
+    BufferStatusOut,
+    DeadLettersOut,
+    HealthOrError,
+    HealthOut,
+    HeartbeatOut,
+    RequeuedOut,
+    SyncPassOut,
+    WorkerStatusOut,
+)
 from kkt_adapter.bootstrap import Adapter
 from kkt_adapter.domain.errors import NotFound, SyncDisabled
+from kkt_adapter.domain.ffd_codes import MAX_UINT32
 from kkt_adapter.domain.states import ReceiptState
 from kkt_adapter.intake.devices import DeviceUnit
 
 router = APIRouter()
-
-
-#: FD numbers are 32-bit (tag 1040).
-MAX_FD_NUMBER = 4_294_967_295
 
 
 class RefundCheckIn(BaseModel):
@@ -33,7 +42,7 @@ class RefundCheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     original_fiscal_doc_id: Annotated[
-        Annotated[StrictInt, Field(ge=1, le=4_294_967_295)]
+        Annotated[StrictInt, Field(ge=1, le=MAX_UINT32)]
         | Annotated[str, StringConstraints(min_length=1, max_length=64)],
         Field(description="The sale's receipt_id, or its fiscal document number"),
     ]
@@ -114,7 +123,7 @@ def _problem(where: str, name: str, message: str, kind: str) -> dict[str, Any]:
     "/v1/kkt/receipt",
     tags=["receipts"],
     summary="Accept a sale or refund and print it on the KKT",
-    responses=r.ok(r.ReceiptAnswerOut, "Printed, or the replay of a printed key (the identical bytes)")
+    responses=r.ok(ReceiptAnswerOut, "Printed, or the replay of a printed key (the identical bytes)")
     | r.POST
     | r.IN_FLIGHT
     | r.UNPROCESSABLE,
@@ -131,7 +140,7 @@ async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: Idemp
     "/v1/kkt/correction",
     tags=["receipts"],
     summary="Print a correction receipt (document type 31)",
-    responses=r.ok(r.ReceiptAnswerOut, "Printed, or the replay of a printed key (the identical bytes)")
+    responses=r.ok(ReceiptAnswerOut, "Printed, or the replay of a printed key (the identical bytes)")
     | r.POST
     | r.IN_FLIGHT
     | r.UNPROCESSABLE,
@@ -148,10 +157,10 @@ async def post_correction(body: CorrectionIn, request: Request, idempotency_key:
     "/v1/pos/refund",
     tags=["receipts"],
     summary="May this sale be refunded now? (the ERP's refund check)",
-    responses=r.ok(r.RefundCheckOut, "Allowed: the sale reached the OFD")
+    responses=r.ok(RefundCheckOut, "Allowed: the sale reached the OFD")
     | r.POST
     | r.NOT_FOUND
-    | {409: {"model": r.RefundCheckOut, "description": "Not allowed now: the sale is not synced (or not printed)"}}
+    | {409: {"model": RefundCheckOut, "description": "Not allowed now: the sale is not synced (or not printed)"}}
     | r.UNPROCESSABLE,
 )
 async def refund_check(body: RefundCheckIn, request: Request) -> JSONResponse:
@@ -173,7 +182,7 @@ async def refund_check(body: RefundCheckIn, request: Request) -> JSONResponse:
     "/v1/kkt/shift",
     tags=["shift"],
     summary="The shift: open or not, number, expiry, receipts",
-    responses=r.ok(r.ShiftOut) | r.COMMON | r.UNPROCESSABLE,
+    responses=r.ok(ShiftOut) | r.COMMON | r.UNPROCESSABLE,
 )
 async def shift_status(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
     unit = _unit(request, device)
@@ -184,7 +193,7 @@ async def shift_status(request: Request, device: DeviceQuery = None) -> dict[str
     "/v1/kkt/shift/open",
     tags=["shift"],
     summary="Open a shift (prints the shift opening report)",
-    responses=r.ok(r.ShiftOpenedOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
+    responses=r.ok(ShiftOpenedOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
 async def shift_open(
     request: Request, idempotency_key: IdempotencyKey = None, device: DeviceQuery = None
@@ -197,13 +206,13 @@ async def shift_open(
     "/v1/kkt/shift/close",
     tags=["shift"],
     summary="Close the shift: the Z report",
-    responses=r.ok(r.ZReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
+    responses=r.ok(ZReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
 @router.post(
     "/v1/kkt/z_report",
     tags=["shift"],
     summary="The Z report (the ERP's path for closing the shift)",
-    responses=r.ok(r.ZReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
+    responses=r.ok(ZReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
 async def shift_close(
     request: Request, idempotency_key: IdempotencyKey = None, device: DeviceQuery = None
@@ -216,7 +225,7 @@ async def shift_close(
     "/v1/kkt/x_report",
     tags=["shift"],
     summary="The X report: the open shift's counters (not fiscal)",
-    responses=r.ok(r.XReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
+    responses=r.ok(XReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
 async def x_report(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
     unit = _unit(request, device)
@@ -227,7 +236,7 @@ async def x_report(request: Request, device: DeviceQuery = None) -> dict[str, An
     "/v1/kkt/fn",
     tags=["shift"],
     summary="The fiscal drive: validity, unsent documents, warnings",
-    responses=r.ok(r.FnOut) | r.COMMON | r.UNPROCESSABLE,
+    responses=r.ok(FnOut) | r.COMMON | r.UNPROCESSABLE,
 )
 async def fn_status(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
     unit = _unit(request, device)
@@ -239,7 +248,7 @@ async def fn_status(request: Request, device: DeviceQuery = None) -> dict[str, A
     "/v1/kkt/devices",
     tags=["shift"],
     summary="Every device: primary or not, usable, faults, shift, FN, last document, last refusal",
-    responses=r.ok(r.DevicesOut) | r.COMMON,
+    responses=r.ok(DevicesOut) | r.COMMON,
 )
 async def devices(request: Request) -> dict[str, Any]:
     return await _adapter(request).status.devices_view()
@@ -249,7 +258,7 @@ async def devices(request: Request) -> dict[str, Any]:
     "/v1/kkt/receipt/{receipt_id}",
     tags=["receipts"],
     summary="One receipt: state, fiscal data, sync",
-    responses=r.ok(r.ReceiptViewOut) | r.WITH_INPUT | r.NOT_FOUND,
+    responses=r.ok(ReceiptViewOut) | r.WITH_INPUT | r.NOT_FOUND,
 )
 async def get_receipt(receipt_id: str, request: Request) -> dict[str, Any]:
     stored = await asyncio.to_thread(_adapter(request).buffer.get, receipt_id)
@@ -262,7 +271,7 @@ async def get_receipt(receipt_id: str, request: Request) -> dict[str, Any]:
     "/v1/kkt/buffer/status",
     tags=["buffer"],
     summary="Buffer occupancy and counts",
-    responses=r.ok(r.BufferStatusOut) | r.COMMON,
+    responses=r.ok(BufferStatusOut) | r.COMMON,
 )
 async def buffer_status(request: Request) -> dict[str, Any]:
     return await _adapter(request).status.buffer_status()
@@ -272,10 +281,10 @@ async def buffer_status(request: Request) -> dict[str, Any]:
     "/v1/health",
     tags=["health"],
     summary="healthy, degraded or unhealthy (503), with reasons",
-    responses=r.ok(r.HealthOut, "healthy or degraded")
+    responses=r.ok(HealthOut, "healthy or degraded")
     | r.BAD_HOST
     | r.HEADERS_TOO_LARGE
-    | {503: {"model": r.HealthOrError, "description": "unhealthy (the health body), or the storage failed"}},
+    | {503: {"model": HealthOrError, "description": "unhealthy (the health body), or the storage failed"}},
 )
 async def health(request: Request) -> JSONResponse:
     body = await _adapter(request).status.health()
@@ -286,7 +295,7 @@ async def health(request: Request) -> JSONResponse:
     "/v1/kkt/heartbeat/status",
     tags=["health"],
     summary="The ERP heartbeat's state",
-    responses=r.ok(r.HeartbeatOut) | r.COMMON,
+    responses=r.ok(HeartbeatOut) | r.COMMON,
 )
 async def heartbeat_status(request: Request) -> dict[str, Any]:
     return _adapter(request).status.heartbeat_status()
@@ -310,7 +319,7 @@ async def metrics(request: Request) -> Response:
     "/v1/kkt/buffer/sync",
     tags=["sync"],
     summary="Run a sync pass now (same claiming as the worker)",
-    responses=r.ok(r.SyncPassOut) | r.POST | {409: r.CONFLICT[409] | {"description": "Sync is off (sync_disabled)."}},
+    responses=r.ok(SyncPassOut) | r.POST | {409: r.CONFLICT[409] | {"description": "Sync is off (sync_disabled)."}},
 )
 async def sync_now(request: Request) -> dict[str, Any]:
     delivery = _adapter(request).delivery
@@ -326,7 +335,7 @@ async def sync_now(request: Request) -> dict[str, Any]:
     "/v1/kkt/worker/status",
     tags=["sync"],
     summary="Sync worker state, last pass, next wake",
-    responses=r.ok(r.WorkerStatusOut) | r.COMMON,
+    responses=r.ok(WorkerStatusOut) | r.COMMON,
 )
 async def worker_status(request: Request) -> dict[str, Any]:
     delivery = _adapter(request).delivery
@@ -344,7 +353,7 @@ async def worker_status(request: Request) -> dict[str, Any]:
     "/v1/kkt/dlq",
     tags=["sync"],
     summary="Dead letters: receipts the OFD did not take, with the reason",
-    responses=r.ok(r.DeadLettersOut) | r.WITH_INPUT,
+    responses=r.ok(DeadLettersOut) | r.WITH_INPUT,
 )
 async def dead_letters(
     request: Request,
@@ -363,7 +372,7 @@ async def dead_letters(
     "/v1/kkt/dlq/{receipt_id}/requeue",
     tags=["sync"],
     summary="Send a dead letter again",
-    responses=r.ok(r.RequeuedOut) | r.POST | r.NOT_FOUND | r.UNPROCESSABLE,
+    responses=r.ok(RequeuedOut) | r.POST | r.NOT_FOUND | r.UNPROCESSABLE,
 )
 async def requeue(receipt_id: str, request: Request) -> dict[str, Any]:
     adapter = _adapter(request)

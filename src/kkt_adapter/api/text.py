@@ -1,46 +1,19 @@
-"""Text the API takes and text it gives back: what a fiscal drive can store, and echoes that are safe and short.
+"""Text the API gives back: echoes of a client's input that are safe and short.
 
-A fiscal drive stores its strings (item names, the cashier, the POS id, a correction's basis) in code page 866, and a
-printed receipt has no place for control characters; :func:`fiscal_text_problem` says why a text cannot go there.
 :func:`json_safe` turns whatever a client sent (``NaN``, ``1e309``, lone UTF-16 surrogates, a megabyte of text) into
-a short excerpt that JSON can carry, for error answers that show the input.
+a short excerpt that JSON can carry, for error answers that show the input. What a fiscal drive can store is the
+domain's rule (``kkt_adapter.domain.text``).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
-#: The encoding of a fiscal drive's strings (FFD: CP866).
-FISCAL_ENCODING = "cp866"
-
-#: C0 controls (NUL, TAB, LF, CR, ESC, ...), DEL and C1 controls.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
 #: Characters of an excerpt; longer text is cut and marked with an ellipsis.
 EXCERPT_CHARS = 100
-
-
-def _code_point(char: str) -> str:
-    return f"U+{ord(char):04X}"
-
-
-def fiscal_text_problem(field: str, value: str) -> str | None:
-    """Why ``value`` cannot be a fiscal drive's text (naming ``field`` and the character), or ``None`` if it can."""
-    control = _CONTROL.search(value)
-    if control is not None:
-        return f"{field}: control character {_code_point(control.group())} is not allowed"
-    try:
-        value.encode(FISCAL_ENCODING)
-    except UnicodeEncodeError as exc:
-        char = value[exc.start]
-        if 0xD800 <= ord(char) <= 0xDFFF:
-            return f"{field}: {_code_point(char)} is a lone UTF-16 surrogate, not a character"
-        return f"{field}: character {_code_point(char)} cannot be stored by a fiscal drive (CP866)"
-    return None
 
 
 def safe_text(value: str, *, limit: int = EXCERPT_CHARS) -> str:

@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, Response
 from kkt_adapter import __version__
 from kkt_adapter.api import responses as r
 from kkt_adapter.api import views
+from kkt_adapter.api.receipt_answers import EventListOut, ReceiptListOut
 from kkt_adapter.bootstrap import Adapter
 from kkt_adapter.buffer import StoredReceipt
 from kkt_adapter.buffer.store import Buffer
@@ -99,7 +100,7 @@ async def asset(name: str) -> Response:
     "/v1/kkt/receipts",
     tags=["receipts"],
     summary="The latest documents, or those matching a search",
-    responses=r.ok(r.ReceiptListOut) | r.WITH_INPUT,
+    responses=r.ok(ReceiptListOut) | r.WITH_INPUT,
 )
 async def receipts(
     request: Request,
@@ -124,7 +125,7 @@ async def receipts(
     "/v1/kkt/receipt/{receipt_id}/events",
     tags=["receipts"],
     summary="One receipt's audit trail, oldest first",
-    responses=r.ok(r.EventListOut) | r.WITH_INPUT | r.NOT_FOUND,
+    responses=r.ok(EventListOut) | r.WITH_INPUT | r.NOT_FOUND,
 )
 async def receipt_events(
     receipt_id: str,

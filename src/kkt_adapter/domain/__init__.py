@@ -1,3 +1,4 @@
-"""The pure core: receipts in integer kopecks, fiscal results, the hybrid logical clock, and the error tree."""
+"""The pure core: receipts in integer kopecks and the fiscal field rules they are made of (FFD code tables, INN,
+marking code, buyer's contact, CP866 text), fiscal results, the hybrid logical clock, and the error tree."""
 
 from __future__ import annotations

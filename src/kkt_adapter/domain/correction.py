@@ -11,18 +11,24 @@ receipt by mistake.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from typing import Any, Final, Literal
 
 from kkt_adapter.domain.errors import FieldProblem, InvalidReceipt
+from kkt_adapter.domain.ffd_codes import MAX_UINT32
 from kkt_adapter.domain.receipt import Cashier, ItemInput, Operation, Payment, Receipt, build_receipt, canonical_hash
 
 CorrectionType = Literal["self", "instruction"]
 
 #: Tag 1173 by correction type.
 CORRECTION_TYPE_CODES: Final[dict[str, int]] = {"self": 0, "instruction": 1}
+
+#: The dates a basis may name (tag 1178).
+FIRST_BASIS_DATE: Final = date(2017, 1, 1)
+LAST_BASIS_DATE: Final = date(2100, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -112,3 +118,26 @@ def build_correction(
         basis_number=basis_number,
         corrected_fiscal_sign=corrected_fiscal_sign,
     )
+
+
+def parse_basis_date(value: object) -> date:
+    """Tag 1178 from text written exactly as YYYY-MM-DD, within the dates a basis may name; else ``ValueError``."""
+    message = "basis_date must be a date as YYYY-MM-DD, from 2017-01-01 to 2100-12-31"
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError(f"{message}; got {value!r}")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{message}; {value!r} is not a date") from None
+    if not FIRST_BASIS_DATE <= parsed <= LAST_BASIS_DATE:
+        raise ValueError(f"{message}; got {value!r}")
+    return parsed
+
+
+def parse_fiscal_sign(value: str) -> str:
+    """The corrected receipt's fiscal sign (for attribute 1192) as digits without leading zeros, from the printed
+    form (1–10 digits, at most 32 bits, spaces around allowed); else ``ValueError``."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_UINT32):
+        raise ValueError(f"corrected_fiscal_sign must be the fiscal sign as printed: 1–10 digits, at most {MAX_UINT32}")
+    return str(int(text))

@@ -2,7 +2,7 @@
 
 Built from the HTTP request by :func:`build_receipt`, which refuses what no single field shows (unbalanced sums, a
 marking code on an unmarked line, a refund link on a sale) with field-named problems. FFD 1.2 attributes are kept
-as their codes; the request's names for them are the API's vocabulary (``kkt_adapter.api.schemas``).
+as their codes (``kkt_adapter.domain.ffd_codes``, with the names a request may give them).
 
 The canonical form (:meth:`Receipt.canonical`) is what the buffer stores and what the body hash covers. An FFD 1.2
 attribute appears in it only when it differs from its default, so a request without the new fields hashes as it
@@ -19,6 +19,8 @@ from functools import cached_property
 from typing import Any, Final, Literal
 
 from kkt_adapter.domain.errors import FieldProblem, InvalidReceipt
+from kkt_adapter.domain.ffd_codes import DEFAULT_MEASURE, DEFAULT_PAYMENT_METHOD, DEFAULT_PAYMENT_OBJECT, VAT_RATE_CODES
+from kkt_adapter.domain.marking import default_payment_object, marking_problems
 from kkt_adapter.domain.money import line_sum
 
 Operation = Literal["sale", "refund"]
@@ -26,32 +28,6 @@ PaymentKind = Literal["cash", "card", "electronic", "prepaid", "credit", "provis
 
 #: Tag 1054 by operation name.
 OPERATION_CODES: Final[dict[str, int]] = {"sale": 1, "refund": 2}
-
-#: Tag 1199 codes by the request's ``vat_rate`` (numbers as percent, fractions as written on receipts).
-VAT_RATE_CODES: Final[dict[str, int]] = {
-    "20": 1,
-    "10": 2,
-    "20/120": 3,
-    "10/110": 4,
-    "0": 5,
-    "none": 6,
-    "5": 7,
-    "7": 8,
-    "5/105": 9,
-    "7/107": 10,
-    "22": 11,
-    "22/122": 12,
-}
-
-#: Tag 1214 payment method: 4 is full payment, the usual one.
-DEFAULT_PAYMENT_METHOD: Final = 4
-#: Tag 1212 payment object: 1 is a commodity, the usual one.
-DEFAULT_PAYMENT_OBJECT: Final = 1
-#: Tag 1212 for marked goods that carry a marking code (31 excise, 33 other); the default when a code is given.
-MARKED_WITH_CODE: Final[frozenset[int]] = frozenset({31, 33})
-DEFAULT_MARKED_PAYMENT_OBJECT: Final = 33
-#: Tag 2108 measure: 0 is a piece.
-DEFAULT_MEASURE: Final = 0
 
 #: Payment kinds grouped by the receipt tag they add to (cash 1031, electronic 1081, 1215, 1216, 1217).
 PAYMENT_GROUP: Final[dict[str, str]] = {
@@ -243,22 +219,7 @@ def _item_problems(index: int, item: ItemInput, computed: int) -> list[FieldProb
         )
     if computed <= 0:
         problems.append(FieldProblem(("items", index, "quantity"), "price × quantity must be at least 0.01"))
-    # 30 and 32 are marked goods *without* a marking code: a code on such a line contradicts it.
-    if item.mark_code is not None and item.payment_object is not None and item.payment_object not in MARKED_WITH_CODE:
-        problems.append(
-            FieldProblem(
-                ("items", index, "payment_object"),
-                "a line with a mark_code must have payment_object 31 (marked_excise) or 33 (marked_commodity), "
-                f"or leave it out (it is then {DEFAULT_MARKED_PAYMENT_OBJECT}); got {item.payment_object}",
-            )
-        )
-    if item.mark_code is None and item.payment_object in MARKED_WITH_CODE:
-        problems.append(
-            FieldProblem(
-                ("items", index, "mark_code"),
-                f"payment_object {item.payment_object} is marked goods with a marking code: mark_code is required",
-            )
-        )
+    problems += marking_problems(index, item.mark_code, item.payment_object)
     return problems
 
 
@@ -297,9 +258,7 @@ def build_receipt(
     for index, item in enumerate(items):
         computed = line_sum(item.price_kop, item.quantity)
         problems += _item_problems(index, item, computed)
-        payment_object = item.payment_object
-        if payment_object is None:
-            payment_object = DEFAULT_PAYMENT_OBJECT if item.mark_code is None else DEFAULT_MARKED_PAYMENT_OBJECT
+        payment_object = default_payment_object(item.mark_code) if item.payment_object is None else item.payment_object
         built.append(
             Item(
                 item.name,

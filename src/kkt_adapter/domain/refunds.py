@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from kkt_adapter.domain.errors import FieldProblem
+from kkt_adapter.domain.ffd_codes import VAT_RATE_CODES
 from kkt_adapter.domain.money import rubles
-from kkt_adapter.domain.receipt import VAT_RATE_CODES, Item, Receipt
+from kkt_adapter.domain.receipt import Item, Receipt
 
 #: A sold line's identity: name, unit price in kopecks, VAT code (tag 1199).
 RefundKey = tuple[str, int, int]
