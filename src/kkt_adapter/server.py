@@ -80,14 +80,15 @@ def run(settings: Settings) -> None:
         raise SystemExit(EXIT_STORAGE) from None
     warn_if_unauthenticated(settings)
     app = create_app(settings)
+    api = settings.api
     uvicorn.run(
         app,
-        host=settings.api_host,
-        port=settings.api_port,
+        host=api.host,
+        port=api.port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
-        http=bounded_http(settings.max_header_bytes),
-        timeout_keep_alive=settings.keep_alive_timeout,
-        limit_concurrency=settings.max_connections,
+        http=bounded_http(api.max_header_bytes),
+        timeout_keep_alive=api.keep_alive_timeout,
+        limit_concurrency=api.max_connections,
     )

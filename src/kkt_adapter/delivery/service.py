@@ -7,6 +7,7 @@ or, with ``KKT_OFD_DELIVERY=device``, the tracker of the KKT's own delivery inst
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kkt_adapter.delivery.breaker import CircuitBreaker
@@ -24,12 +25,12 @@ class Delivery:
         worker: SyncWorker | None = None,
         ofd_url: str | None = None,
         embedded: bool = False,
-        tracker: DeviceTracker | None = None,
+        trackers: Sequence[DeviceTracker] = (),
     ) -> None:
         self.breaker = breaker
         self.worker = worker
         #: With ``KKT_OFD_DELIVERY=device``, one tracker per device (the primary's first).
-        self.trackers: list[DeviceTracker] = [] if tracker is None else [tracker]
+        self.trackers: tuple[DeviceTracker, ...] = tuple(trackers)
         self.ofd_url = ofd_url
         self.embedded = embedded
 
@@ -37,10 +38,6 @@ class Delivery:
     def tracker(self) -> DeviceTracker | None:
         """The primary device's tracker (device mode), else ``None``."""
         return self.trackers[0] if self.trackers else None
-
-    @tracker.setter
-    def tracker(self, tracker: DeviceTracker | None) -> None:
-        self.trackers = [] if tracker is None else [tracker]
 
     @property
     def sync_mode(self) -> str:

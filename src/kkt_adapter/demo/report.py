@@ -15,7 +15,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from kkt_adapter.demo_day import DayResult
+from kkt_adapter.demo.day import DayResult
 
 
 class StatsSource(Protocol):

@@ -1,9 +1,9 @@
 """``kkt-adapter buffer``: verify the buffer file against the device's journal, recover a damaged one from the
 journal, back it up while the adapter runs.
 
-The settings come from ``KKT_*`` variables and ``.env`` (``KKT_DATA_DIR`` names the buffer); the device is the one
-the settings choose (``make_driver``). Heavy imports happen inside the commands, so mounting this sub-app costs the
-other commands nothing.
+The settings come from ``KKT_*`` variables and ``.env`` (``KKT_DATA_DIR`` names the buffer); each device is opened
+by the composition root as the adapter opens it (``kkt_adapter.bootstrap``). Heavy imports happen inside the
+commands, so mounting this sub-app costs the other commands nothing.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def verify() -> None:
     typer.echo(f"{path}: integrity_check ok")
     lacking = 0
     for index, device in enumerate(settings.device_list):
-        lacking += _verify_device(path, settings.for_device(index), device.name, several=settings.devices is not None)
+        lacking += _verify_device(path, settings, index, device.name, several=settings.devices is not None)
     if lacking:
         typer.echo(
             "the next start stores them from the journal (or stop the adapter and run `kkt-adapter buffer recover`)",
@@ -71,13 +71,13 @@ def verify() -> None:
     typer.echo("the buffer holds every document the OFD has not acknowledged")
 
 
-def _verify_device(path: Path, settings: Settings, name: str, *, several: bool) -> int:
+def _verify_device(path: Path, settings: Settings, index: int, name: str, *, several: bool) -> int:
     """Compare the buffer with one device's journal; report and return how many of its documents the buffer lacks."""
+    from kkt_adapter.bootstrap import device_driver
     from kkt_adapter.buffer import integrity
-    from kkt_adapter.devices.registry import make_driver
     from kkt_clock import SystemClock
 
-    driver = make_driver(settings, SystemClock())
+    driver = device_driver(settings, index, SystemClock())
     try:
         fn = driver.fn_status()
         held = integrity.held(path, fn.fn_number)
@@ -142,26 +142,13 @@ def recover() -> None:
 
 def _recover_device(buffer: Buffer, settings: Settings, index: int, clock: SystemClock, *, several: bool) -> None:
     """Settle one device's interrupted receipts and store what its journal has that the buffer lacks; report it."""
-    from kkt_adapter.devices.registry import make_driver
-    from kkt_adapter.intake.fiscalizer import Fiscalizer
+    from kkt_adapter.bootstrap import offline_device
 
-    name = settings.device_list[index].name
-    driver = make_driver(settings.for_device(index), clock)
-    fiscalizer = Fiscalizer(
-        buffer,
-        driver,
-        capacity=settings.buffer_capacity,
-        retry_after_s=settings.buffer_full_retry_after,
-        shift_policy=settings.shift_expired_policy,
-        name=name,
-    )
-    try:
-        fiscalizer.reconcile()
-        restored = fiscalizer.catch_up()
-        first_unsent = driver.fn_status().first_unsent_fd_number
-    finally:
-        fiscalizer.close()
-        driver.close()
+    with offline_device(settings, buffer, index, clock) as device:
+        device.fiscalizer.reconcile()
+        restored = device.fiscalizer.catch_up()
+        first_unsent = device.driver.fn_status().first_unsent_fd_number
+    name = device.name
     events = [event for event in buffer.events(limit=10) if event["kind"] == "restore"]
     prefix = f"device {name}: " if several else ""
     detail = events[-1]["detail"] if restored and events else f"{restored} documents restored"

@@ -2,8 +2,8 @@
 
 The adapter (the real app, with the emulated KKT) runs under uvicorn in a thread; a mock OFD and a mock ERP run
 beside it; all listen on free loopback ports, with their data in a temporary directory unless one is given. The day
-itself (tills, the OFD outage, the refund, the Z report) is in :mod:`kkt_adapter.demo_day`, the summary and its
-verdict in :mod:`kkt_adapter.demo_report`. The emulators are imported here, so the CLI imports this module only
+itself (tills, the OFD outage, the refund, the Z report) is in :mod:`kkt_adapter.demo.day`, the summary and its
+verdict in :mod:`kkt_adapter.demo.report`. The emulators are imported here, so the CLI imports this module only
 inside the ``demo`` command.
 """
 
@@ -29,8 +29,8 @@ from rich.logging import RichHandler
 from kkt_adapter.api.app import create_app
 from kkt_adapter.buffer import Buffer
 from kkt_adapter.config import Settings, load_settings
-from kkt_adapter.demo_day import DayPlan, play
-from kkt_adapter.demo_report import Summary, render, summarize
+from kkt_adapter.demo.day import DayPlan, play
+from kkt_adapter.demo.report import Summary, render, summarize
 from kkt_clock import SystemClock
 from kkt_emulators import MockOdooServer, MockOFDServer
 

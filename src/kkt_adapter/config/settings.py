@@ -1,7 +1,8 @@
 """Settings from ``KKT_*`` environment variables (and ``.env``), read once at start into a frozen object.
 
 A wrong value stops the start with the variable's name and what is allowed (:class:`ConfigError`).
-Every name, its meaning and default are listed in ``docs/configuration.md``.
+Every name, its meaning and default are listed in ``docs/configuration.md``. The parts of the adapter receive the
+small groups derived from it (:mod:`kkt_adapter.config.groups`), not the whole.
 """
 
 from __future__ import annotations
@@ -13,67 +14,24 @@ import re
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    AnyHttpUrl,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import ErrorDetails
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kkt_adapter.config.devices import DeviceConfig
+from kkt_adapter.config.errors import ENV_PREFIX, ConfigError, describe
+from kkt_adapter.config.groups import (
+    ApiSettings,
+    BreakerSettings,
+    BufferSettings,
+    DeliverySettings,
+    DeviceSettings,
+    HeartbeatSettings,
+    OFDSettings,
+)
 from kkt_adapter.domain.device import DEFAULT_DEVICE
-
-ENV_PREFIX = "KKT_"
-
-
-class ConfigError(Exception):
-    """A configuration value is wrong; the message names each variable and what it allows."""
-
-
-class DeviceConfig(BaseModel):
-    """One KKT of ``KKT_DEVICES``: its name, its driver and that driver's settings (unset ones come from the
-    single-device settings: ``KKT_EMULATOR_*`` for an emulated device, ``KKT_ATOL_*`` for an ATOL one)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
-    driver: Literal["emulated", "mock", "atol"]
-    # The emulated KKT.
-    state_dir: Path | None = None
-    print_delay_ms: int | None = Field(default=None, ge=0, le=60_000)
-    fn_life_months: int | None = Field(default=None, ge=1, le=36)
-    # An ATOL KKT through ATOL Web Requests.
-    url: str | None = None
-    device_id: str | None = None
-    user: str | None = None
-    password: SecretStr | None = None
-    poll_interval: float | None = Field(default=None, gt=0, le=10)
-    job_timeout: float | None = Field(default=None, gt=0, le=3_600)
-    dialect: Literal["auto", "v2", "legacy"] | None = None
-
-    @property
-    def kind(self) -> Literal["emulated", "atol"]:
-        """``emulated`` or ``atol`` (``mock`` is the emulated KKT's old name)."""
-        return "atol" if self.driver == "atol" else "emulated"
-
-    @model_validator(mode="after")
-    def _fields_of_its_driver(self) -> DeviceConfig:
-        emulated = ("state_dir", "print_delay_ms", "fn_life_months")
-        atol = ("url", "device_id", "user", "password", "poll_interval", "job_timeout", "dialect")
-        wrong = [name for name in (atol if self.kind == "emulated" else emulated) if getattr(self, name) is not None]
-        if wrong:
-            takes = ", ".join(emulated if self.kind == "emulated" else atol)
-            raise ValueError(f"{', '.join(wrong)} do not apply to driver {self.driver!r} (it takes {takes})")
-        return self
 
 
 class Settings(BaseSettings):
@@ -336,6 +294,36 @@ class Settings(BaseSettings):
             return self.devices
         return (DeviceConfig(name=DEFAULT_DEVICE, driver="atol" if self.driver_type == "atol" else "emulated"),)
 
+    # The groups each part of the adapter is handed (the composition root reads them; see config/groups.py).
+
+    @property
+    def buffer(self) -> BufferSettings:
+        return BufferSettings.of(self)
+
+    @property
+    def ofd(self) -> OFDSettings:
+        return OFDSettings.of(self)
+
+    @property
+    def delivery(self) -> DeliverySettings:
+        return DeliverySettings.of(self)
+
+    @property
+    def breaker(self) -> BreakerSettings:
+        return BreakerSettings.of(self)
+
+    @property
+    def device(self) -> DeviceSettings:
+        return DeviceSettings.of(self)
+
+    @property
+    def api(self) -> ApiSettings:
+        return ApiSettings.of(self)
+
+    @property
+    def heartbeat(self) -> HeartbeatSettings:
+        return HeartbeatSettings.of(self)
+
     def for_device(self, index: int) -> Settings:
         """These settings as device ``index``'s driver reads them (its fields in place of the single-device ones);
         a wrong combination is a :class:`ConfigError` naming ``KKT_DEVICES[index]``."""
@@ -368,7 +356,7 @@ class Settings(BaseSettings):
                 re.sub(
                     r"KKT_ATOL_([A-Z_]+)",
                     lambda m: f"KKT_DEVICES[{index}].{m.group(1).lower()}",
-                    _describe(error).removeprefix("configuration: Value error, "),
+                    describe(error).removeprefix("configuration: Value error, "),
                 )
                 for error in exc.errors()
             ]
@@ -378,19 +366,6 @@ class Settings(BaseSettings):
 def split_list(value: str) -> tuple[str, ...]:
     """A comma-separated setting's entries, stripped, empty ones left out."""
     return tuple(entry.strip() for entry in value.split(",") if entry.strip())
-
-
-def _describe(error: ErrorDetails) -> str:
-    location = [str(part) for part in error["loc"]]
-    name = ENV_PREFIX + location[0].upper() if location else "configuration"
-    for part in location[1:]:
-        name += f"[{part}]" if part.isdigit() else f".{part}"
-    message = error["msg"]
-    got = error.get("input")
-    # KKT_DEVICES is never echoed: it may carry a password.
-    secret = bool(location) and location[0] == "devices"
-    shown = "" if secret or isinstance(got, dict | list | tuple) or got is None else f" (got {got!r})"
-    return f"{name}: {message}{shown}"
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> Settings:
@@ -406,7 +381,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, env_file: Path | None
             }
             settings = Settings.model_validate(values)
     except ValidationError as exc:
-        lines = [_describe(error) for error in exc.errors()]
+        lines = [describe(error) for error in exc.errors()]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from exc
     for index in range(len(settings.device_list)):
         settings.for_device(index)  # each device's settings are checked before anything starts
