@@ -31,7 +31,7 @@ import yaml
 
 from kkt_adapter.cli import build_app
 from kkt_adapter.config import ENV_PREFIX, ConfigError, Settings, load_settings
-from kkt_adapter.testing import wait_for
+from kkt_adapter.testing import bodies, wait_for
 from kkt_adapter.testing.process import AdapterProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,12 +47,7 @@ VENV_EXECUTABLE = "/opt/kkt-adapter/venv/bin/kkt-adapter"
 #: Settings of the API-token rule, which may land after these files; every other KKT_* name must be a real setting.
 TOKEN_SETTINGS = {"KKT_API_TOKEN", "KKT_ALLOW_UNAUTHENTICATED"}
 #: A sale as the README sends it.
-SALE = {
-    "pos_id": "POS-001",
-    "type": "sale",
-    "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-    "payments": [{"type": "cash", "amount": 100}],
-}
+SALE = bodies.sale()
 
 
 # --- the command line --------------------------------------------------------------------------------------------

@@ -20,14 +20,9 @@ from kkt_adapter.api.app import create_app
 from kkt_adapter.api.middleware import BodyLimit
 from kkt_adapter.config import ConfigError, load_settings
 from kkt_adapter.server import warn_if_unauthenticated
-from kkt_adapter.testing import AdapterProcess, FakeClock, FakeDriver, wait_for
+from kkt_adapter.testing import AdapterProcess, FakeClock, FakeDriver, bodies, wait_for
 
-SALE: dict[str, Any] = {
-    "pos_id": "POS-001",
-    "type": "sale",
-    "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-    "payments": [{"type": "cash", "amount": 100}],
-}
+SALE: dict[str, Any] = bodies.sale()
 TOKEN = "till-7-secret-token"
 JSON = {"Content-Type": "application/json"}
 

@@ -15,17 +15,11 @@ from kkt_adapter.api.schemas import ReceiptIn
 from kkt_adapter.domain.errors import InvalidReceipt
 from kkt_adapter.domain.money import line_sum, to_kopecks
 from kkt_adapter.domain.receipt import Cashier, Receipt
+from kkt_adapter.testing import bodies
 
 
 def request(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "pos_id": "POS-001",
-        "type": "sale",
-        "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": 100}],
-    }
-    body.update(overrides)
-    return body
+    return bodies.sale(**overrides)
 
 
 def test_field_example_is_accepted() -> None:
@@ -251,7 +245,7 @@ def test_optional_attributes_appear_only_when_set() -> None:
 
 
 def item_with(**fields: Any) -> dict[str, Any]:
-    return request(items=[{"name": "A", "price": 100, "quantity": 1, "vat_rate": 20, **fields}])
+    return request(items=[bodies.item("A", **fields)])
 
 
 @pytest.mark.parametrize(
