@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kkt_adapter.testing import bodies
+
 # A buffer this large never refuses a sale during a benchmark (capacity is not what is measured).
 HUGE_BUFFER = "100000000"
 
@@ -58,13 +60,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def sale_body(kopecks: int = 10_000) -> dict[str, Any]:
     """A one-line cash sale in the field's request shape."""
-    amount = f"{kopecks // 100}.{kopecks % 100:02d}"
-    return {
-        "pos_id": "POS-001",
-        "type": "sale",
-        "items": [{"name": "Test Product", "price": amount, "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": amount}],
-    }
+    return bodies.sale(bodies.rubles(kopecks))
 
 
 def adapter_env(**extra: str) -> dict[str, str]:

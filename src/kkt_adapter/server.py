@@ -19,7 +19,7 @@ import uvicorn
 from kkt_adapter.api.app import create_app
 from kkt_adapter.buffer.connection import StorageError
 from kkt_adapter.buffer.integrity import open_check
-from kkt_adapter.config import Settings
+from kkt_adapter.config import ApiSettings, Settings
 from kkt_adapter.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def run(settings: Settings) -> None:
         raise SystemExit(EXIT_STORAGE) from None
     warn_if_unauthenticated(settings)
     app = create_app(settings)
-    api = settings.api
+    api = ApiSettings.of(settings)
     uvicorn.run(
         app,
         host=api.host,

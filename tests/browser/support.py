@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page
 
+from kkt_adapter.testing import bodies
+
 #: Read at import: every test runs with the ``KKT_*`` variables removed (tests/conftest.py).
 UPDATE_SCREENSHOTS = os.environ.get("KKT_UPDATE_SCREENSHOTS") == "1"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -29,12 +31,7 @@ FAST = {
 
 def sale(url: str, key: str, amount: str = "100.00") -> dict[str, Any]:
     """Print a one-line cash sale through the API; its answer (receipt id and fiscal data)."""
-    body = {
-        "pos_id": "POS-001",
-        "type": "sale",
-        "items": [{"name": "Молоко 3,2%", "price": amount, "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": amount}],
-    }
+    body = bodies.sale(amount, name="Молоко 3,2%")
     response = httpx.post(url + "/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key}, timeout=10)
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()

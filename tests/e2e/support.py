@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from kkt_adapter.testing import bodies
 from kkt_adapter.testing import wait_for as wait_for  # the scenarios import every helper from here
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_emulators.device import DOC_RECEIPT, FiscalDocument
@@ -39,12 +40,7 @@ POLL_S = 0.02
 def sale(i: int = 0, *, pos_id: str = "POS-001") -> dict[str, Any]:
     """A valid sale of one item whose amount depends on ``i`` (so that documents differ)."""
     amount = f"{1 + i % 900}.{i % 100:02d}"
-    return {
-        "pos_id": pos_id,
-        "type": "sale",
-        "items": [{"name": f"Товар {i}", "price": amount, "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": amount}],
-    }
+    return bodies.sale(amount, name=f"Товар {i}", pos_id=pos_id)
 
 
 def holds_for(predicate: Callable[[], bool], *, seconds: float, what: str) -> None:

@@ -23,6 +23,7 @@ from e2e.support import (
     sale,
     wait_for,
 )
+from kkt_adapter.testing import bodies
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_emulators.fiscal import QR_PATTERN
 from kkt_emulators.ofd import MockOFDServer
@@ -33,12 +34,7 @@ def test_happy_path_receipt_is_printed_and_synced_once(spawn: Spawn, mock_ofd_se
     """Scenario 1 — Happy path: a receipt is printed, then synced; the OFD got exactly one document whose fields
     match the fiscal data and the QR string."""
     adapter = spawn(FAST | {"KKT_OFD_API_URL": mock_ofd_server.url})
-    body = {
-        "pos_id": "POS-001",
-        "type": "sale",
-        "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": 100}],
-    }
+    body = bodies.sale()
     response = post_receipt(adapter.url, body, "happy-1")
     assert response.status_code == 200, response.text
     printed = response.json()

@@ -18,15 +18,11 @@ from fastapi.testclient import TestClient
 
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
+from kkt_adapter.testing import bodies
 from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT
 from ready_device import journal
 
-SALE: dict[str, Any] = {
-    "pos_id": "POS-001",
-    "type": "sale",
-    "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-    "payments": [{"type": "cash", "amount": 100}],
-}
+SALE: dict[str, Any] = bodies.sale()
 
 
 class ShiftedClock:
@@ -130,16 +126,13 @@ def device_view(client: TestClient, name: str) -> dict[str, Any]:
 #: (and, like ``main``, a sale that names no taxation system, under its own).
 USN_SALE: dict[str, Any] = SALE | {"taxation": "usn_income"}
 #: A sale of three, so that it can be refunded one at a time.
-SALE_OF_THREE: dict[str, Any] = SALE | {
-    "items": [{"name": "Test Product", "price": 100, "quantity": 3, "vat_rate": 20}],
-    "payments": [{"type": "cash", "amount": 300}],
-}
-CORRECTION: dict[str, Any] = SALE | {"correction_type": "self", "basis_date": "2025-11-30"}
+SALE_OF_THREE: dict[str, Any] = bodies.sale(300, items=[bodies.item(quantity=3)])
+CORRECTION: dict[str, Any] = bodies.correction()
 
 
 def refund_of(receipt_id: str) -> dict[str, Any]:
     """A refund of one of ``SALE_OF_THREE``'s items, naming the sale."""
-    return SALE | {"type": "refund", "original_receipt_id": receipt_id}
+    return bodies.refund(receipt_id)
 
 
 def start(data_dir: Path, **extra: str) -> TestClient:

@@ -27,6 +27,7 @@ from kkt_adapter.domain.device import DOC_RECEIPT
 from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable, ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Cashier, Item, Payment, Receipt
+from kkt_adapter.testing import bodies
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_clock import ManualClock
 from kkt_emulators.atol import MockAtolServer
@@ -219,12 +220,7 @@ def test_the_adapter_prints_through_the_atol_emulator(mock_atol_server: MockAtol
     """``KKT_DRIVER_TYPE=atol`` pointed at the emulator: a sale over the adapter's HTTP API prints on the emulated
     FN, keyed by the job's uuid, and its replay prints nothing more."""
     env = {"KKT_DRIVER_TYPE": "atol", "KKT_ATOL_URL": mock_atol_server.url, "KKT_SYNC_ENABLED": "false"}
-    body = {
-        "pos_id": "POS-1",
-        "type": "sale",
-        "items": [{"name": "Товар", "price": "100.50", "quantity": 1, "vat_rate": 22}],
-        "payments": [{"type": "card", "amount": "100.50"}],
-    }
+    body = bodies.sale("100.50", items=[bodies.item("Товар", "100.50", vat_rate=22)], paid_by="card", pos_id="POS-1")
     with AdapterProcess(tmp_path / "data", env=env) as adapter, httpx.Client(base_url=adapter.url, timeout=30) as http:
         first = http.post("/v1/kkt/receipt", json=body, headers={"Idempotency-Key": "till-1:0001"})
         assert first.status_code == 200, first.text
@@ -345,12 +341,7 @@ def test_concurrent_sales_through_the_adapter_print_once_with_continuous_numbers
     """Sixteen sales from eight concurrent clients through the adapter (printed in batches): each prints once, its
     answer is its document, and the FD numbers run without a gap."""
     env = {"KKT_DRIVER_TYPE": "atol", "KKT_ATOL_URL": mock_atol_server.url, "KKT_SYNC_ENABLED": "false"}
-    body = {
-        "pos_id": "POS-1",
-        "type": "sale",
-        "items": [{"name": "Товар", "price": "100.50", "quantity": 1, "vat_rate": 22}],
-        "payments": [{"type": "card", "amount": "100.50"}],
-    }
+    body = bodies.sale("100.50", items=[bodies.item("Товар", "100.50", vat_rate=22)], paid_by="card", pos_id="POS-1")
     with AdapterProcess(tmp_path / "data", env=env) as adapter, httpx.Client(base_url=adapter.url, timeout=30) as http:
 
         def sell(n: int) -> int:

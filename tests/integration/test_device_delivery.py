@@ -13,18 +13,13 @@ from fastapi.testclient import TestClient
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
 from kkt_adapter.domain.errors import DeviceUnavailable
-from kkt_adapter.testing import FakeDriver, wait_for
+from kkt_adapter.testing import FakeDriver, bodies, wait_for
 from kkt_emulators.device import EmulatedKKT
 from kkt_emulators.odoo import MockOdooServer
 from kkt_emulators.ofd import MockOFDServer
 from ready_device import ready_device
 
-SALE: dict[str, Any] = {
-    "pos_id": "POS-001",
-    "type": "sale",
-    "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-    "payments": [{"type": "cash", "amount": 100}],
-}
+SALE: dict[str, Any] = bodies.sale()
 
 
 def settings_for(tmp_path: Path, **env: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from kkt_adapter.api.app import create_app
 from kkt_adapter.buffer.outbox import Synced
 from kkt_adapter.config import load_settings
-from kkt_adapter.testing import FakeClock, FakeDriver
+from kkt_adapter.testing import FakeClock, FakeDriver, bodies
 
 
 def sale(*lines: tuple[str, str, str], pos_id: str = "POS-001", kind: str = "sale") -> dict[str, Any]:
@@ -22,12 +22,8 @@ def sale(*lines: tuple[str, str, str], pos_id: str = "POS-001", kind: str = "sal
     from decimal import Decimal
 
     total = sum(Decimal(price) * Decimal(qty) for _, price, qty in lines)
-    return {
-        "pos_id": pos_id,
-        "type": kind,
-        "items": [{"name": n, "price": p, "quantity": q, "vat_rate": 20} for n, p, q in lines],
-        "payments": [{"type": "cash", "amount": str(total.quantize(Decimal("0.01")))}],
-    }
+    paid = str(total.quantize(Decimal("0.01")))
+    return bodies.sale(paid, items=[bodies.item(n, p, q) for n, p, q in lines], pos_id=pos_id, type=kind)
 
 
 SALE = sale(("Молоко", "89.90", "2"), ("Хлеб", "45.00", "1"))
@@ -157,15 +153,9 @@ class TestRefunds:
 
 
 class TestCorrection:
-    BODY: ClassVar[dict[str, Any]] = {
-        "pos_id": "POS-001",
-        "type": "sale",
-        "correction_type": "instruction",
-        "basis_date": "2026-11-20",
-        "basis_number": "ФНС-42",
-        "items": [{"name": "Молоко", "price": "89.90", "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": "89.90"}],
-    }
+    BODY: ClassVar[dict[str, Any]] = bodies.correction(
+        "89.90", name="Молоко", correction_type="instruction", basis_date="2026-11-20", basis_number="ФНС-42"
+    )
 
     def test_a_correction_is_printed_once_and_kept_as_type_31(self, client: TestClient) -> None:
         """A correction answers like a receipt, replays by key, and is stored as document type 31."""

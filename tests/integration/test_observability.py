@@ -17,15 +17,10 @@ from kkt_adapter.config import load_settings
 from kkt_adapter.domain.errors import DeviceUnavailable
 from kkt_adapter.logs import JsonFormatter
 from kkt_adapter.status.heartbeat import wait_before_next
-from kkt_adapter.testing import FakeClock, FakeDriver, wait_for
+from kkt_adapter.testing import FakeClock, FakeDriver, bodies, wait_for
 from kkt_emulators.odoo import MockOdooServer
 
-SALE: dict[str, Any] = {
-    "pos_id": "POS-001",
-    "type": "sale",
-    "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-    "payments": [{"type": "cash", "amount": 100}],
-}
+SALE: dict[str, Any] = bodies.sale()
 DAY = 86_400
 
 

@@ -19,14 +19,9 @@ from kkt_adapter.devices.emulated import EmulatedDriver
 from kkt_adapter.devices.protocol import PrintJob, batch_limit, print_batch
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.intake.fiscalizer import Fiscalizer
-from kkt_adapter.testing import FakeClock, FakeDriver, wait_for
+from kkt_adapter.testing import FakeClock, FakeDriver, bodies, wait_for
 
-SALE: dict[str, Any] = {
-    "pos_id": "POS-001",
-    "type": "sale",
-    "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-    "payments": [{"type": "cash", "amount": 100}],
-}
+SALE: dict[str, Any] = bodies.sale()
 #: The emulated KKT is registered under OSN only: a sale under USN is refused by the device, nothing printed.
 REFUSED_SALE: dict[str, Any] = SALE | {"taxation": "usn_income"}
 

@@ -15,14 +15,9 @@ from PIL import Image
 
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
-from kkt_adapter.testing import FakeClock, FakeDriver
+from kkt_adapter.testing import FakeClock, FakeDriver, bodies
 
-SALE: dict[str, Any] = {
-    "pos_id": "POS-001",
-    "type": "sale",
-    "items": [{"name": "Молоко", "price": "89.90", "quantity": 2, "vat_rate": 20}],
-    "payments": [{"type": "card", "amount": "179.80"}],
-}
+SALE: dict[str, Any] = bodies.sale("179.80", items=[bodies.item("Молоко", "89.90", 2)], paid_by="card")
 SVG_NS = "{http://www.w3.org/2000/svg}"
 IMMUTABLE = "public, max-age=31536000, immutable"
 

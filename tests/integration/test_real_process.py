@@ -17,20 +17,14 @@ import httpx
 import pytest
 
 from kkt_adapter.buffer import Buffer
-from kkt_adapter.testing import FakeClock
+from kkt_adapter.testing import FakeClock, bodies
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_emulators.device import DOC_RECEIPT, EmulatedKKT
 from kkt_emulators.fiscal import QR_PATTERN
 
 
 def sale(kopecks: int) -> dict[str, Any]:
-    amount = f"{kopecks // 100}.{kopecks % 100:02d}"
-    return {
-        "pos_id": "POS-001",
-        "type": "sale",
-        "items": [{"name": "Оправа", "price": amount, "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "card", "amount": amount}],
-    }
+    return bodies.sale(bodies.rubles(kopecks), name="Оправа", paid_by="card")
 
 
 @pytest.fixture

@@ -14,15 +14,10 @@ from fastapi.testclient import TestClient
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
 from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable
-from kkt_adapter.testing import FakeClock, FakeDriver, wait_for
+from kkt_adapter.testing import FakeClock, FakeDriver, bodies, wait_for
 from kkt_emulators.fiscal import QR_PATTERN
 
-SALE: dict[str, Any] = {
-    "pos_id": "POS-001",
-    "type": "sale",
-    "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-    "payments": [{"type": "cash", "amount": 100}],
-}
+SALE: dict[str, Any] = bodies.sale()
 
 
 @pytest.fixture

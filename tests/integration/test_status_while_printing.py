@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kkt_adapter.testing import wait_for
+from kkt_adapter.testing import bodies, wait_for
 from kkt_adapter.testing.process import AdapterProcess
 from ready_device import ready_device
 
@@ -25,13 +25,7 @@ PRINT_DELAY_MS = 300
 
 
 def sale(kopecks: int) -> dict[str, Any]:
-    amount = f"{kopecks // 100}.{kopecks % 100:02d}"
-    return {
-        "pos_id": "POS-001",
-        "type": "sale",
-        "items": [{"name": "Test Product", "price": amount, "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": amount}],
-    }
+    return bodies.sale(bodies.rubles(kopecks))
 
 
 class Printers:

@@ -27,7 +27,7 @@ from kkt_adapter.api.app import create_app
 from kkt_adapter.buffer import Buffer
 from kkt_adapter.buffer.connection import Database
 from kkt_adapter.config import load_settings
-from kkt_adapter.testing import AdapterProcess, FakeClock, FakeDriver, wait_for
+from kkt_adapter.testing import AdapterProcess, FakeClock, FakeDriver, bodies, wait_for
 
 WRITES = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
 #: Phase 1 alone: nothing is acknowledged by an OFD, so every document the device signed stays unsent.
@@ -35,13 +35,7 @@ NO_SYNC = {"KKT_SYNC_ENABLED": "false"}
 
 
 def sale(kopecks: int) -> dict[str, Any]:
-    amount = f"{kopecks // 100}.{kopecks % 100:02d}"
-    return {
-        "pos_id": "POS-001",
-        "type": "sale",
-        "items": [{"name": "Оправа", "price": amount, "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "card", "amount": amount}],
-    }
+    return bodies.sale(bodies.rubles(kopecks), name="Оправа", paid_by="card")
 
 
 def sell(url: str, keys: range) -> dict[str, tuple[dict[str, Any], int]]:

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
-from kkt_adapter.testing import FakeClock, wait_for
+from kkt_adapter.testing import FakeClock, bodies, wait_for
 from kkt_emulators import EmulatedKKT, MockOFDServer
 
 HOUR = 3600
@@ -35,12 +35,8 @@ FAST = {
 def sale(i: int, *, kind: str = "sale", qty: str = "1", **extra: Any) -> dict[str, Any]:
     price = Decimal(100 + i) + Decimal("0.50")
     total = (price * Decimal(qty)).quantize(Decimal("0.01"))
-    return {
-        "pos_id": f"POS-{i % 3}",
-        "type": kind,
-        "items": [{"name": f"Товар {i}", "price": str(price), "quantity": qty, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": str(total)}],
-    } | extra
+    line = bodies.item(f"Товар {i}", str(price), qty)
+    return bodies.sale(str(total), items=[line], pos_id=f"POS-{i % 3}", type=kind, **extra)
 
 
 Day = Callable[..., tuple[TestClient, FakeClock]]
@@ -112,14 +108,7 @@ def test_a_store_day(day: Day, mock_ofd_server: MockOFDServer, tmp_path: Path) -
         what="the refund allowed once the sale reached the OFD",
     )
 
-    correction = {
-        "pos_id": "POS-1",
-        "type": "sale",
-        "correction_type": "self",
-        "basis_date": "2025-11-29",
-        "items": [{"name": "Недобитый товар", "price": "10.00", "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": "10.00"}],
-    }
+    correction = bodies.correction("10.00", name="Недобитый товар", basis_date="2025-11-29", pos_id="POS-1")
     assert post(client, "correction-1", correction, "/v1/kkt/correction").status_code == 200
     z = client.post("/v1/kkt/z_report").json()
     assert (z["status"], z["shift_number"], z["receipts"]) == ("closed", 1, 54)

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from kkt_adapter.testing import wait_for
+from kkt_adapter.testing import bodies, wait_for
 from kkt_adapter.testing.process import AdapterProcess
 from kkt_emulators.ofd import MockOFDServer
 from ready_device import ready_device
@@ -28,12 +28,7 @@ FAST = {
 
 def sale(i: int) -> dict[str, Any]:
     amount = f"{1 + i % 900}.{i % 100:02d}"
-    return {
-        "pos_id": f"POS-{i % 3}",
-        "type": "sale",
-        "items": [{"name": f"Товар {i}", "price": amount, "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": amount}],
-    }
+    return bodies.sale(amount, name=f"Товар {i}", pos_id=f"POS-{i % 3}")
 
 
 def post_all(urls: list[str], count: int, *, threads: int = 4) -> dict[str, str]:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
-from kkt_adapter.testing import wait_for
+from kkt_adapter.testing import bodies, wait_for
 from kkt_emulators import EmulatedKKT, MockOFDServer
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "release-0.1.0"
@@ -42,12 +42,7 @@ def test_a_release_0_1_0_store_upgrades_and_delivers_what_it_never_did(
         }
     )
     with TestClient(create_app(settings)) as client:
-        sale = {
-            "pos_id": "POS-001",
-            "type": "sale",
-            "items": [{"name": "Товар 0", "price": "100.50", "quantity": 1, "vat_rate": 20}],
-            "payments": [{"type": "cash", "amount": "100.50"}],
-        }
+        sale = bodies.sale("100.50", name="Товар 0")
         replay = client.post("/v1/kkt/receipt", json=sale, headers={"Idempotency-Key": "synced-0"})
         assert replay.status_code == 200
         assert replay.json()["fiscal_doc"]["fiscal_doc_number"] == before["synced-0"][1]

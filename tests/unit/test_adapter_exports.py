@@ -14,7 +14,7 @@ import kkt_adapter.testing
 
 SURFACES: list[tuple[ModuleType, list[str]]] = [
     (kkt_adapter, ["ConfigError", "Settings", "__version__", "create_app", "load_settings"]),
-    (kkt_adapter.testing, ["AdapterProcess", "FakeClock", "FakeDriver", "wait_for"]),
+    (kkt_adapter.testing, ["AdapterProcess", "FakeClock", "FakeDriver", "bodies", "wait_for"]),
 ]
 
 

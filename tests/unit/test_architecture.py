@@ -1,5 +1,5 @@
 """The import rules of the project: the import-linter contracts in ``pyproject.toml``, and a production ``serve`` that
-never loads the emulator package."""
+never loads the emulator package; and its size rule: no source or test file over 400 lines."""
 
 from __future__ import annotations
 
@@ -207,3 +207,41 @@ def test_the_cycle_check_finds_a_cycle() -> None:
     """The check itself can fail: two modules importing each other are one cycle, a chain is none."""
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+#: Most lines a source or test file may have: past that, a module is split along its seams (STYLE.md, habit 13).
+MAX_LINES = 400
+#: Source files still over ``MAX_LINES``, each being split by the refactoring of issue 21. The list may only shrink:
+#: a file not on it may not grow past the limit, and a file on it that fits fails the test until it is taken off.
+#: Test files have no entry: every one of them fits.
+_BEING_SPLIT = {
+    "src/kkt_adapter/buffer/store.py",  # 583 lines
+    "src/kkt_adapter/intake/fiscalizer.py",  # 624
+}
+
+
+def _line_counts() -> dict[str, int]:
+    """Lines of every Python and JavaScript file under ``src/`` and ``tests/``, by path from the repository root."""
+    counts: dict[str, int] = {}
+    for folder in ("src", "tests"):
+        for pattern in ("*.py", "*.js"):
+            for path in (ROOT / folder).rglob(pattern):
+                counts[path.relative_to(ROOT).as_posix()] = len(path.read_text(encoding="utf-8").splitlines())
+    return counts
+
+
+def test_no_source_or_test_file_is_over_400_lines() -> None:
+    """Every module and test file stays within 400 lines, but for the source files still being split."""
+    too_long = {path: lines for path, lines in _line_counts().items() if lines > MAX_LINES}
+    unlisted = {path: lines for path, lines in sorted(too_long.items()) if path not in _BEING_SPLIT}
+    assert not unlisted, f"over {MAX_LINES} lines, split along the seams: {unlisted}"
+    assert not [path for path in _BEING_SPLIT if path.startswith("tests/")], "test files get no allowance"
+
+
+def test_the_files_being_split_are_still_too_long() -> None:
+    """A file of ``_BEING_SPLIT`` that now fits in 400 lines is taken off the list, so that the list only shrinks."""
+    counts = _line_counts()
+    missing = sorted(path for path in _BEING_SPLIT if path not in counts)
+    fits = sorted(path for path in _BEING_SPLIT if path in counts and counts[path] <= MAX_LINES)
+    assert not missing, f"no longer exist (split or moved): remove them from _BEING_SPLIT: {missing}"
+    assert not fits, f"now within {MAX_LINES} lines: remove them from _BEING_SPLIT: {fits}"

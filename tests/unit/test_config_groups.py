@@ -23,7 +23,7 @@ from kkt_adapter.config import (
 def test_the_groups_carry_the_defaults_of_the_settings() -> None:
     """With nothing set, every group holds the documented defaults of its variables."""
     settings = load_settings({"KKT_ADAPTER_ID": "shop-1", "KKT_DATA_DIR": "/srv/kkt"})
-    assert settings.buffer == BufferSettings(
+    assert BufferSettings.of(settings) == BufferSettings(
         path=Path("/srv/kkt/buffer.sqlite3"),
         max_size=10_000,
         capacity=10_000,
@@ -31,15 +31,15 @@ def test_the_groups_carry_the_defaults_of_the_settings() -> None:
         retry_after_s=60,
         retention_days=90,
     )
-    assert settings.ofd == OFDSettings(url=None, token=None, timeout=10.0, retry_attempts=1, warn_days=25)
-    assert settings.ofd.send_budget_s == settings.ofd_send_budget_s == 20.0
-    assert settings.breaker == BreakerSettings(
+    assert OFDSettings.of(settings) == OFDSettings(url=None, token=None, timeout=10.0, retry_attempts=1, warn_days=25)
+    assert OFDSettings.of(settings).send_budget_s == settings.ofd_send_budget_s == 20.0
+    assert BreakerSettings.of(settings) == BreakerSettings(
         failure_threshold=5, open_timeout=60.0, max_open_timeout=300.0, success_threshold=2
     )
-    assert settings.heartbeat == HeartbeatSettings(url=None, adapter_id="shop-1", interval=30.0)
-    delivery = settings.delivery
+    assert HeartbeatSettings.of(settings) == HeartbeatSettings(url=None, adapter_id="shop-1", interval=30.0)
+    delivery = DeliverySettings.of(settings)
     assert (delivery.enabled, delivery.mode, delivery.interval, delivery.max_attempts) == (True, "http", 30.0, 20)
-    device = settings.device
+    device = DeviceSettings.of(settings)
     assert [entry.name for entry in device.devices] == ["main"]
     assert (device.production, device.shift_policy, device.close_at, device.timezone) == (
         False,
@@ -47,7 +47,7 @@ def test_the_groups_carry_the_defaults_of_the_settings() -> None:
         None,
         "Europe/Moscow",
     )
-    api = settings.api
+    api = ApiSettings.of(settings)
     assert (api.host, api.port, api.host_is_loopback, api.allowed_hosts, api.cors_origins) == (
         "127.0.0.1",
         8000,
@@ -77,25 +77,34 @@ def test_the_groups_carry_the_values_set() -> None:
             "KKT_ALLOWED_HOSTS": "Till.local, kkt",
         }
     )
-    assert settings.buffer.capacity == 90
-    assert settings.ofd.url == "http://ofd.example:9000/"
-    assert (settings.delivery.enabled, settings.delivery.mode) == (False, "device")
-    assert settings.breaker.failure_threshold == 3
-    assert settings.heartbeat.url == "http://erp.example:8069/"
-    assert settings.heartbeat.interval == 0.5
-    assert settings.device.close_at == dt.time(23, 30)
-    assert settings.device.production
-    assert [entry.kind for entry in settings.device.devices] == ["atol"]
-    assert settings.api.allowed_hosts == ("till.local", "kkt")
-    assert not settings.api.host_is_loopback
+    assert BufferSettings.of(settings).capacity == 90
+    assert OFDSettings.of(settings).url == "http://ofd.example:9000/"
+    assert (DeliverySettings.of(settings).enabled, DeliverySettings.of(settings).mode) == (False, "device")
+    assert BreakerSettings.of(settings).failure_threshold == 3
+    assert HeartbeatSettings.of(settings).url == "http://erp.example:8069/"
+    assert HeartbeatSettings.of(settings).interval == 0.5
+    assert DeviceSettings.of(settings).close_at == dt.time(23, 30)
+    assert DeviceSettings.of(settings).production
+    assert [entry.kind for entry in DeviceSettings.of(settings).devices] == ["atol"]
+    assert ApiSettings.of(settings).allowed_hosts == ("till.local", "kkt")
+    assert not ApiSettings.of(settings).host_is_loopback
 
 
-@pytest.mark.parametrize(
-    "group", ["buffer", "ofd", "delivery", "breaker", "device", "heartbeat", "api"], ids=lambda name: name
-)
-def test_a_group_is_frozen(group: str) -> None:
+GROUPS = [
+    BufferSettings,
+    OFDSettings,
+    DeliverySettings,
+    BreakerSettings,
+    DeviceSettings,
+    HeartbeatSettings,
+    ApiSettings,
+]
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=lambda group: group.__name__)
+def test_a_group_is_frozen(group: type[BufferSettings]) -> None:
     """A group is a value: assigning to one of its fields raises."""
-    value = getattr(load_settings({}), group)
+    value = group.of(load_settings({}))
     field = dataclasses.fields(value)[0].name
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(value, field, None)
@@ -104,8 +113,8 @@ def test_a_group_is_frozen(group: str) -> None:
 def test_a_group_hides_its_secrets() -> None:
     """The OFD's and the API's tokens never appear in a group's repr."""
     settings = load_settings({"KKT_OFD_API_TOKEN": "ofd-secret", "KKT_API_TOKEN": "api-secret"})
-    assert "ofd-secret" not in repr(settings.ofd)
-    assert "api-secret" not in repr(settings.api)
-    assert isinstance(settings.api, ApiSettings)
-    assert isinstance(settings.delivery, DeliverySettings)
-    assert isinstance(settings.device, DeviceSettings)
+    assert "ofd-secret" not in repr(OFDSettings.of(settings))
+    assert "api-secret" not in repr(ApiSettings.of(settings))
+    assert isinstance(ApiSettings.of(settings), ApiSettings)
+    assert isinstance(DeliverySettings.of(settings), DeliverySettings)
+    assert isinstance(DeviceSettings.of(settings), DeviceSettings)

@@ -13,19 +13,11 @@ from kkt_adapter.api.schemas import CorrectionIn, ReceiptIn
 from kkt_adapter.domain.correction import CORRECTION_TYPE_CODES, Correction
 from kkt_adapter.domain.errors import InvalidReceipt
 from kkt_adapter.domain.receipt import Cashier
+from kkt_adapter.testing import bodies
 
 
 def request(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "pos_id": "POS-001",
-        "type": "sale",
-        "correction_type": "self",
-        "basis_date": "2025-11-30",
-        "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-        "payments": [{"type": "cash", "amount": 100}],
-    }
-    body.update(overrides)
-    return body
+    return bodies.correction(**overrides)
 
 
 def test_self_correction() -> None:

@@ -11,15 +11,11 @@ import pytest
 from kkt_adapter.api.fast_receipt import FastReceipt
 from kkt_adapter.domain.errors import BufferFull
 from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.testing import bodies
 
 pytestmark = pytest.mark.anyio
 
-SALE: dict[str, Any] = {
-    "pos_id": "POS-001",
-    "type": "sale",
-    "items": [{"name": "Test Product", "price": 100, "quantity": 1, "vat_rate": 20}],
-    "payments": [{"type": "cash", "amount": 100}],
-}
+SALE: dict[str, Any] = bodies.sale()
 
 
 @pytest.fixture

@@ -37,7 +37,15 @@ from kkt_adapter.buffer import Buffer
 from kkt_adapter.buffer.device_marks import DeviceMarks
 from kkt_adapter.buffer.outbox import Outbox
 from kkt_adapter.buffer.retention import purge_expired
-from kkt_adapter.config import Settings
+from kkt_adapter.config import (
+    BreakerSettings,
+    BufferSettings,
+    DeliverySettings,
+    DeviceSettings,
+    HeartbeatSettings,
+    OFDSettings,
+    Settings,
+)
 from kkt_adapter.delivery.backoff import Backoff
 from kkt_adapter.delivery.breaker import CircuitBreaker, Transition
 from kkt_adapter.delivery.device_tracking import DeviceTracker
@@ -96,7 +104,7 @@ def build(
     ``driver`` replaces the primary device's driver, ``drivers`` any device's by name (tests with scripted devices).
     """
     clock = clock or SystemClock()
-    limits, device, delivering = settings.buffer, settings.device, settings.delivery
+    limits, device, delivering = BufferSettings.of(settings), DeviceSettings.of(settings), DeliverySettings.of(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as undo:  # closes what was opened if the build fails half-way
         buffer = Buffer(limits.path, clock=clock)
@@ -115,10 +123,10 @@ def build(
         metrics = Metrics()
         breaker = CircuitBreaker(
             clock,
-            failure_threshold=settings.breaker.failure_threshold,
-            open_timeout=settings.breaker.open_timeout,
-            max_open_timeout=settings.breaker.max_open_timeout,
-            success_threshold=settings.breaker.success_threshold,
+            failure_threshold=BreakerSettings.of(settings).failure_threshold,
+            open_timeout=BreakerSettings.of(settings).open_timeout,
+            max_open_timeout=BreakerSettings.of(settings).max_open_timeout,
+            success_threshold=BreakerSettings.of(settings).success_threshold,
             on_transition=_audit_breaker(outbox),
         )
         sending = delivering.enabled and delivering.mode == "http"
@@ -179,7 +187,7 @@ def build(
                 capacity=limits.capacity,
                 max_size=limits.max_size,
                 alert_threshold=limits.alert_threshold,
-                warn_days=settings.ofd.warn_days,
+                warn_days=OFDSettings.of(settings).warn_days,
                 production=device.production,
                 shift_policy=device.shift_policy,
                 timezone=device.timezone,
@@ -221,7 +229,7 @@ def build(
 def _ofd_url(settings: Settings) -> tuple[str | None, Callable[[], None] | None]:
     """Where the worker sends (``None``: nowhere), and how to stop the embedded mock OFD when one was started for it
     (mock mode without ``KKT_OFD_API_URL``)."""
-    url = settings.ofd.url
+    url = OFDSettings.of(settings).url
     if url is None and settings.mode == "mock":
         from kkt_emulators.ofd import MockOFDServer
 
@@ -246,7 +254,7 @@ def _sync_worker(
     on_synced: Callable[[str, list[int]], Awaitable[None]],
 ) -> tuple[OFDClient, SyncWorker]:
     """The OFD client for ``url`` and the sync worker that sends with it (``KKT_OFD_DELIVERY=http``)."""
-    ofd, delivering = settings.ofd, settings.delivery
+    ofd, delivering = OFDSettings.of(settings), DeliverySettings.of(settings)
     client = OFDClient(
         url,
         token=ofd.token,
@@ -291,9 +299,9 @@ def _tracker(
         fn_exchanges[unit.name],
         DeviceMarks(buffer.db, clock=clock),
         clock,
-        interval=settings.delivery.device_poll_s,
+        interval=DeliverySettings.of(settings).device_poll_s,
         metrics=metrics,
-        device=unit.name if len(settings.device.devices) > 1 else None,
+        device=unit.name if len(DeviceSettings.of(settings).devices) > 1 else None,
     )
 
 
@@ -301,7 +309,7 @@ def _heartbeat(
     settings: Settings, clock: Clock, *, payload: Callable[[], Awaitable[dict[str, Any]]]
 ) -> Heartbeat | None:
     """The heartbeat to the ERP, when ``KKT_ODOO_API_URL`` names one."""
-    beat = settings.heartbeat
+    beat = HeartbeatSettings.of(settings)
     if beat.url is None:
         return None
     return Heartbeat(beat.url, adapter_id=beat.adapter_id, interval=beat.interval, clock=clock, payload=payload)
@@ -341,11 +349,13 @@ async def start(adapter: Adapter) -> None:
             unit.fiscalizer.reconcile_stale,
             first_after_s=MAINTENANCE_PERIOD_S,
         )
-        if settings.device.close_at is not None:
+        if DeviceSettings.of(settings).close_at is not None:
             runtime.every(
-                _task(adapter, unit, "shift-close-at"), settings.device.close_check_interval, unit.shifts.close_if_due
+                _task(adapter, unit, "shift-close-at"),
+                DeviceSettings.of(settings).close_check_interval,
+                unit.shifts.close_if_due,
             )
-    retention_days = settings.buffer.retention_days
+    retention_days = BufferSettings.of(settings).retention_days
     runtime.every(
         "retention",
         RETENTION_PERIOD_S,
@@ -359,7 +369,7 @@ async def start(adapter: Adapter) -> None:
     for unit in adapter.devices.units:
         runtime.every(
             _task(adapter, unit, "fn-exchange"),
-            settings.delivery.device_poll_s,
+            DeliverySettings.of(settings).device_poll_s,
             adapter.fn_exchanges[unit.name].refresh,
         )
     if adapter.ofd_client is not None:

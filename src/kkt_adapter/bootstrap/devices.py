@@ -80,10 +80,12 @@ class OfflineDevice:
 def offline_device(settings: Settings, buffer: Buffer, index: int, clock: Clock) -> Iterator[OfflineDevice]:
     """Open device ``index``'s driver and a fiscalizer over ``buffer`` as the adapter wires them (for ``kkt-adapter
     buffer recover``); both are closed on leaving."""
-    name = settings.device.devices[index].name
+    name = DeviceSettings.of(settings).devices[index].name
     driver = device_driver(settings, index, clock)
     try:
-        fiscalizer = make_fiscalizer(buffer, driver, name=name, limits=settings.buffer, device=settings.device)
+        fiscalizer = make_fiscalizer(
+            buffer, driver, name=name, limits=BufferSettings.of(settings), device=DeviceSettings.of(settings)
+        )
         try:
             yield OfflineDevice(name, driver, fiscalizer)
         finally:

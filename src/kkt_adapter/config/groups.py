@@ -1,7 +1,7 @@
 """The settings in small groups, one for each part of the adapter, as httpx's ``Timeout`` and ``Limits`` are.
 
 :class:`~kkt_adapter.config.settings.Settings` stays the one place the ``KKT_*`` variables are read and validated;
-each group is derived from it (``settings.buffer``, ``settings.breaker``, ...) and holds only what its part needs,
+each group is derived from it (``BufferSettings.of(settings)``, ...) and holds only what its part needs,
 under the names that part uses. The composition root hands each part its group, so a part never sees a setting it
 does not use. The groups are frozen values: they are compared and printed, never changed; they have no defaults of
 their own (the defaults are the settings').

@@ -22,15 +22,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kkt_adapter.config.devices import DeviceConfig
 from kkt_adapter.config.errors import ENV_PREFIX, ConfigError, describe
-from kkt_adapter.config.groups import (
-    ApiSettings,
-    BreakerSettings,
-    BufferSettings,
-    DeliverySettings,
-    DeviceSettings,
-    HeartbeatSettings,
-    OFDSettings,
-)
 from kkt_adapter.domain.device import DEFAULT_DEVICE
 
 
@@ -293,36 +284,6 @@ class Settings(BaseSettings):
         if self.devices is not None:
             return self.devices
         return (DeviceConfig(name=DEFAULT_DEVICE, driver="atol" if self.driver_type == "atol" else "emulated"),)
-
-    # The groups each part of the adapter is handed (the composition root reads them; see config/groups.py).
-
-    @property
-    def buffer(self) -> BufferSettings:
-        return BufferSettings.of(self)
-
-    @property
-    def ofd(self) -> OFDSettings:
-        return OFDSettings.of(self)
-
-    @property
-    def delivery(self) -> DeliverySettings:
-        return DeliverySettings.of(self)
-
-    @property
-    def breaker(self) -> BreakerSettings:
-        return BreakerSettings.of(self)
-
-    @property
-    def device(self) -> DeviceSettings:
-        return DeviceSettings.of(self)
-
-    @property
-    def api(self) -> ApiSettings:
-        return ApiSettings.of(self)
-
-    @property
-    def heartbeat(self) -> HeartbeatSettings:
-        return HeartbeatSettings.of(self)
 
     def for_device(self, index: int) -> Settings:
         """These settings as device ``index``'s driver reads them (its fields in place of the single-device ones);

@@ -17,17 +17,12 @@ from fastapi.testclient import TestClient
 
 from kkt_adapter import create_app, load_settings
 from kkt_adapter.devices.atol import AtolDriver, WebRequestsTransport
-from kkt_adapter.testing import FakeClock
+from kkt_adapter.testing import FakeClock, bodies
 from kkt_clock import ManualClock
 
 from .fake_server import FakeWebRequests
 
-SALE = {
-    "pos_id": "POS-001",
-    "type": "sale",
-    "items": [{"name": "Молоко", "price": "89.90", "quantity": "2", "vat_rate": 20}],
-    "payments": [{"type": "cash", "amount": "179.80"}],
-}
+SALE = bodies.sale("179.80", items=[bodies.item("Молоко", "89.90", "2")])
 
 
 @pytest.fixture
