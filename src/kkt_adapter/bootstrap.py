@@ -31,7 +31,7 @@ from kkt_adapter.delivery.service import Delivery
 from kkt_adapter.delivery.worker import SyncWorker
 from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.devices.registry import make_driver
-from kkt_adapter.intake.devices import Devices, DeviceUnit
+from kkt_adapter.intake.devices import Devices, DeviceUnit, open_unit
 from kkt_adapter.intake.fiscalizer import Fiscalizer
 from kkt_adapter.intake.shifts import ShiftService
 from kkt_adapter.runtime import Runtime
@@ -70,7 +70,7 @@ class Adapter:
     def close(self) -> None:
         """Release the devices' threads, the devices and the buffer (after the runtime has stopped)."""
         for unit in self.devices.units:
-            unit.fiscalizer.close()
+            unit.close()
         for unit in self.devices.units:
             unit.driver.close()
         self.buffer.close()
@@ -121,25 +121,23 @@ def build(
         buffer.close()
         raise
     metrics = Metrics()
-    units: list[DeviceUnit] = []
-    for index, (config, device_driver) in enumerate(zip(configs, opened, strict=True)):
-        fiscalizer = Fiscalizer(
-            buffer,
+    units = [
+        open_unit(
+            config.name,
             device_driver,
+            buffer,
+            clock,
+            primary=index == 0,
+            kind=config.kind,
             capacity=settings.buffer_capacity,
             retry_after_s=settings.buffer_full_retry_after,
             metrics=metrics,
             shift_policy=settings.shift_expired_policy,
-            name=config.name,
-        )
-        shifts = ShiftService(
-            fiscalizer,
-            clock,
             close_at=settings.shift_close_at,
             tz=settings.tz,
-            key_prefix="" if index == 0 else f"{config.name}:",
         )
-        units.append(DeviceUnit(config.name, index == 0, config.kind, device_driver, fiscalizer, shifts))
+        for index, (config, device_driver) in enumerate(zip(configs, opened, strict=True))
+    ]
     devices = Devices(
         units,
         buffer,
@@ -174,7 +172,7 @@ def build(
         started_at=clock.time(),
         buffer=buffer,
         storage=buffer.db,
-        device=primary.fiscalizer,
+        device=primary,
         delivery=delivery,
         tasks=runtime,
         fn=fn_exchanges[primary.name],
@@ -200,7 +198,7 @@ def build(
 
 
 def _fn_exchange(unit: DeviceUnit, clock: Clock) -> FnExchange:
-    return FnExchange(lambda: unit.fiscalizer.on_device(unit.driver.fn_status), clock)
+    return FnExchange(lambda: unit.lane.run(unit.driver.fn_status), clock)
 
 
 async def open_devices(adapter: Adapter) -> None:
@@ -209,9 +207,9 @@ async def open_devices(adapter: Adapter) -> None:
     lacks, and ask it for its state."""
     await asyncio.to_thread(adapter.devices.rows.name_unnamed, adapter.devices.primary.name)
     for unit in adapter.devices.units:
-        await asyncio.to_thread(unit.fiscalizer.reconcile)
-        await asyncio.to_thread(unit.fiscalizer.catch_up)
-        await unit.fiscalizer.probe_device()
+        await asyncio.to_thread(unit.recovery.reconcile)
+        await asyncio.to_thread(unit.recovery.catch_up)
+        await unit.lane.probe()
 
 
 def _task(adapter: Adapter, unit: DeviceUnit, name: str) -> str:
@@ -241,7 +239,7 @@ async def start(adapter: Adapter) -> None:
         runtime.every(
             _task(adapter, unit, "reconcile"),
             MAINTENANCE_PERIOD_S,
-            unit.fiscalizer.reconcile_stale,
+            unit.recovery.reconcile_stale,
             first_after_s=MAINTENANCE_PERIOD_S,
         )
         if settings.shift_close_at is not None:
@@ -335,7 +333,7 @@ async def _acknowledge(adapter: Adapter, fn_number: str, numbers: list[int]) -> 
     """Pass the OFD's acknowledgements to the device whose FN signed them (the emulated FN counts them as sent); an
     FN no device has now hears nothing (a real FN learns them from the OFD itself)."""
     for unit in adapter.devices.units:
-        state = unit.fiscalizer.monitor.snapshot().state
+        state = unit.lane.monitor.snapshot().state
         if state is not None and state.fn_number == fn_number:
-            await unit.fiscalizer.on_device(unit.driver.acknowledge, numbers)
+            await unit.lane.run(unit.driver.acknowledge, numbers)
             return

@@ -143,24 +143,27 @@ def recover() -> None:
 def _recover_device(buffer: Buffer, settings: Settings, index: int, clock: SystemClock, *, several: bool) -> None:
     """Settle one device's interrupted receipts and store what its journal has that the buffer lacks; report it."""
     from kkt_adapter.devices.registry import make_driver
-    from kkt_adapter.intake.fiscalizer import Fiscalizer
+    from kkt_adapter.intake.devices import open_unit
+    from kkt_adapter.status.metrics import Metrics
 
     name = settings.device_list[index].name
     driver = make_driver(settings.for_device(index), clock)
-    fiscalizer = Fiscalizer(
-        buffer,
+    unit = open_unit(
+        name,
         driver,
+        buffer,
+        clock,
         capacity=settings.buffer_capacity,
         retry_after_s=settings.buffer_full_retry_after,
+        metrics=Metrics(),
         shift_policy=settings.shift_expired_policy,
-        name=name,
     )
     try:
-        fiscalizer.reconcile()
-        restored = fiscalizer.catch_up()
+        unit.recovery.reconcile()
+        restored = unit.recovery.catch_up()
         first_unsent = driver.fn_status().first_unsent_fd_number
     finally:
-        fiscalizer.close()
+        unit.close()
         driver.close()
     events = [event for event in buffer.events(limit=10) if event["kind"] == "restore"]
     prefix = f"device {name}: " if several else ""

@@ -21,6 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The code of a print failure recorded without the device's answer: the adapter stopped (or the buffer failed)
+#: before the outcome was recorded, and the journal showed nothing under the key.
+INTERRUPTED = "interrupted"
+
 
 class AdapterError(Exception):
     """Base of every error the adapter reports to its clients."""

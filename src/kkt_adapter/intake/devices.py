@@ -1,7 +1,8 @@
 """Several KKTs behind one adapter: which device prints a request, and failover that never prints a sale twice.
 
-Each device is a :class:`DeviceUnit`: its driver, its own :class:`~kkt_adapter.intake.fiscalizer.Fiscalizer` (its
-thread, batches, journal, reconciliation) and its shift service; they share the one buffer. :class:`Devices` routes:
+Each device is a :class:`DeviceUnit` (:func:`open_unit`): its lane (:class:`~kkt_adapter.devices.lane.DeviceLane`:
+driver, thread, batches), its :class:`~kkt_adapter.intake.fiscalizer.Fiscalizer`, its recovery from the journal and
+its shift service; they share the one buffer. :class:`Devices` routes:
 
 - a sale goes to the primary (the first configured device); a refund that names its sale, or a correction that
   names the wrong receipt's fiscal sign (tag 1192), goes to the device that printed that document first
@@ -26,10 +27,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, time, tzinfo
 from typing import Literal
 
 from kkt_adapter.buffer.device_rows import DeviceRows
 from kkt_adapter.buffer.store import Buffer
+from kkt_adapter.devices.lane import DeviceLane, ShiftPolicy
+from kkt_adapter.devices.monitor import DeviceSnapshot
 from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.errors import (
@@ -41,10 +45,12 @@ from kkt_adapter.domain.errors import (
     ShiftConflict,
 )
 from kkt_adapter.domain.receipt import Receipt
-from kkt_adapter.intake.device_monitor import DeviceSnapshot
 from kkt_adapter.intake.fiscalizer import BoundToDevice, Fiscalizer
+from kkt_adapter.intake.recovery import Recovery
 from kkt_adapter.intake.shifts import ShiftService
+from kkt_adapter.intake.unstored import UnstoredResults
 from kkt_adapter.status.metrics import Metrics
+from kkt_clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +68,57 @@ class Refusal:
 
 @dataclass
 class DeviceUnit:
-    """One KKT: its name, driver, fiscalizer and shifts, and what routing has seen of it."""
+    """One KKT: its name, lane, fiscalizer, recovery and shifts, and what routing has seen of it."""
 
     name: str
     primary: bool
     kind: str
-    driver: FiscalDriver
+    lane: DeviceLane
     fiscalizer: Fiscalizer
+    recovery: Recovery
     shifts: ShiftService
     last_refusal: Refusal | None = None
     #: Sales naming no device skip this one until then (it refused one; see ``KKT_FAILOVER_RECHECK_S``).
     skipped_until: float | None = None
 
+    @property
+    def driver(self) -> FiscalDriver:
+        return self.lane.driver
+
     async def device_status(self) -> DeviceSnapshot:
-        return await self.fiscalizer.device_status()
+        return await self.lane.status()
+
+    def close(self) -> None:
+        """Stop the lane's thread (after the queued work); the driver is closed by its owner."""
+        self.lane.close()
+
+
+def open_unit(
+    name: str,
+    driver: FiscalDriver,
+    buffer: Buffer,
+    clock: Clock,
+    *,
+    primary: bool = True,
+    kind: str = "emulated",
+    capacity: int,
+    retry_after_s: int,
+    metrics: Metrics,
+    shift_policy: ShiftPolicy = "auto",
+    close_at: time | None = None,
+    tz: tzinfo = UTC,
+) -> DeviceUnit:
+    """One device's parts, wired: its lane over ``driver``, and the fiscalizer, recovery and shifts that use it. The
+    shift reports of a device other than the primary carry its name before their keys (they never meet another's,
+    in the buffer or on a Web Requests server that serves both devices)."""
+    lane = DeviceLane(driver, clock=clock, name=name, shift_policy=shift_policy)
+    unstored = UnstoredResults()
+    fiscalizer = Fiscalizer(
+        buffer, lane, capacity=capacity, retry_after_s=retry_after_s, metrics=metrics, unstored=unstored
+    )
+    recovery = Recovery(buffer, lane, unstored=unstored, metrics=metrics, printing=fiscalizer.printing)
+    shifts = ShiftService(fiscalizer, clock, close_at=close_at, tz=tz, key_prefix="" if primary else f"{name}:")
+    return DeviceUnit(name, primary, kind, lane, fiscalizer, recovery, shifts)
 
 
 @dataclass
