@@ -214,7 +214,8 @@ async def open_devices(adapter: Adapter) -> None:
 
 def _task(adapter: Adapter, unit: DeviceUnit, name: str) -> str:
     """A background task's name: as before with one device, per device with several."""
-    return f"{name}:{unit.name}" if adapter.devices.several else name
+    label = adapter.devices.label(unit)
+    return name if label is None else f"{name}:{label}"
 
 
 async def start(adapter: Adapter) -> None:
@@ -279,7 +280,7 @@ def _start_device_tracking(adapter: Adapter) -> None:
             adapter.clock,
             interval=settings.ofd_device_poll_s,
             metrics=adapter.metrics,
-            device=unit.name if adapter.devices.several else None,
+            device=adapter.devices.label(unit),
         )
         adapter.delivery.trackers.append(tracker)
         adapter.runtime.spawn(_task(adapter, unit, "device-tracker"), tracker.run(), stop=tracker.stop)

@@ -33,8 +33,8 @@ from kkt_adapter.domain.errors import (
     BufferFull,
     DeviceRefused,
     DeviceRejectedReceipt,
-    DeviceUnavailable,
     IdempotencyConflict,
+    NotInJournal,
     OutcomeUnknown,
     RequestInFlight,
     StorageUnavailable,
@@ -196,7 +196,7 @@ class Fiscalizer:
 
     async def _find_by_key(self, key: str) -> FiscalResult | None:
         """The device's document for ``key``; a device that cannot tell yet (a real KKT's job still running) is
-        :class:`DeviceUnavailable`: the row stays ``accepted``, and nothing is printed until it can tell."""
+        :class:`OutcomeUnknown`: the row stays ``accepted``, and nothing is printed until it can tell."""
         try:
             return await self.lane.run(self.lane.driver.find_by_key, key)
         except Exception as exc:
@@ -256,8 +256,8 @@ class Fiscalizer:
         if found is None:
             reason = f"device error, nothing printed: {exc}"
             self.lane.monitor.observe_error(reason)
-            await self._record_failure(receipt_id, key, code="device_error", reason=reason)
-            raise DeviceUnavailable("device_error", reason) from exc
+            await self._record_failure(receipt_id, key, code=NotInJournal.CODE, reason=reason)
+            raise NotInJournal(reason) from exc
         return found
 
     async def _record_failure(self, receipt_id: str, key: str, *, code: str, reason: str) -> None:
