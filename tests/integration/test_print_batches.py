@@ -18,7 +18,9 @@ from kkt_adapter.config import load_settings
 from kkt_adapter.devices.emulated import EmulatedDriver
 from kkt_adapter.devices.protocol import PrintJob, batch_limit, print_batch
 from kkt_adapter.domain.fiscal import FiscalResult
+from kkt_adapter.intake.devices import open_unit
 from kkt_adapter.intake.fiscalizer import Fiscalizer
+from kkt_adapter.status.metrics import Metrics
 from kkt_adapter.testing import FakeClock, FakeDriver, bodies, wait_for
 
 SALE: dict[str, Any] = bodies.sale()
@@ -64,12 +66,12 @@ def post(client: TestClient, key: str, body: dict[str, Any] = SALE) -> Any:
 def hold_device(fiscalizer: Fiscalizer) -> threading.Event:
     """Occupy the device's thread until the returned event is set, so that prints queue up behind it."""
     release = threading.Event()
-    fiscalizer._device_thread.submit(release.wait, 10)
+    fiscalizer.lane._thread.submit(release.wait, 10)
     return release
 
 
 def queued(fiscalizer: Fiscalizer, count: int) -> None:
-    wait_for(lambda: fiscalizer._prints.qsize() >= count, timeout=5, what=f"{count} prints queued for the device")
+    wait_for(lambda: fiscalizer.lane._prints.qsize() >= count, timeout=5, what=f"{count} prints queued for the device")
 
 
 def test_one_refused_receipt_fails_alone_and_the_others_of_its_batch_print(
@@ -116,7 +118,7 @@ def test_a_replay_arriving_while_its_key_waits_in_a_batch_shares_its_print(
         for _ in range(20):
             await asyncio.sleep(0)  # the replay reaches its await: it joins the print already queued
         assert not replay.done()
-        assert fiscalizer._prints.qsize() == 2, "k1 and k2 still wait for the device, nothing else was queued"
+        assert fiscalizer.lane._prints.qsize() == 2, "k1 and k2 still wait for the device, nothing else was queued"
         release.set()
         return await replay
 
@@ -167,8 +169,10 @@ import asyncio, os, signal, sys, threading
 from pathlib import Path
 from kkt_adapter.api.schemas import ReceiptIn
 from kkt_adapter.buffer import Buffer
-from kkt_adapter.intake import fiscalizer as fiscalizer_module
+from kkt_adapter.devices import lane as lane_module
 from kkt_adapter.devices.emulated import EmulatedDriver
+from kkt_adapter.intake.devices import open_unit
+from kkt_adapter.status.metrics import Metrics
 from kkt_clock import SystemClock
 from kkt_emulators.device import printer
 
@@ -188,23 +192,23 @@ if where == "inside_the_journal_transaction":
         return original_one(self, conn, step)
     printer.Printer._one_in_batch = one_then_kill
 else:
-    original_batch = fiscalizer_module.Fiscalizer._print_batch_on_device
+    original_batch = lane_module.DeviceLane._print_batch
     def batch_then_kill(self, batch):
         original_batch(self, batch)
         kill()
-    fiscalizer_module.Fiscalizer._print_batch_on_device = batch_then_kill
+    lane_module.DeviceLane._print_batch = batch_then_kill
 
 clock = SystemClock()
 buffer = Buffer(data / "buffer.sqlite3", clock=clock)
 driver = EmulatedDriver(data / "device", print_delay_ms=0, clock=clock)
-fiscalizer = fiscalizer_module.Fiscalizer(buffer, driver, capacity=1000, retry_after_s=1)
+fiscalizer = open_unit("main", driver, buffer, clock, capacity=1000, retry_after_s=1, metrics=Metrics()).fiscalizer
 receipt = ReceiptIn.model_validate(SALE).to_receipt()
 
 async def main():
     release = threading.Event()
-    fiscalizer._device_thread.submit(release.wait, 10)
+    fiscalizer.lane._thread.submit(release.wait, 10)
     tasks = [asyncio.ensure_future(fiscalizer.accept(receipt, key=f"k{{i}}")) for i in range(10)]
-    while fiscalizer._prints.qsize() < 10:
+    while fiscalizer.lane._prints.qsize() < 10:
         await asyncio.sleep(0.001)
     release.set()
     await asyncio.gather(*tasks)
@@ -232,11 +236,12 @@ def test_a_process_killed_inside_a_batch_loses_nothing_and_prints_nothing_twice(
     clock = SystemClock()
     buffer = Buffer(data / "buffer.sqlite3", clock=clock)
     driver = EmulatedDriver(data / "device", print_delay_ms=0, clock=clock)
-    fiscalizer = Fiscalizer(buffer, driver, capacity=1000, retry_after_s=1)
+    unit = open_unit("main", driver, buffer, clock, capacity=1000, retry_after_s=1, metrics=Metrics())
+    fiscalizer = unit.fiscalizer
     try:
         keys = [f"k{i}" for i in range(10)]
         assert all(buffer.get_by_key(key) is not None for key in keys), "every key was stored before printing"
-        report = fiscalizer.reconcile()
+        report = unit.recovery.reconcile()
         printed = [key for key in keys if driver.find_by_key(key) is not None]
         if where == "inside_the_journal_transaction":
             assert printed == [] and (report.recovered, report.not_printed) == (0, 10)
@@ -259,7 +264,7 @@ def test_a_process_killed_inside_a_batch_loses_nothing_and_prints_nothing_twice(
             assert stored.state.value == "pending"
             assert stored.fiscal is not None and stored.fiscal.fiscal_doc_number == found.fiscal_doc_number
     finally:
-        fiscalizer.close()
+        unit.close()
         driver.close()
         buffer.close()
 

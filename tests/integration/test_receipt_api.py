@@ -285,10 +285,10 @@ def test_maintenance_settles_a_receipt_its_client_abandoned(tmp_path: Path, driv
         never = other_process.begin_accept(key="never", receipt=receipt, capacity=100)
         driver.print_receipt(receipt, idempotency_key="printed")
         other_process.close()
-        fiscalizer = client.app.state.adapter.fiscalizer  # type: ignore[attr-defined]
-        assert client.portal.call(fiscalizer.reconcile_stale).recovered == 0, "not stale yet"  # type: ignore[union-attr]
+        recovery = client.app.state.adapter.devices.primary.recovery  # type: ignore[attr-defined]
+        assert client.portal.call(recovery.reconcile_stale).recovered == 0, "not stale yet"  # type: ignore[union-attr]
         clock.advance(61)
-        report = client.portal.call(fiscalizer.reconcile_stale)  # type: ignore[union-attr]
+        report = client.portal.call(recovery.reconcile_stale)  # type: ignore[union-attr]
         assert (report.recovered, report.not_printed) == (1, 1)
         assert client.get(f"/v1/kkt/receipt/{printed.receipt_id}").json()["state"] == "pending"  # type: ignore[union-attr]
         assert client.get(f"/v1/kkt/receipt/{never.receipt_id}").json()["state"] == "print_failed"  # type: ignore[union-attr]

@@ -28,9 +28,7 @@ from kkt_adapter.domain.errors import (
 from kkt_adapter.domain.hlc import ZERO as HLC_ZERO
 from kkt_adapter.domain.receipt import Item, ItemInput, Payment, Receipt
 from kkt_adapter.domain.states import ReceiptState
-from kkt_adapter.intake.devices import Devices, DeviceUnit
-from kkt_adapter.intake.fiscalizer import Fiscalizer
-from kkt_adapter.intake.shifts import ShiftService
+from kkt_adapter.intake.devices import Devices, open_unit
 from kkt_adapter.status.metrics import Metrics
 from kkt_adapter.testing import FakeClock, FakeDriver
 
@@ -79,16 +77,25 @@ def till(tmp_path: Path) -> Iterator[Till]:
     main, backup = _driver("9999000000000001"), _driver("9999000000000002")
     units = []
     for index, (name, driver) in enumerate((("main", main), ("backup", backup))):
-        fiscalizer = Fiscalizer(buffer, driver, capacity=1000, retry_after_s=1, metrics=metrics, name=name)
-        prefix = "" if index == 0 else f"{name}:"  # as the adapter wires them
-        shifts = ShiftService(fiscalizer, clock, close_at=None, tz=ZoneInfo("Europe/Moscow"), key_prefix=prefix)
-        units.append(DeviceUnit(name, index == 0, "emulated", driver, fiscalizer, shifts))
+        units.append(  # as the adapter wires them
+            open_unit(
+                name,
+                driver,
+                buffer,
+                clock,
+                primary=index == 0,
+                capacity=1000,
+                retry_after_s=1,
+                metrics=metrics,
+                tz=ZoneInfo("Europe/Moscow"),
+            )
+        )
     devices = Devices(units, buffer, metrics=metrics, recheck_s=0)
     try:
         yield Till(devices, buffer, clock, main, backup, metrics)
     finally:
         for unit in units:
-            unit.fiscalizer.close()
+            unit.close()
         buffer.close()
 
 
@@ -246,7 +253,7 @@ async def test_a_key_another_process_may_still_be_printing_is_never_moved(till: 
     till.main.gate = threading.Event()  # the primary is slow: the first process's print of K is under way
     first = asyncio.ensure_future(till.devices.accept(SALE, key="K"))
     await _until(lambda: till.buffer.get_by_key("K") is not None)
-    assert till.devices.primary.fiscalizer.reconcile().not_printed == 1  # what a second process's start does
+    assert till.devices.primary.recovery.reconcile().not_printed == 1  # what a second process's start does
     resend = asyncio.ensure_future(till.devices.accept(SALE, key="K", device="backup"))
     await asyncio.sleep(0.05)
     till.main.gate.set()

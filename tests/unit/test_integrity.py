@@ -17,7 +17,8 @@ from kkt_adapter.buffer import Buffer, integrity
 from kkt_adapter.buffer.connection import Database, StorageError
 from kkt_adapter.domain.device import JournalEntry
 from kkt_adapter.domain.receipt import Item, Payment, Receipt
-from kkt_adapter.intake.fiscalizer import Fiscalizer
+from kkt_adapter.intake.devices import DeviceUnit, open_unit
+from kkt_adapter.status.metrics import Metrics
 from kkt_adapter.testing import FakeClock, FakeDriver
 
 SALE = Receipt(
@@ -114,6 +115,10 @@ class TestWriteProbe:
             db.close()
 
 
+def _unit(buffer: Buffer, driver: FakeDriver) -> DeviceUnit:
+    return open_unit("main", driver, buffer, buffer.clock, capacity=100, retry_after_s=1, metrics=Metrics())
+
+
 class TestRestore:
     def test_a_receipt_found_by_key_at_start_brings_the_documents_the_device_made_before_it(
         self, tmp_path: Path
@@ -123,22 +128,22 @@ class TestRestore:
         mark past it), so every document the device signed is in the buffer once."""
         driver = FakeDriver()
         buffer = Buffer(tmp_path / "buffer.sqlite3", clock=FakeClock())
-        fiscalizer = Fiscalizer(buffer, driver, capacity=100, retry_after_s=1)
+        unit = _unit(buffer, driver)
         try:
             driver.print_receipt(SALE, idempotency_key="yesterday")
             driver.close_shift(idempotency_key="yesterday's Z report")
-            fiscalizer.catch_up()
+            unit.recovery.catch_up()
             buffer.begin_accept(key="first-sale", receipt=SALE, capacity=100)
             opening = driver.open_shift(idempotency_key="device-opened-the-shift")
             sale = driver.print_receipt(SALE, idempotency_key="first-sale")
 
-            assert fiscalizer.reconcile().recovered == 1
-            assert fiscalizer.catch_up() == 0
+            assert unit.recovery.reconcile().recovered == 1
+            assert unit.recovery.catch_up() == 0
             with buffer.db.read() as conn:
                 kept = [row[0] for row in conn.execute("SELECT fd_number FROM receipts ORDER BY fd_number")]
             assert kept == [1, 2, opening.fiscal_doc_number, sale.fiscal_doc_number] == [1, 2, 3, 4]
         finally:
-            fiscalizer.close()
+            unit.close()
             buffer.close()
 
     def test_catch_up_restores_a_lost_buffer_logs_counts_and_audits_it(self, tmp_path: Path) -> None:
@@ -154,17 +159,17 @@ class TestRestore:
             path.with_name(path.name + suffix).unlink(missing_ok=True)
 
         fresh = Buffer(path, clock=FakeClock())
-        fiscalizer = Fiscalizer(fresh, driver, capacity=100, retry_after_s=1)
+        unit = _unit(fresh, driver)
         try:
-            assert fiscalizer.catch_up() == 3
+            assert unit.recovery.catch_up() == 3
             assert fresh.counts().pending == 3
-            assert fiscalizer.metrics.restored._value.get() == 3
+            assert unit.recovery.metrics.restored._value.get() == 3
             (event,) = [e for e in fresh.events(limit=100) if e["kind"] == "restore"]
             assert "FD 1-3" in event["detail"]
             assert f"FN {FakeDriver.FN_NUMBER}" in event["detail"]
-            assert fiscalizer.catch_up() == 0, "a second catch-up finds nothing more"
+            assert unit.recovery.catch_up() == 0, "a second catch-up finds nothing more"
         finally:
-            fiscalizer.close()
+            unit.close()
             fresh.close()
 
 

@@ -29,6 +29,7 @@ STATUS: dict[type[errors.AdapterError], int] = {
     errors.DeviceRejectedReceipt: 422,
     errors.ShiftConflict: 409,
     errors.DeviceRefused: 503,
+    errors.DeviceError: 503,
     errors.NotFound: 404,
     errors.SyncDisabled: 409,
 }
@@ -56,7 +57,7 @@ async def adapter_error_handler(request: Request, exc: Exception) -> JSONRespons
     if isinstance(exc, errors.RequestInFlight):
         headers["Retry-After"] = "1"
     body: dict[str, object] = {"detail": detail, "error": exc.code}
-    if isinstance(exc, errors.DeviceRefused) and exc.device is not None:
+    if isinstance(exc, errors.DeviceError) and exc.device is not None:
         body["device"] = exc.device
     if isinstance(exc, errors.NoDeviceCouldPrint):
         body["devices"] = {name: {"code": one.code, "reason": one.reason} for name, one in exc.refusals.items()}

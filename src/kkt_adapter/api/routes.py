@@ -240,7 +240,7 @@ async def x_report(request: Request, device: DeviceQuery = None) -> dict[str, An
 )
 async def fn_status(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
     unit = _unit(request, device)
-    status = await unit.fiscalizer.on_device(unit.driver.fn_status)
+    status = await unit.lane.run(unit.driver.fn_status)
     return asdict(status) | {"warnings": list(status.warnings), "device": unit.name}
 
 

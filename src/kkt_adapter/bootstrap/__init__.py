@@ -26,10 +26,9 @@ from typing import Any
 from kkt_adapter import __version__
 from kkt_adapter.bootstrap.adapter import Adapter
 from kkt_adapter.bootstrap.devices import (
-    OfflineDevice,
     device_driver,
     fn_exchange,
-    make_fiscalizer,
+    make_unit,
     offline_device,
     pass_acknowledgements,
 )
@@ -56,7 +55,6 @@ from kkt_adapter.delivery.worker import SyncWorker
 from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.devices.registry import make_driver
 from kkt_adapter.intake.devices import Devices, DeviceUnit
-from kkt_adapter.intake.shifts import ShiftService
 from kkt_adapter.runtime import Runtime
 from kkt_adapter.status.heartbeat import Heartbeat
 from kkt_adapter.status.metrics import Metrics
@@ -65,11 +63,10 @@ from kkt_clock import Clock, SystemClock
 
 __all__ = [
     "Adapter",
-    "OfflineDevice",
     "build",
     "device_driver",
     "make_driver",
-    "make_fiscalizer",
+    "make_unit",
     "offline_device",
     "open_devices",
     "start",
@@ -145,24 +142,20 @@ def build(
         )
         units: list[DeviceUnit] = []
         for index, (config, unit_driver) in enumerate(zip(configs, opened, strict=True)):
-            fiscalizer = make_fiscalizer(
+            unit = make_unit(
                 buffer,
                 unit_driver,
+                clock,
                 name=config.name,
+                primary=index == 0,
+                kind=config.kind,
                 limits=limits,
                 device=device,
                 metrics=metrics,
                 on_printed=None if worker is None else worker.wake,
             )
-            undo.callback(fiscalizer.close)
-            shifts = ShiftService(
-                fiscalizer,
-                clock,
-                close_at=device.close_at,
-                tz=device.tz,
-                key_prefix="" if index == 0 else f"{config.name}:",
-            )
-            units.append(DeviceUnit(config.name, index == 0, config.kind, unit_driver, fiscalizer, shifts))
+            undo.callback(unit.close)
+            units.append(unit)
         devices = Devices(
             units,
             buffer,
@@ -196,7 +189,7 @@ def build(
             started_at=clock.time(),
             buffer=buffer,
             storage=buffer.db,
-            device=primary.fiscalizer,
+            device=primary,
             delivery=delivery,
             tasks=runtime,
             heartbeat=heartbeat,
@@ -321,14 +314,15 @@ async def open_devices(adapter: Adapter) -> None:
     lacks, and ask it for its state."""
     await asyncio.to_thread(adapter.devices.rows.name_unnamed, adapter.devices.primary.name)
     for unit in adapter.devices.units:
-        await asyncio.to_thread(unit.fiscalizer.reconcile)
-        await asyncio.to_thread(unit.fiscalizer.catch_up)
-        await unit.fiscalizer.probe_device()
+        await asyncio.to_thread(unit.recovery.reconcile)
+        await asyncio.to_thread(unit.recovery.catch_up)
+        await unit.lane.probe()
 
 
 def _task(adapter: Adapter, unit: DeviceUnit, name: str) -> str:
     """A background task's name: as before with one device, per device with several."""
-    return f"{name}:{unit.name}" if adapter.devices.several else name
+    label = adapter.devices.label(unit)
+    return name if label is None else f"{name}:{label}"
 
 
 async def start(adapter: Adapter) -> None:
@@ -346,7 +340,7 @@ async def start(adapter: Adapter) -> None:
         runtime.every(
             _task(adapter, unit, "reconcile"),
             MAINTENANCE_PERIOD_S,
-            unit.fiscalizer.reconcile_stale,
+            unit.recovery.reconcile_stale,
             first_after_s=MAINTENANCE_PERIOD_S,
         )
         if DeviceSettings.of(settings).close_at is not None:

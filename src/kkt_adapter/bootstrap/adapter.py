@@ -56,7 +56,7 @@ class Adapter:
         if self.stop_embedded_ofd is not None:
             self.stop_embedded_ofd()
         for unit in self.devices.units:
-            unit.fiscalizer.close()
+            unit.close()
         for unit in self.devices.units:
             unit.driver.close()
         self.buffer.close()

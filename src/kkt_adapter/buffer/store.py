@@ -18,7 +18,7 @@ from kkt_adapter.buffer import documents
 from kkt_adapter.buffer.connection import Database
 from kkt_adapter.domain import hlc
 from kkt_adapter.domain.device import DEFAULT_DEVICE, DOC_RECEIPT, JournalEntry
-from kkt_adapter.domain.errors import FieldProblem, InvalidReceipt
+from kkt_adapter.domain.errors import STAYS_BOUND, FieldProblem, InvalidReceipt
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
 from kkt_adapter.domain.refunds import refund_problems
@@ -84,10 +84,6 @@ class Full:
 
 
 AcceptDecision = Fresh | Retry | Replay | InFlight | BoundElsewhere | Conflict | Full
-
-#: Failures recorded without the device's own refusal (``code: reason`` in ``print_error``): the key stays on its
-#: device (:class:`BoundElsewhere`).
-NOT_MOVABLE = ("interrupted:", "device_error:")
 
 
 @dataclass(frozen=True)
@@ -239,7 +235,8 @@ class Buffer:
                     return InFlight(row["receipt_id"], row["updated_at"], row["device"])
                 if row["state"] != ReceiptState.PRINT_FAILED:
                     return Replay(row["receipt_id"], row["response_json"])
-                if row["device"] != device and str(row["print_error"] or "").startswith(NOT_MOVABLE):
+                # ``print_error`` is ``code: reason``; a failure that was no definite refusal keeps the key there.
+                if row["device"] != device and str(row["print_error"] or "").partition(":")[0] in STAYS_BOUND:
                     return BoundElsewhere(row["receipt_id"], row["device"])
             unsynced = _unsynced(conn)
             if unsynced >= capacity:

@@ -144,11 +144,11 @@ def _recover_device(buffer: Buffer, settings: Settings, index: int, clock: Syste
     """Settle one device's interrupted receipts and store what its journal has that the buffer lacks; report it."""
     from kkt_adapter.bootstrap import offline_device
 
-    with offline_device(settings, buffer, index, clock) as device:
-        device.fiscalizer.reconcile()
-        restored = device.fiscalizer.catch_up()
-        first_unsent = device.driver.fn_status().first_unsent_fd_number
-    name = device.name
+    with offline_device(settings, buffer, index, clock) as unit:
+        unit.recovery.reconcile()
+        restored = unit.recovery.catch_up()
+        first_unsent = unit.driver.fn_status().first_unsent_fd_number
+    name = unit.name
     events = [event for event in buffer.events(limit=10) if event["kind"] == "restore"]
     prefix = f"device {name}: " if several else ""
     detail = events[-1]["detail"] if restored and events else f"{restored} documents restored"

@@ -2,8 +2,8 @@
 
 :class:`FnExchange` is read in both delivery modes: with ``KKT_OFD_DELIVERY=device`` by the tracker's every poll
 (it marks documents from it), with ``http`` by a periodic job, so that health and the heartbeat show the FN's unsent
-count and first unsent date without waiting behind a print. The device is read through the fiscalizer's device
-thread (the callable given), never on the event loop. A read that fails keeps the last answer and says why.
+count and first unsent date without waiting behind a print. The device is read through its lane's thread
+(the callable given), never on the event loop. A read that fails keeps the last answer and says why.
 """
 
 from __future__ import annotations

@@ -7,19 +7,32 @@ AdapterError
 ├── RequestInFlight             the key is being printed right now (409, Retry-After: 1)
 ├── BufferFull                  unsynced receipts reached capacity; nothing printed (503, Retry-After)
 ├── StorageUnavailable          the buffer's file refuses reads or writes; says if the KKT printed (503, Retry-After)
-├── DeviceRefused               the KKT refused the document; nothing was printed (503)
-│   ├── DeviceUnavailable       the KKT could not be reached; nothing was printed (503)
-│   │   ├── OutcomeUnknown      the KKT cannot tell yet whether it printed; retry the same key (503)
-│   │   └── NoDeviceCouldPrint  every device that could take it refused; each reason (503)
-│   ├── DeviceRejectedReceipt   the KKT refused this receipt's content, and would again (422)
-│   └── ShiftConflict           no shift to close, or one already open (409)
+├── DeviceError                 the document was not printed, or it is not known yet whether it was (503)
+│   ├── DeviceRefused           a definite refusal: the KKT's own answer, before printing; nothing printed (503)
+│   │   ├── DeviceUnavailable   the KKT could not be reached; nothing was printed (503)
+│   │   ├── DeviceRejectedReceipt  the KKT refused this receipt's content, and would again (422)
+│   │   └── ShiftConflict       no shift to close, or one already open (409)
+│   ├── NotInJournal            a driver error, then nothing under the key in the journal (yet); retry (503)
+│   ├── OutcomeUnknown          the KKT cannot tell yet whether it printed; retry the same key (503)
+│   └── NoDeviceCouldPrint      every device that could take it refused; each reason (503)
 ├── NotFound                    no such receipt / dead letter (404)
 └── SyncDisabled                a sync was asked for but no OFD is configured (409)
+
+May a sale move to another device? Only after a definite refusal (:class:`DeviceRefused`: the device said, in its own
+answer, that it printed nothing), and only one another device may not repeat (:attr:`DeviceRefused.elsewhere`):
+:func:`may_move`. Everything else keeps the key on its device: an unknown outcome, a journal that shows nothing yet,
+a receipt interrupted before its outcome was recorded. The buffer keeps only a failed row's code, so the codes of the
+failures that are not definite refusals are given here too (:data:`STAYS_BOUND`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, TypeGuard
+
+#: The code of a print failure recorded without the device's answer: the adapter stopped (or the buffer failed)
+#: before the outcome was recorded, and the journal showed nothing under the key.
+INTERRUPTED = "interrupted"
 
 
 class AdapterError(Exception):
@@ -87,44 +100,82 @@ class StorageUnavailable(AdapterError):
         self.printed = printed
 
 
-class DeviceRefused(AdapterError):
-    """The KKT refused to print (paper out, shift expired, ...); nothing was printed."""
+class DeviceError(AdapterError):
+    """The device did not print the document, or cannot tell yet whether it did; ``code`` says which."""
 
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
-        #: The device that refused, when the adapter drives several (set by the router).
+        #: The device that answered, when the adapter drives several (set by the router).
         self.device: str | None = None
+
+
+class DeviceRefused(DeviceError):
+    """A definite refusal: the KKT said, in its own answer and before printing, that it printed nothing (paper out,
+    shift expired, FN expired, ...)."""
+
+    #: Whether another device may print what this one refused: not a receipt's content (the next device would refuse
+    #: it too), not the shift's state (asked of that device).
+    elsewhere: ClassVar[bool] = True
 
 
 class DeviceUnavailable(DeviceRefused):
     """The KKT is offline or not answering; nothing was printed."""
 
 
-class OutcomeUnknown(DeviceUnavailable):
-    """The device cannot tell yet whether it printed (a timeout, a lost reply, a job still running): the receipt stays
-    bound to that device until its journal tells; never moved to another device, never printed again blindly."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__("unknown", reason)
-
-
-class NoDeviceCouldPrint(DeviceUnavailable):
-    """Every device that could take the sale refused it before printing; ``refusals`` by device name."""
-
-    def __init__(self, refusals: dict[str, DeviceRefused]) -> None:
-        listed = "; ".join(f"{name}: {exc.reason} ({exc.code})" for name, exc in refusals.items())
-        super().__init__("no_device", f"no device could print: {listed}")
-        self.refusals = refusals
-
-
 class DeviceRejectedReceipt(DeviceRefused):
     """The KKT refused this receipt's content (it would refuse it again): a client error, not a device fault."""
+
+    elsewhere = False
 
 
 class ShiftConflict(DeviceRefused):
     """The shift is not in the state the request needs: none open to close or report on, or one already open."""
+
+    elsewhere = False
+
+
+class NotInJournal(DeviceError):
+    """The driver failed, and the device's journal shows nothing under the key: nothing printed as far as it tells,
+    but a slow device may still be printing it, so the key stays bound to that device."""
+
+    CODE = "device_error"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.CODE, reason)
+
+
+class OutcomeUnknown(DeviceError):
+    """The device cannot tell yet whether it printed (a timeout, a lost reply, a job still running): the receipt stays
+    bound to that device until its journal tells; never moved to another device, never printed again blindly."""
+
+    CODE = "unknown"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.CODE, reason)
+
+
+class NoDeviceCouldPrint(DeviceError):
+    """Every device that could take the sale refused it before printing; ``refusals`` by device name."""
+
+    CODE = "no_device"
+
+    def __init__(self, refusals: dict[str, DeviceRefused]) -> None:
+        listed = "; ".join(f"{name}: {exc.reason} ({exc.code})" for name, exc in refusals.items())
+        super().__init__(self.CODE, f"no device could print: {listed}")
+        self.refusals = refusals
+
+
+def may_move(error: BaseException) -> TypeGuard[DeviceRefused]:
+    """Whether a request this error answered may be printed on another device: a definite refusal another device
+    may not repeat."""
+    return isinstance(error, DeviceRefused) and error.elsewhere
+
+
+#: The codes of print failures that are not definite refusals: a row failed with one stays bound to its device (its
+#: key may still be printing there), whatever device a resend names.
+STAYS_BOUND: frozenset[str] = frozenset({INTERRUPTED, NotInJournal.CODE, OutcomeUnknown.CODE, NoDeviceCouldPrint.CODE})
 
 
 class NotFound(AdapterError):

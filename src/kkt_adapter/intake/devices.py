@@ -1,14 +1,16 @@
 """Several KKTs behind one adapter: which device prints a request, and failover that never prints a sale twice.
 
-Each device is a :class:`DeviceUnit`: its driver, its own :class:`~kkt_adapter.intake.fiscalizer.Fiscalizer` (its
-thread, batches, journal, reconciliation) and its shift service; they share the one buffer. :class:`Devices` routes:
+Each device is a :class:`DeviceUnit` (:func:`open_unit`): its lane (:class:`~kkt_adapter.devices.lane.DeviceLane`:
+driver, thread, batches), its :class:`~kkt_adapter.intake.fiscalizer.Fiscalizer`, its recovery from the journal and
+its shift service; they share the one buffer. :class:`Devices` routes:
 
 - a sale goes to the primary (the first configured device); a refund that names its sale, or a correction that
   names the wrong receipt's fiscal sign (tag 1192), goes to the device that printed that document first
   (``KKT_REFUND_DEVICE_POLICY=failover``), or only there (``original_only``);
 - a request that names a device (the body's ``device``) is printed there and nowhere else;
 - a sale is moved to the next device only after a *definite* refusal before printing (the device is offline, out of
-  paper, its cover open, its FN expired, its shift expired under ``refuse``: the device's own answer). The refused
+  paper, its cover open, its FN expired, its shift expired under ``refuse``: the device's own answer), decided by the
+  error's type (:func:`~kkt_adapter.domain.errors.may_move`, which the buffer's binding shares). The refused
   row is ``print_failed`` when the next device takes it, so the buffer's accept transaction
   binds the key to that device; the move is audited (event ``failover``) and counted;
 - a key whose failure the device did not report itself (a reconciliation or an error found nothing in its journal:
@@ -24,27 +26,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, time, tzinfo
 from typing import Literal
 
 from kkt_adapter.buffer.device_rows import DeviceRows
 from kkt_adapter.buffer.store import Buffer
+from kkt_adapter.devices.lane import DeviceLane, ShiftPolicy
+from kkt_adapter.devices.monitor import DeviceSnapshot
 from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.domain.correction import Correction
-from kkt_adapter.domain.errors import (
-    DeviceRefused,
-    DeviceRejectedReceipt,
-    DeviceUnavailable,
-    NoDeviceCouldPrint,
-    OutcomeUnknown,
-    ShiftConflict,
-)
+from kkt_adapter.domain.errors import DeviceError, DeviceRefused, NoDeviceCouldPrint, OutcomeUnknown, may_move
 from kkt_adapter.domain.receipt import Receipt
-from kkt_adapter.intake.device_monitor import DeviceSnapshot
 from kkt_adapter.intake.fiscalizer import BoundToDevice, Fiscalizer
+from kkt_adapter.intake.recovery import Recovery
 from kkt_adapter.intake.shifts import ShiftService
+from kkt_adapter.intake.unstored import UnstoredResults
 from kkt_adapter.status.metrics import Metrics
+from kkt_clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +62,64 @@ class Refusal:
 
 @dataclass
 class DeviceUnit:
-    """One KKT: its name, driver, fiscalizer and shifts, and what routing has seen of it."""
+    """One KKT: its name, lane, fiscalizer, recovery and shifts, and what routing has seen of it."""
 
     name: str
     primary: bool
     kind: str
-    driver: FiscalDriver
+    lane: DeviceLane
     fiscalizer: Fiscalizer
+    recovery: Recovery
     shifts: ShiftService
     last_refusal: Refusal | None = None
     #: Sales naming no device skip this one until then (it refused one; see ``KKT_FAILOVER_RECHECK_S``).
     skipped_until: float | None = None
 
+    @property
+    def driver(self) -> FiscalDriver:
+        return self.lane.driver
+
     async def device_status(self) -> DeviceSnapshot:
-        return await self.fiscalizer.device_status()
+        return await self.lane.status()
+
+    def close(self) -> None:
+        """Stop the lane's thread (after the queued work); the driver is closed by its owner."""
+        self.lane.close()
+
+
+def open_unit(
+    name: str,
+    driver: FiscalDriver,
+    buffer: Buffer,
+    clock: Clock,
+    *,
+    primary: bool = True,
+    kind: str = "emulated",
+    capacity: int,
+    retry_after_s: int,
+    metrics: Metrics,
+    shift_policy: ShiftPolicy = "auto",
+    close_at: time | None = None,
+    tz: tzinfo = UTC,
+    on_printed: Callable[[], None] = lambda: None,
+) -> DeviceUnit:
+    """One device's parts, wired: its lane over ``driver``, and the fiscalizer, recovery and shifts that use it. The
+    shift reports of a device other than the primary carry its name before their keys (they never meet another's,
+    in the buffer or on a Web Requests server that serves both devices). ``on_printed`` wakes the sync worker."""
+    lane = DeviceLane(driver, clock=clock, name=name, shift_policy=shift_policy)
+    unstored = UnstoredResults()
+    fiscalizer = Fiscalizer(
+        buffer,
+        lane,
+        capacity=capacity,
+        retry_after_s=retry_after_s,
+        metrics=metrics,
+        unstored=unstored,
+        on_printed=on_printed,
+    )
+    recovery = Recovery(buffer, lane, unstored=unstored, metrics=metrics, printing=fiscalizer.printing)
+    shifts = ShiftService(fiscalizer, clock, close_at=close_at, tz=tz, key_prefix="" if primary else f"{name}:")
+    return DeviceUnit(name, primary, kind, lane, fiscalizer, recovery, shifts)
 
 
 @dataclass
@@ -92,6 +136,7 @@ class Devices:
         if not self.units:
             raise ValueError("at least one device")
         self._by_name = {unit.name: unit for unit in self.units}
+        self._labelled = len(self.units) > 1
         self.rows = DeviceRows(self.buffer.db, clock=self.buffer.clock)
 
     @property
@@ -102,9 +147,10 @@ class Devices:
     def names(self) -> list[str]:
         return [unit.name for unit in self.units]
 
-    @property
-    def several(self) -> bool:
-        return len(self.units) > 1
+    def label(self, unit: DeviceUnit) -> str | None:
+        """How outputs name ``unit``: by its name when there is a choice of devices, else not at all (an error's
+        ``device``, a background task's or a tracker's label: one device's outputs are as they always were)."""
+        return unit.name if self._labelled else None
 
     def get(self, name: str | None) -> DeviceUnit:
         """The device named ``name`` (the primary for ``None``); :class:`KeyError` for an unknown name."""
@@ -116,35 +162,28 @@ class Devices:
     async def accept(self, request: Receipt | Correction, *, key: str, device: str | None = None) -> str:
         """Print ``request`` once for ``key`` on the device routing chooses, moving it only after definite refusals;
         returns the answer's body (a replay returns the first answer, from the device that printed it)."""
-        if not self.several:
-            try:
-                return await self._on(self.primary, request, key)
-            except _Refused as refused:
-                raise refused.error from None
         candidates = await self._candidates(request, device)
         refusals: dict[str, DeviceRefused] = {}
         previous: DeviceUnit | None = None
         while (unit := next((one for one in candidates if one.name not in refusals), None)) is not None:
             if previous is not None:
                 await self._record_failover(key, previous, unit, refusals[previous.name])
-            try:
-                answer = await self._on(unit, request, key)
-            except _Refused as refused:
-                exc, unit = refused.error, refused.unit
-                exc.device = exc.device or unit.name
-                if device is not None or not _definite(exc) or len(candidates) == 1:
-                    raise exc from None
-                self._refused(unit, exc)
-                refusals[unit.name] = exc
-                previous = unit
-                continue
-            unit.skipped_until = None
-            return answer
+            answer = await self._on(unit, request, key)
+            if isinstance(answer, str):
+                unit.skipped_until = None
+                return answer
+            refusing, exc = answer.unit, answer.error
+            exc.device = exc.device or self.label(refusing)
+            if device is not None or len(candidates) == 1 or not may_move(exc):
+                raise exc
+            self._refused(refusing, exc)
+            refusals[refusing.name] = exc
+            previous = refusing
         raise NoDeviceCouldPrint(refusals)
 
-    async def _on(self, unit: DeviceUnit, request: Receipt | Correction, key: str) -> str:
-        """``unit``'s fiscalizer accepts it, or the one the key is bound to (a print of it being decided there); a
-        refusal comes back as :class:`_Refused`, naming the device that refused."""
+    async def _on(self, unit: DeviceUnit, request: Receipt | Correction, key: str) -> str | _Refused:
+        """``unit``'s fiscalizer accepts it, or the one the key is bound to (a print of it being decided there): the
+        answer's body, or the device's error with the device that answered it."""
         for _ in range(len(self.units) + 1):
             try:
                 return await unit.fiscalizer.accept(request, key=key)
@@ -155,13 +194,15 @@ class Devices:
                         "configure it again to settle the receipt from its journal"
                     ) from bound
                 unit = self._by_name[bound.device]
-            except DeviceRefused as exc:
-                raise _Refused(unit, exc) from exc
+            except DeviceError as exc:
+                return _Refused(unit, exc)
         raise OutcomeUnknown("this Idempotency-Key moved between devices while it was asked; retry with the same key")
 
     async def _candidates(self, request: Receipt | Correction, device: str | None) -> list[DeviceUnit]:
         if device is not None:
             return [self.get(device)]
+        if len(self.units) == 1:
+            return list(self.units)  # nothing to choose: no need to look up a refund's sale
         now = self.buffer.clock.time()
         usable = [unit for unit in self.units if unit.skipped_until is None or unit.skipped_until <= now]
         skipped = [unit for unit in self.units if unit not in usable]
@@ -209,25 +250,10 @@ class Devices:
             log.exception("recording a failover failed", extra={"key": key, "detail": detail})
 
 
-class _Refused(Exception):
-    """A device's refusal, with the device that refused (the request may have been handed to the one its key is
+@dataclass(frozen=True)
+class _Refused:
+    """A device's error, with the device that answered it (the request may have been handed to the one its key is
     bound to)."""
 
-    def __init__(self, unit: DeviceUnit, error: DeviceRefused) -> None:
-        super().__init__(str(error))
-        self.unit = unit
-        self.error = error
-
-
-#: Refusals after which the key stays on its device: ``device_error`` (an error, then the journal showed nothing
-#: under the key; on a slow device or an older Web Requests server that may mean "not yet"), and unknown outcomes.
-STAYS = frozenset({"device_error", "unknown"})
-
-
-def _definite(refused: DeviceRefused) -> bool:
-    """A refusal that says the device printed nothing and another device may do better: not the receipt's content
-    (the next device would refuse it too), not the shift's state (asked of that device), not an unknown outcome, not
-    a journal that merely showed nothing yet."""
-    if isinstance(refused, DeviceRejectedReceipt | ShiftConflict | OutcomeUnknown | NoDeviceCouldPrint):
-        return False
-    return isinstance(refused, DeviceRefused | DeviceUnavailable) and refused.code not in STAYS
+    unit: DeviceUnit
+    error: DeviceError

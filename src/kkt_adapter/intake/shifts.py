@@ -1,9 +1,9 @@
 """The fiscal day: open and close the shift (Z report), the X report, and the daily closing at a fixed time.
 
 Shift reports are fiscal documents: the opening and the Z report each take an FD number, and are kept in the buffer
-and delivered to the OFD like receipts, in FD order. The device prints them on its own thread, after the receipts
-already queued. An expired shift under ``KKT_SHIFT_EXPIRED_POLICY=auto`` is closed by the fiscalizer before the
-next sale; ``KKT_SHIFT_CLOSE_AT`` closes the open shift at a local time every day (:meth:`ShiftService.close_if_due`).
+and delivered to the OFD like receipts, in FD order. The device prints them on its lane, after the receipts already
+queued. An expired shift under ``KKT_SHIFT_EXPIRED_POLICY=auto`` is closed by the lane before the next sale;
+``KKT_SHIFT_CLOSE_AT`` closes the open shift at a local time every day (:meth:`ShiftService.close_if_due`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class ShiftService:
-    """Shifts and reports through the fiscalizer's device thread; their documents go to the buffer."""
+    """Shifts and reports through the device's lane; their documents go to the buffer (and wake delivery through the
+    fiscalizer's ``on_printed``)."""
 
     def __init__(
         self, fiscalizer: Fiscalizer, clock: Clock, *, close_at: time | None, tz: tzinfo, key_prefix: str = ""
@@ -35,7 +36,8 @@ class ShiftService:
         #: buffer or on a Web Requests server that serves both devices).
         self.key_prefix = key_prefix
         self.fiscalizer = fiscalizer
-        self.driver = fiscalizer.driver
+        self.lane = fiscalizer.lane
+        self.driver = fiscalizer.lane.driver
         self.buffer = fiscalizer.buffer
         self.clock = clock
         self.close_at = close_at
@@ -44,12 +46,12 @@ class ShiftService:
 
     async def status(self) -> dict[str, Any]:
         """``GET /v1/kkt/shift``: open or not, number, opened at, expires at, receipts in shift, expired."""
-        report = await self.fiscalizer.on_device(self.driver.shift_report)
+        report = await self.lane.run(self.driver.shift_report)
         return report_view(report)
 
     async def x_report(self) -> dict[str, Any]:
         """The X report: the open shift's counters and totals; not a fiscal document, nothing printed or sent."""
-        report = await self.fiscalizer.on_device(self.driver.shift_report)
+        report = await self.lane.run(self.driver.shift_report)
         if not report.open:
             raise ShiftConflict("shift_not_open", "no shift is open: there is nothing to report (open one first)")
         return {"report": "X", "fiscal": False} | report_view(report)
@@ -60,9 +62,9 @@ class ShiftService:
 
         def on_device() -> tuple[FiscalResult, list[JournalEntry]]:
             result = self.driver.open_shift(idempotency_key=key)
-            return result, [*self.fiscalizer.journal.after_print(result), JournalEntry(result, key)]
+            return result, [*self.lane.journal.after_print(result), JournalEntry(result, key)]
 
-        result, entries = await self.fiscalizer.on_device(on_device)
+        result, entries = await self.lane.run(on_device)
         await self._keep(entries)
         return {"status": "opened"} | document_view(result)
 
@@ -72,9 +74,9 @@ class ShiftService:
 
         def on_device() -> tuple[FiscalResult, ShiftReport, list[JournalEntry]]:
             result, report = self.driver.close_shift(idempotency_key=key)
-            return result, report, [*self.fiscalizer.journal.after_print(result), JournalEntry(result, key)]
+            return result, report, [*self.lane.journal.after_print(result), JournalEntry(result, key)]
 
-        result, report, entries = await self.fiscalizer.on_device(on_device)
+        result, report, entries = await self.lane.run(on_device)
         await self._keep(entries)
         summary = report_view(report)
         return (
@@ -96,7 +98,7 @@ class ShiftService:
         due = datetime.combine(now.date(), self.close_at, self.tz)
         if not since < due <= now:
             return False
-        report = await self.fiscalizer.on_device(self.driver.shift_report)
+        report = await self.lane.run(self.driver.shift_report)
         if not report.open:
             return False
         log.info("closing the shift at KKT_SHIFT_CLOSE_AT", extra={"close_at": self.close_at.isoformat()})

@@ -1,7 +1,7 @@
 """The device's last known state, kept by the print path, so that status never waits behind the printer.
 
 A KKT prints one document at a time; asking it for its state means queueing behind the receipts being printed. So
-the fiscalizer records what each print tells it (a document signed: online, paper, shift open, its FD number; a
+the print path records what each print tells it (a document signed: online, paper, shift open, its FD number; a
 refusal: why) and probes the device only when nothing is printing. Health, buffer status, metrics and the heartbeat
 read :meth:`DeviceMonitor.snapshot`, which never blocks.
 """

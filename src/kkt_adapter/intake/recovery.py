@@ -1,0 +1,140 @@
+"""Recovery from a device's journal: the receipts caught between store and print, and the documents the buffer lacks.
+
+The device's journal is the legal truth; the buffer is a cache of it plus delivery state. So:
+
+- :meth:`Recovery.reconcile` settles every row left ``accepted`` (a killed process, a buffer that failed after the
+  print) from the journal, by key: printed → ``pending`` with the device's data, else ``print_failed`` (a replay
+  prints it). At start, before serving, every such row; later (:meth:`Recovery.reconcile_stale`, periodic, on the
+  lane's thread), only rows untouched for a while and not being printed here, so that a printed document reaches the
+  OFD even if its client never resends.
+- :meth:`Recovery.catch_up` (at start, after the reconcile) stores every document of the journal the buffer lacks:
+  shift reports printed while the adapter was down, receipts of a lost or restored buffer file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+from kkt_adapter.buffer.store import Buffer
+from kkt_adapter.devices.lane import DeviceLane
+from kkt_adapter.domain.device import JournalEntry
+from kkt_adapter.domain.errors import INTERRUPTED
+from kkt_adapter.domain.fiscal import FiscalResult
+from kkt_adapter.intake.unstored import UnstoredResults
+from kkt_adapter.status.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """What reconciliation found among receipts caught between store and print."""
+
+    recovered: int
+    not_printed: int
+
+
+class Recovery:
+    """Settles one device's rows from its journal, and restores what the buffer lacks of it."""
+
+    def __init__(
+        self,
+        buffer: Buffer,
+        lane: DeviceLane,
+        *,
+        unstored: UnstoredResults,
+        metrics: Metrics,
+        stale_after_s: float = 60.0,
+        printing: Callable[[], Collection[str]] = frozenset,
+    ) -> None:
+        self.buffer = buffer
+        self.lane = lane
+        self.unstored = unstored
+        self.metrics = metrics
+        self.stale_after_s = stale_after_s
+        #: The keys being printed in this process now (the periodic reconcile leaves them alone).
+        self._printing = printing
+
+    def reconcile(self, *, older_than: float | None = None, skip: Collection[str] = frozenset()) -> ReconcileReport:
+        """Settle receipts left ``accepted`` from the device's journal: printed → ``pending``, else ``print_failed``.
+
+        At start, before serving, every such row is settled (a killed process left it). Later, only rows untouched
+        since ``older_than`` and not being printed here (``skip``). Blocking: run it in a thread.
+        """
+        driver, name = self.lane.driver, self.lane.name
+        recovered = not_printed = 0
+        for row in self.buffer.in_flight(older_than=older_than, device=name):
+            if row.idempotency_key in skip:
+                continue
+            left = self.unstored.printed(row.idempotency_key, row.receipt_id)
+            found: FiscalResult | None
+            preceding: Sequence[JournalEntry] = ()
+            if left is not None:
+                found, preceding = left.result, left.preceding
+            else:
+                try:
+                    found = driver.find_by_key(row.idempotency_key)
+                except Exception as exc:
+                    # The device cannot tell yet (a real KKT's job still running or blocked): leave the row
+                    # accepted; a later reconcile, or the client's resend, settles it. Nothing is printed meanwhile.
+                    log.warning(
+                        "print outcome still unknown: the receipt stays accepted",
+                        extra={"receipt_id": row.receipt_id, "key": row.idempotency_key, "error": str(exc)},
+                    )
+                    continue
+                if found is not None:
+                    preceding = self.lane.journal.before(found, self.buffer.journal_marks().get(found.fn_number))
+            if found is not None:
+                self.buffer.complete_print(row.receipt_id, found, preceding=preceding, device=name)
+                self.unstored.forget(row.idempotency_key)
+                recovered += 1
+            else:
+                self.buffer.fail_print(
+                    row.receipt_id,
+                    code=INTERRUPTED,
+                    reason="the adapter stopped before the device printed; resend with the same Idempotency-Key",
+                )
+                self.unstored.forget(row.idempotency_key)
+                not_printed += 1
+        if recovered or not_printed:
+            log.warning("reconciled interrupted receipts", extra={"recovered": recovered, "not_printed": not_printed})
+        return ReconcileReport(recovered=recovered, not_printed=not_printed)
+
+    def catch_up(self) -> int:
+        """At start, after :meth:`reconcile`: keep every document of the device's journal that the buffer lacks, in
+        FD order, queued for the OFD. Returns how many documents were stored. Blocking: run it in a thread."""
+        driver, name = self.lane.driver, self.lane.name
+        fn_number = driver.state().fn_number
+        stored = 0
+        numbers: list[int] = []
+        for batch in self.lane.journal.catch_up(fn_number, self.buffer.journal_marks().get(fn_number)):
+            inserted = self.buffer.store_entries(batch, device=name)
+            stored += len(inserted)
+            if inserted:
+                numbers.extend(self.buffer.fd_numbers_of(inserted))
+        if stored:
+            low, high = (min(numbers), max(numbers)) if numbers else (0, 0)
+            fd_range = f"FD {low}" if low == high else f"FD {low}-{high}"
+            log.warning(
+                "stored documents from the device's journal that the buffer lacked",
+                extra={"stored": stored, "fn_number": fn_number, "fd_range": fd_range},
+            )
+            self.metrics.restored.inc(stored)
+            self.buffer.record_event(
+                "restore", f"{stored} documents restored from the device's journal: FN {fn_number}, {fd_range}"
+            )
+        # Acknowledgements the FN missed (the adapter stopped between the OFD's answer and passing it on).
+        first_unsent = driver.fn_status().first_unsent_fd_number
+        if first_unsent is not None:
+            synced = self.buffer.synced_fd_numbers(fn_number, from_fd=first_unsent)
+            if synced:
+                driver.acknowledge(synced)
+        return stored
+
+    async def reconcile_stale(self) -> ReconcileReport:
+        """:meth:`reconcile` for rows left ``accepted`` longer than ``stale_after_s``, on the lane's thread."""
+        older_than = self.buffer.clock.time() - self.stale_after_s
+        skip = frozenset(self._printing())
+        return await self.lane.run(self.reconcile, older_than=older_than, skip=skip)
