@@ -35,6 +35,7 @@ from kkt_adapter.intake.devices import Devices, DeviceUnit
 from kkt_adapter.intake.fiscalizer import Fiscalizer
 from kkt_adapter.intake.shifts import ShiftService
 from kkt_adapter.runtime import Runtime
+from kkt_adapter.service import AppService, build_service
 from kkt_adapter.status.heartbeat import Heartbeat
 from kkt_adapter.status.metrics import Metrics
 from kkt_adapter.status.views import Limits, StatusBoard
@@ -48,22 +49,21 @@ MAINTENANCE_PERIOD_S = 60.0
 
 @dataclass
 class Adapter:
-    """The adapter's parts, wired: what the HTTP layer and the runtime are given. ``driver``, ``fiscalizer``,
-    ``shifts`` and ``fn_exchange`` are the primary device's; ``devices`` has every device and routes the prints."""
+    """The adapter's parts, wired: the runtime is given the parts, the entry points only ``service``. ``fiscalizer``
+    is the primary device's; ``devices`` has every device and routes the prints."""
 
     settings: Settings
     clock: Clock
     buffer: Buffer
     outbox: Outbox
-    driver: FiscalDriver
     fiscalizer: Fiscalizer
-    shifts: ShiftService
     delivery: Delivery
     metrics: Metrics
     status: StatusBoard
     runtime: Runtime
-    fn_exchange: FnExchange
     devices: Devices
+    #: What the HTTP layer calls: the application service over the parts above.
+    service: AppService
     #: Each device's FN exchange status, by device name.
     fn_exchanges: dict[str, FnExchange] = field(default_factory=dict)
 
@@ -186,15 +186,21 @@ def build(
         clock=clock,
         buffer=buffer,
         outbox=outbox,
-        driver=primary.driver,
         fiscalizer=primary.fiscalizer,
-        shifts=primary.shifts,
         delivery=delivery,
         metrics=metrics,
         status=status,
         runtime=runtime,
-        fn_exchange=fn_exchanges[primary.name],
         devices=devices,
+        service=build_service(
+            adapter_id=settings.adapter_id,
+            devices=devices,
+            buffer=buffer,
+            outbox=outbox,
+            delivery=delivery,
+            status=status,
+            metrics=metrics,
+        ),
         fn_exchanges=fn_exchanges,
     )
 
