@@ -58,8 +58,11 @@ class KeyedRequest(Protocol):
 def request_key(service: AppService, header: str | None, body: KeyedRequest) -> str:
     """The key of a receipt or correction whose header and body passed validation: the header's, or the body's
     ``idempotency_key``; the body's ``device`` must be configured."""
-    key = idempotency_key(header, body.idempotency_key)
-    known_device(service, body.device, "body")
+    # Once per receipt: the usual request (a header, no key in the body, no device) takes no further call.
+    body_key, device = body.idempotency_key, body.device
+    key = header if header is not None and body_key is None else idempotency_key(header, body_key)
+    if device is not None:
+        known_device(service, device, "body")
     return key
 
 
