@@ -28,6 +28,7 @@ CONTRACTS = [
     "core-without-http",
     "devices-below-phases",
     "status-through-ports",
+    "api-through-service",
     "adapter-layers",
 ]
 

@@ -24,7 +24,7 @@ def anyio_backend() -> str:
 
 
 class Fiscalizer:
-    """The devices' router: records what it was asked to accept (and on which device); answers a fixed body, or
+    """The service's receipts: records what it was asked to accept (and on which device); answers a fixed body, or
     raises ``error``. It knows the devices ``main`` and ``backup``."""
 
     def __init__(self) -> None:
@@ -59,7 +59,8 @@ class Route:
 async def call(
     body: bytes, headers: dict[str, str], fiscalizer: Fiscalizer, route: Route, *, path: str = "/v1/kkt/receipt"
 ) -> tuple[int, dict[bytes, bytes], bytes]:
-    app = SimpleNamespace(state=SimpleNamespace(adapter=SimpleNamespace(devices=fiscalizer)))
+    service = SimpleNamespace(receipts=fiscalizer, knows_device=fiscalizer.knows, device_names=("main", "backup"))
+    app = SimpleNamespace(state=SimpleNamespace(service=service))
     scope = {
         "type": "http",
         "method": "POST",

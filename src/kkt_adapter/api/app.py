@@ -36,7 +36,9 @@ def create_app(
             runtime.on_close(lambda: asyncio.to_thread(adapter.close))
             await bootstrap.open_devices(adapter)
             await bootstrap.start(adapter)
+            # The routes call the service only; the adapter's parts stay reachable for tests that look inside.
             app.state.adapter = adapter
+            app.state.service = adapter.service
             yield
 
     app = FastAPI(

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from kkt_adapter.api.text import safe_problem
-from kkt_adapter.buffer.connection import StorageError
 from kkt_adapter.domain import errors
+from kkt_adapter.service import STORAGE_FAULTS
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +81,6 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
 def install(app: FastAPI) -> None:
     """Register the table's handler on ``app``, and the safety net for untranslated storage faults."""
     app.add_exception_handler(errors.AdapterError, adapter_error_handler)
-    app.add_exception_handler(sqlite3.Error, storage_error_handler)
-    app.add_exception_handler(StorageError, storage_error_handler)
+    for fault in STORAGE_FAULTS:
+        app.add_exception_handler(fault, storage_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

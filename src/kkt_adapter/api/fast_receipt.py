@@ -1,32 +1,31 @@
 """``POST /v1/kkt/receipt`` on a short path: the same validation and answers, without FastAPI's per-request routing,
 dependency solving and response classes, which cost more CPU than the rest of an accept on the event loop.
 
-A request the short path does not fully understand goes to the FastAPI route unchanged (its body replayed): a
-missing or malformed ``Idempotency-Key``, a content type other than JSON, a body that is not JSON or does not
-validate, a key in the body that differs from the header, a device that is not configured. So every 422 still
-comes from the route, in its words;
-the short path only answers what the route would answer 200 (or with the error table, for the fiscalizer's errors).
-The route stays the one described in the OpenAPI document.
+Both check one set of request rules (:mod:`kkt_adapter.api.request_rules`) and call the same application service
+(:attr:`AppService.receipts <kkt_adapter.service.AppService.receipts>`). A request the short path does not fully
+understand goes to the FastAPI route unchanged (its body replayed): a missing or malformed ``Idempotency-Key``, a
+content type other than JSON, a body that is not JSON or does not validate, a broken request rule (a key in the body
+that differs from the header, a device that is not configured). So every 422 still comes from the route, in its
+words; the short path only answers what the route would answer 200 (or with the error table, for the service's
+errors). The route stays the one described in the OpenAPI document.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import sqlite3
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kkt_adapter.api import errors
+from kkt_adapter.api.request_rules import KEY_BYTES, request_key
 from kkt_adapter.api.schemas import ReceiptIn
-from kkt_adapter.buffer.connection import StorageError
 from kkt_adapter.domain.errors import AdapterError
+from kkt_adapter.service import STORAGE_FAULTS, AppService
 
 PATH = "/v1/kkt/receipt"
-#: The route's rule for the header (printable ASCII, 1–128 characters).
-_KEY = re.compile(rb"[\x21-\x7e]{1,128}")
 _JSON_TYPES = (b"application/json", b"application/json; charset=utf-8")
 _OK_HEADERS = [(b"content-type", b"application/json")]
 
@@ -52,27 +51,22 @@ class FastReceipt:
         body = await _read_body(receive)
         if body is None:
             return  # the client went away before its body arrived: nothing was stored, nothing to answer
-        if keys != 1 or key is None or not _KEY.fullmatch(key) or content_type not in _JSON_TYPES:
+        if keys != 1 or key is None or not KEY_BYTES.fullmatch(key) or content_type not in _JSON_TYPES:
             await self.app(scope, _replay(body, receive), send)
             return
+        service: AppService = scope["app"].state.service
         try:
             model = ReceiptIn.model_validate(json.loads(body))
-        except (ValueError, ValidationError):
-            await self.app(scope, _replay(body, receive), send)
-            return
-        text_key = key.decode("ascii")
-        devices = scope["app"].state.adapter.devices
-        if (model.idempotency_key is not None and model.idempotency_key != text_key) or (
-            model.device is not None and not devices.knows(model.device)
-        ):
+            text_key = request_key(service, key.decode("ascii"), model)
+        except (ValueError, ValidationError, RequestValidationError):
             await self.app(scope, _replay(body, receive), send)
             return
         request = Request(scope, receive)
         try:
-            answer = await devices.accept(model.to_receipt(), key=text_key, device=model.device)
+            answer = await service.receipts.accept(model.to_receipt(), key=text_key, device=model.device)
         except AdapterError as exc:
             response = await errors.adapter_error_handler(request, exc)
-        except (sqlite3.Error, StorageError) as exc:
+        except STORAGE_FAULTS as exc:
             response = await errors.storage_error_handler(request, exc)
         else:
             content = answer.encode("utf-8")

@@ -16,8 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from kkt_adapter.api import responses as r
-from kkt_adapter.bootstrap import Adapter
-from kkt_adapter.domain.errors import NotFound
+from kkt_adapter.service import AppService
 
 router = APIRouter()
 
@@ -37,16 +36,6 @@ def _responses(media_type: str) -> dict[int | str, dict[str, Any]]:
     return r.image(media_type) | r.WITH_INPUT | {404: r.NOT_FOUND[404] | _NOT_FOUND[404]}
 
 
-async def _qr_string(request: Request, receipt_id: str) -> str:
-    adapter: Adapter = request.app.state.adapter
-    stored = await asyncio.to_thread(adapter.buffer.get, receipt_id)
-    if stored is None:
-        raise NotFound(f"no receipt {receipt_id!r}")
-    if stored.fiscal is None or not stored.fiscal.qr_code_data:
-        raise NotFound(f"receipt {receipt_id!r} has no QR code (not printed, or a document without one)")
-    return stored.fiscal.qr_code_data
-
-
 def render(data: str, kind: Literal["svg", "png"], *, scale: int) -> bytes:
     """The QR code of ``data`` as an SVG or PNG file (a plain QR code, never a Micro QR, with its quiet zone)."""
     out = io.BytesIO()
@@ -55,7 +44,8 @@ def render(data: str, kind: Literal["svg", "png"], *, scale: int) -> bytes:
 
 
 async def _image(request: Request, receipt_id: str, kind: Literal["svg", "png"], scale: int) -> Response:
-    data = await _qr_string(request, receipt_id)
+    service: AppService = request.app.state.service
+    data = await service.queries.qr_data(receipt_id)
     body = await asyncio.to_thread(render, data, kind, scale=scale)
     media_type = SVG_MEDIA_TYPE if kind == "svg" else PNG_MEDIA_TYPE
     return Response(content=body, media_type=media_type, headers={"Cache-Control": CACHE_CONTROL})

@@ -1,21 +1,19 @@
-"""The adapter's HTTP routes (v1). No try/except here: domain errors reach HTTP through ``api.errors``."""
+"""The adapter's HTTP routes (v1): each calls the application service (:mod:`kkt_adapter.service`) and shapes its
+answer. No try/except here: domain errors reach HTTP through ``api.errors``."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from kkt_adapter.api import responses as r
-from kkt_adapter.api import views
 from kkt_adapter.api.device_answers import DevicesOut, FnOut, ShiftOpenedOut, ShiftOut, XReportOut, ZReportOut
 from kkt_adapter.api.receipt_answers import ReceiptAnswerOut, ReceiptViewOut, RefundCheckOut
+from kkt_adapter.api.request_rules import DeviceQuery, IdempotencyKey, known_device, request_key
 from kkt_adapter.api.schemas import CorrectionIn, ReceiptIn
 from kkt_adapter.api.status_answers import (
     BufferStatusOut,
@@ -27,11 +25,8 @@ from kkt_adapter.api.status_answers import (
     SyncPassOut,
     WorkerStatusOut,
 )
-from kkt_adapter.bootstrap import Adapter
-from kkt_adapter.domain.errors import NotFound, SyncDisabled
 from kkt_adapter.domain.ffd_codes import MAX_UINT32
-from kkt_adapter.domain.states import ReceiptState
-from kkt_adapter.intake.devices import DeviceUnit
+from kkt_adapter.service import AppService
 
 router = APIRouter()
 
@@ -51,72 +46,10 @@ class RefundCheckIn(BaseModel):
 #: The largest DLQ offset accepted (SQLite takes a signed 64-bit OFFSET; a till's DLQ is far smaller).
 MAX_OFFSET = 1_000_000_000
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=128,
-        pattern=r"^[\x21-\x7e]+$",
-        description="The client's unique id of this sale (printable ASCII, 1–128 characters). A retry with the same "
-        "key returns the first answer and never prints again.",
-    ),
-]
 
-
-DeviceQuery = Annotated[
-    str | None,
-    Query(
-        pattern=r"^[A-Za-z0-9_-]{1,32}$",
-        description="The device (a name from KKT_DEVICES); the primary when absent.",
-    ),
-]
-
-
-def _device(adapter: Adapter, name: str | None, where: str) -> str | None:
-    """``name`` if it is a configured device (or ``None``); else a 422 on ``where``'s ``device``."""
-    if name is not None and not adapter.devices.knows(name):
-        allowed = ", ".join(adapter.devices.names)
-        raise RequestValidationError(
-            [_problem(where, "device", f"unknown device {name!r}: the configured devices are {allowed}", "value_error")]
-        )
-    return name
-
-
-def _unit(request: Request, name: str | None) -> DeviceUnit:
-    adapter = _adapter(request)
-    return adapter.devices.get(_device(adapter, name, "query"))
-
-
-def _adapter(request: Request) -> Adapter:
-    adapter: Adapter = request.app.state.adapter
-    return adapter
-
-
-def _key(header: str | None, body: str | None) -> str:
-    """The request's idempotency key: the header, or the body's ``idempotency_key`` for clients that cannot set one."""
-    if header is not None and body is not None and header != body:
-        raise RequestValidationError(
-            [_problem("body", "idempotency_key", "differs from the Idempotency-Key header: send one key", "conflict")]
-        )
-    key = header if header is not None else body
-    if key is None:
-        raise RequestValidationError(
-            [
-                _problem(
-                    "header",
-                    "Idempotency-Key",
-                    "an Idempotency-Key header (or a body field idempotency_key) "
-                    "is required: the client's unique id of this sale",
-                    "missing",
-                )
-            ]
-        )
-    return key
-
-
-def _problem(where: str, name: str, message: str, kind: str) -> dict[str, Any]:
-    return {"loc": (where, name), "msg": message, "type": kind}
+def _service(request: Request) -> AppService:
+    service: AppService = request.app.state.service
+    return service
 
 
 @router.post(
@@ -129,10 +62,9 @@ def _problem(where: str, name: str, message: str, kind: str) -> dict[str, Any]:
     | r.UNPROCESSABLE,
 )
 async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
-    key = _key(idempotency_key, body.idempotency_key)
-    adapter = _adapter(request)
-    device = _device(adapter, body.device, "body")
-    response = await adapter.devices.accept(body.to_receipt(), key=key, device=device)
+    service = _service(request)
+    key = request_key(service, idempotency_key, body)
+    response = await service.receipts.accept(body.to_receipt(), key=key, device=body.device)
     return Response(content=response, media_type="application/json")
 
 
@@ -146,10 +78,9 @@ async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: Idemp
     | r.UNPROCESSABLE,
 )
 async def post_correction(body: CorrectionIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
-    key = _key(idempotency_key, body.idempotency_key)
-    adapter = _adapter(request)
-    device = _device(adapter, body.device, "body")
-    response = await adapter.devices.accept(body.to_correction(), key=key, device=device)
+    service = _service(request)
+    key = request_key(service, idempotency_key, body)
+    response = await service.receipts.accept(body.to_correction(), key=key, device=body.device)
     return Response(content=response, media_type="application/json")
 
 
@@ -164,18 +95,8 @@ async def post_correction(body: CorrectionIn, request: Request, idempotency_key:
     | r.UNPROCESSABLE,
 )
 async def refund_check(body: RefundCheckIn, request: Request) -> JSONResponse:
-    sale = await asyncio.to_thread(_adapter(request).buffer.find, body.original_fiscal_doc_id)
-    if sale is None:
-        raise NotFound(f"no receipt {body.original_fiscal_doc_id!r} (give its receipt_id or its FD number)")
-    if sale.state is ReceiptState.SYNCED:
-        return JSONResponse({"allowed": True, "receipt_id": sale.receipt_id, "sync_status": sale.state.value})
-    reason = (
-        f"the sale has not reached the OFD yet (state {sale.state.value}): refund it once it is synced"
-        if sale.state.unsynced
-        else f"the sale was not printed (state {sale.state.value}): there is nothing to refund"
-    )
-    body_out = {"allowed": False, "reason": reason, "receipt_id": sale.receipt_id, "sync_status": sale.state.value}
-    return JSONResponse(body_out, status_code=409)
+    check = await _service(request).fiscal_day.refund_check(body.original_fiscal_doc_id)
+    return JSONResponse(check.as_dict(), status_code=200 if check.allowed else 409)
 
 
 @router.get(
@@ -185,8 +106,8 @@ async def refund_check(body: RefundCheckIn, request: Request) -> JSONResponse:
     responses=r.ok(ShiftOut) | r.COMMON | r.UNPROCESSABLE,
 )
 async def shift_status(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
-    unit = _unit(request, device)
-    return await unit.shifts.status() | {"device": unit.name}
+    service = _service(request)
+    return await service.fiscal_day.shift(known_device(service, device, "query"))
 
 
 @router.post(
@@ -198,8 +119,8 @@ async def shift_status(request: Request, device: DeviceQuery = None) -> dict[str
 async def shift_open(
     request: Request, idempotency_key: IdempotencyKey = None, device: DeviceQuery = None
 ) -> dict[str, Any]:
-    unit = _unit(request, device)
-    return await unit.shifts.open(key=idempotency_key) | {"device": unit.name}
+    service = _service(request)
+    return await service.fiscal_day.open_shift(device=known_device(service, device, "query"), key=idempotency_key)
 
 
 @router.post(
@@ -217,8 +138,8 @@ async def shift_open(
 async def shift_close(
     request: Request, idempotency_key: IdempotencyKey = None, device: DeviceQuery = None
 ) -> dict[str, Any]:
-    unit = _unit(request, device)
-    return await unit.shifts.close(key=idempotency_key) | {"device": unit.name}
+    service = _service(request)
+    return await service.fiscal_day.close_shift(device=known_device(service, device, "query"), key=idempotency_key)
 
 
 @router.post(
@@ -228,8 +149,8 @@ async def shift_close(
     responses=r.ok(XReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
 async def x_report(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
-    unit = _unit(request, device)
-    return await unit.shifts.x_report() | {"device": unit.name}
+    service = _service(request)
+    return await service.fiscal_day.x_report(known_device(service, device, "query"))
 
 
 @router.get(
@@ -239,9 +160,8 @@ async def x_report(request: Request, device: DeviceQuery = None) -> dict[str, An
     responses=r.ok(FnOut) | r.COMMON | r.UNPROCESSABLE,
 )
 async def fn_status(request: Request, device: DeviceQuery = None) -> dict[str, Any]:
-    unit = _unit(request, device)
-    status = await unit.lane.run(unit.driver.fn_status)
-    return asdict(status) | {"warnings": list(status.warnings), "device": unit.name}
+    service = _service(request)
+    return await service.fiscal_day.fn(known_device(service, device, "query"))
 
 
 @router.get(
@@ -251,7 +171,7 @@ async def fn_status(request: Request, device: DeviceQuery = None) -> dict[str, A
     responses=r.ok(DevicesOut) | r.COMMON,
 )
 async def devices(request: Request) -> dict[str, Any]:
-    return await _adapter(request).status.devices_view()
+    return await _service(request).queries.devices()
 
 
 @router.get(
@@ -261,10 +181,7 @@ async def devices(request: Request) -> dict[str, Any]:
     responses=r.ok(ReceiptViewOut) | r.WITH_INPUT | r.NOT_FOUND,
 )
 async def get_receipt(receipt_id: str, request: Request) -> dict[str, Any]:
-    stored = await asyncio.to_thread(_adapter(request).buffer.get, receipt_id)
-    if stored is None:
-        raise NotFound(f"no receipt {receipt_id!r}")
-    return views.receipt(stored)
+    return await _service(request).queries.receipt(receipt_id)
 
 
 @router.get(
@@ -274,7 +191,7 @@ async def get_receipt(receipt_id: str, request: Request) -> dict[str, Any]:
     responses=r.ok(BufferStatusOut) | r.COMMON,
 )
 async def buffer_status(request: Request) -> dict[str, Any]:
-    return await _adapter(request).status.buffer_status()
+    return await _service(request).queries.buffer_status()
 
 
 @router.get(
@@ -287,7 +204,7 @@ async def buffer_status(request: Request) -> dict[str, Any]:
     | {503: {"model": HealthOrError, "description": "unhealthy (the health body), or the storage failed"}},
 )
 async def health(request: Request) -> JSONResponse:
-    body = await _adapter(request).status.health()
+    body = await _service(request).queries.health()
     return JSONResponse(body, status_code=503 if body["status"] == "unhealthy" else 200)
 
 
@@ -298,7 +215,7 @@ async def health(request: Request) -> JSONResponse:
     responses=r.ok(HeartbeatOut) | r.COMMON,
 )
 async def heartbeat_status(request: Request) -> dict[str, Any]:
-    return _adapter(request).status.heartbeat_status()
+    return _service(request).queries.heartbeat_status()
 
 
 @router.get(
@@ -309,9 +226,7 @@ async def heartbeat_status(request: Request) -> dict[str, Any]:
     responses=r.METRICS | r.COMMON,
 )
 async def metrics(request: Request) -> Response:
-    adapter = _adapter(request)
-    adapter.metrics.latest = await adapter.status.metrics_snapshot()
-    body = await asyncio.to_thread(generate_latest, adapter.metrics.registry)
+    body = await _service(request).queries.metrics()
     return Response(content=body, media_type=CONTENT_TYPE_LATEST)
 
 
@@ -322,13 +237,7 @@ async def metrics(request: Request) -> Response:
     responses=r.ok(SyncPassOut) | r.POST | {409: r.CONFLICT[409] | {"description": "Sync is off (sync_disabled)."}},
 )
 async def sync_now(request: Request) -> dict[str, Any]:
-    delivery = _adapter(request).delivery
-    if delivery.tracker is not None:
-        raise SyncDisabled("the KKT delivers its own documents (KKT_OFD_DELIVERY=device): the adapter sends nothing")
-    if delivery.worker is None:
-        raise SyncDisabled("sync is off: set KKT_OFD_API_URL (or KKT_MODE=mock for the embedded mock OFD)")
-    result = await delivery.worker.step()
-    return result.to_dict() | {"circuit_breaker": delivery.breaker_snapshot()}
+    return await _service(request).sync.sync_now()
 
 
 @router.get(
@@ -338,15 +247,7 @@ async def sync_now(request: Request) -> dict[str, Any]:
     responses=r.ok(WorkerStatusOut) | r.COMMON,
 )
 async def worker_status(request: Request) -> dict[str, Any]:
-    delivery = _adapter(request).delivery
-    if delivery.tracker is not None:
-        answer = delivery.tracker.status() | {"sync_mode": "device", "circuit_breaker": delivery.breaker_snapshot()}
-        if len(delivery.trackers) > 1:  # several devices: each one's tracker, the primary's above
-            answer["devices"] = {tracker.device: tracker.status() for tracker in delivery.trackers}
-        return answer
-    if delivery.worker is None:
-        return {"state": "disabled", "sync_mode": delivery.sync_mode, "circuit_breaker": delivery.breaker_snapshot()}
-    return delivery.worker.status() | {"sync_mode": delivery.sync_mode, "ofd_url": delivery.ofd_url}
+    return _service(request).sync.worker_status()
 
 
 @router.get(
@@ -360,12 +261,7 @@ async def dead_letters(
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size, 1–1000.")] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"Rows to skip, 0–{MAX_OFFSET}.")] = 0,
 ) -> dict[str, Any]:
-    adapter = _adapter(request)
-    items, counts = await asyncio.gather(
-        asyncio.to_thread(adapter.outbox.dead_letters, limit=limit, offset=offset),
-        asyncio.to_thread(adapter.buffer.counts),
-    )
-    return {"items": items, "count": counts.dlq}
+    return await _service(request).dlq.page(limit=limit, offset=offset)
 
 
 @router.post(
@@ -375,8 +271,4 @@ async def dead_letters(
     responses=r.ok(RequeuedOut) | r.POST | r.NOT_FOUND | r.UNPROCESSABLE,
 )
 async def requeue(receipt_id: str, request: Request) -> dict[str, Any]:
-    adapter = _adapter(request)
-    if not await asyncio.to_thread(adapter.outbox.requeue, receipt_id):
-        raise NotFound(f"no receipt {receipt_id!r} in the DLQ")
-    adapter.delivery.wake()
-    return {"receipt_id": receipt_id, "state": ReceiptState.PENDING.value}
+    return await _service(request).dlq.requeue(receipt_id)

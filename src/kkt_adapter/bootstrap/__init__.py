@@ -56,6 +56,7 @@ from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.devices.registry import make_driver
 from kkt_adapter.intake.devices import Devices, DeviceUnit
 from kkt_adapter.runtime import Runtime
+from kkt_adapter.service import build_service
 from kkt_adapter.status.heartbeat import Heartbeat
 from kkt_adapter.status.metrics import Metrics
 from kkt_adapter.status.views import Limits, StatusBoard
@@ -203,15 +204,21 @@ def build(
         clock=clock,
         buffer=buffer,
         outbox=outbox,
-        driver=primary.driver,
         fiscalizer=primary.fiscalizer,
-        shifts=primary.shifts,
         delivery=delivery,
         metrics=metrics,
         status=status,
         runtime=runtime,
-        fn_exchange=fn_exchanges[primary.name],
         devices=devices,
+        service=build_service(
+            adapter_id=settings.adapter_id,
+            devices=devices,
+            buffer=buffer,
+            outbox=outbox,
+            delivery=delivery,
+            status=status,
+            metrics=metrics,
+        ),
         fn_exchanges=fn_exchanges,
         heartbeat=heartbeat,
         ofd_client=client,

@@ -12,11 +12,10 @@ from kkt_adapter.config import Settings
 from kkt_adapter.delivery.fn_exchange import FnExchange
 from kkt_adapter.delivery.ofd_client import OFDClient
 from kkt_adapter.delivery.service import Delivery
-from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.intake.devices import Devices
 from kkt_adapter.intake.fiscalizer import Fiscalizer
-from kkt_adapter.intake.shifts import ShiftService
 from kkt_adapter.runtime import Runtime
+from kkt_adapter.service import AppService
 from kkt_adapter.status.heartbeat import Heartbeat
 from kkt_adapter.status.metrics import Metrics
 from kkt_adapter.status.views import StatusBoard
@@ -25,22 +24,21 @@ from kkt_clock import Clock
 
 @dataclass
 class Adapter:
-    """The adapter's parts, wired: what the HTTP layer and the runtime are given. ``driver``, ``fiscalizer``,
-    ``shifts`` and ``fn_exchange`` are the primary device's; ``devices`` has every device and routes the prints."""
+    """The adapter's parts, wired: the runtime is given the parts, the entry points only ``service``. ``fiscalizer``
+    is the primary device's; ``devices`` has every device and routes the prints."""
 
     settings: Settings
     clock: Clock
     buffer: Buffer
     outbox: Outbox
-    driver: FiscalDriver
     fiscalizer: Fiscalizer
-    shifts: ShiftService
     delivery: Delivery
     metrics: Metrics
     status: StatusBoard
     runtime: Runtime
-    fn_exchange: FnExchange
     devices: Devices
+    #: What the HTTP layer calls: the application service over the parts above.
+    service: AppService
     #: Each device's FN exchange status, by device name.
     fn_exchanges: dict[str, FnExchange] = field(default_factory=dict)
     #: The heartbeat to the ERP (``KKT_ODOO_API_URL``), started by :func:`start`.

@@ -1,4 +1,4 @@
-"""How a stored receipt looks over HTTP (``GET /v1/kkt/receipt/{id}``)."""
+"""How a stored receipt looks to a client, as plain data: ``GET /v1/kkt/receipt/{id}`` and the page's list."""
 
 from __future__ import annotations
 
@@ -37,3 +37,8 @@ def receipt(stored: StoredReceipt) -> dict[str, Any]:
             "synced_at": stored.synced_at,
         },
     }
+
+
+def listed(stored: StoredReceipt) -> dict[str, Any]:
+    """A receipt in the page's list and search: the receipt's view and its idempotency key."""
+    return receipt(stored) | {"idempotency_key": stored.idempotency_key}
