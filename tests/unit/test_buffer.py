@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kkt_adapter.buffer import Buffer
-from kkt_adapter.buffer import store as s
+from kkt_adapter.buffer import accept as s
 from kkt_adapter.buffer.connection import SCHEMA_VERSION
 from kkt_adapter.domain import hlc
 from kkt_adapter.domain.receipt import Item, Payment, Receipt

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kkt_adapter.buffer.store import BufferCounts
+from kkt_adapter.buffer.queries import BufferCounts
 from kkt_adapter.status.health import DAY, HealthInputs, age_since, assess
 
 NO_ROWS = BufferCounts(accepted=0, pending=0, synced=0, print_failed=0, dlq=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from kkt_adapter.buffer.store import Buffer, BufferCounts, StoredReceipt
+from kkt_adapter.buffer.queries import BufferCounts, StoredReceipt
+from kkt_adapter.buffer.store import Buffer
 
 __all__ = ["Buffer", "BufferCounts", "StoredReceipt"]

@@ -1,7 +1,7 @@
 """Which device each document belongs to, with several KKTs behind one adapter (the ``device`` column, schema v4).
 
 Reads and writes the router needs beside the accept transaction (which binds keys itself,
-:meth:`~kkt_adapter.buffer.store.Buffer.submit_begin_accept`): naming the rows written before documents named their
+:meth:`~kkt_adapter.buffer.accept.Accepting.submit_begin_accept`): naming the rows written before documents named their
 device, the audit line of a failover, and the device that printed the document a refund or correction names.
 """
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kkt_adapter.buffer.connection import Database, StorageError
-from kkt_adapter.buffer.store import _read_hlc, _write_hlc
+from kkt_adapter.buffer.hlc_mark import read_hlc, write_hlc
 from kkt_adapter.domain import hlc
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_clock import Clock
@@ -146,10 +146,10 @@ class Outbox:
         key = (outcome.claim.receipt_id, outcome.claim.epoch)
         match outcome:
             case Synced():
-                stamp = _read_hlc(conn)
+                stamp = read_hlc(conn)
                 if outcome.server_ms is not None:
                     stamp = hlc.merge(stamp, outcome.server_ms, int(now * 1000), max_offset_ms=self.hlc_max_offset_ms)
-                    _write_hlc(conn, stamp)
+                    write_hlc(conn, stamp)
                 changed = conn.execute(
                     "UPDATE receipts SET state = 'synced', ofd_id = ?, ofd_server_time = ?, hlc_server_ms = ?,"
                     " synced_at = ?, updated_at = ?, attempts = attempts + 1, last_error = NULL,"

@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TypeVar
 
-from kkt_adapter.buffer import store
+from kkt_adapter.buffer.accept import AcceptDecision, BoundElsewhere, Conflict, Fresh, Full, InFlight, Replay, Retry
 from kkt_adapter.buffer.connection import STORAGE_ERRORS
 from kkt_adapter.buffer.store import Buffer
 from kkt_adapter.devices.lane import DeviceLane
@@ -123,7 +123,7 @@ class Fiscalizer:
         # Shielded: a client that goes away must not abandon a print half-way.
         return await asyncio.shield(task)
 
-    def _begin(self, job: _Printable, key: str) -> Future[store.AcceptDecision]:
+    def _begin(self, job: _Printable, key: str) -> Future[AcceptDecision]:
         return self.buffer.submit_begin_accept(
             key=key,
             receipt=job.receipt,
@@ -138,31 +138,31 @@ class Fiscalizer:
         decision = await self._storage(
             asyncio.wrap_future(self._begin(job, key)), printed=None if left is None else left.result
         )
-        if isinstance(decision, store.InFlight):
+        if isinstance(decision, InFlight):
             if decision.device != self.name:
                 raise BoundToDevice(decision.device)  # its outcome is decided on that device only
             decision = await self._take_over(decision, job, key)
         match decision:
-            case store.Replay(response_json=response):
+            case Replay(response_json=response):
                 return response
-            case store.Conflict():
+            case Conflict():
                 raise IdempotencyConflict(CONFLICT)
-            case store.Full(unsynced=unsynced, capacity=capacity):
+            case Full(unsynced=unsynced, capacity=capacity):
                 raise BufferFull(
                     f"Buffer full: {unsynced} receipts are waiting for the OFD (capacity {capacity}); "
                     "nothing was printed, retry later",
                     retry_after_s=self.retry_after_s,
                 )
-            case store.InFlight():
+            case InFlight():
                 raise RequestInFlight("this Idempotency-Key is being printed right now; retry with the same key")
-            case store.BoundElsewhere(device=device):
+            case BoundElsewhere(device=device):
                 raise BoundToDevice(device)
-            case store.Fresh(receipt_id=receipt_id) | store.Retry(receipt_id=receipt_id):
+            case Fresh(receipt_id=receipt_id) | Retry(receipt_id=receipt_id):
                 self.metrics.accepted.inc()
                 return await self._print(receipt_id, job, key)
         raise AssertionError(decision)  # pragma: no cover
 
-    async def _take_over(self, decision: store.InFlight, job: _Printable, key: str) -> store.AcceptDecision:
+    async def _take_over(self, decision: InFlight, job: _Printable, key: str) -> AcceptDecision:
         """Another process holds the key: finish it from the journal, or retry it if it has been left for long.
 
         A row this process left ``accepted`` because the buffer failed is settled at once: from the result kept in
@@ -184,7 +184,7 @@ class Fiscalizer:
                 printed=found,
             )
             self.unstored.forget(key)
-            return store.Replay(decision.receipt_id, response)
+            return Replay(decision.receipt_id, response)
         if left is None and self.buffer.clock.time() - decision.since < self.stale_after_s:
             return decision
         reason = "abandoned before printing" if left is None else "the buffer failed before recording the outcome"

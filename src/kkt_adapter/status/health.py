@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from kkt_adapter.buffer.store import BufferCounts
+from kkt_adapter.buffer.queries import BufferCounts
 
 DAY = 86_400.0
 FN_BLOCK_DAYS = 30

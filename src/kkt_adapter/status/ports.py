@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-from kkt_adapter.buffer.store import BufferCounts
+from kkt_adapter.buffer.queries import BufferCounts
 from kkt_adapter.domain.device import DeviceState, FNStatus
 from kkt_adapter.domain.hlc import HLCStamp
 

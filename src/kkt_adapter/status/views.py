@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kkt_adapter.buffer.store import BufferCounts
+from kkt_adapter.buffer.queries import BufferCounts
 from kkt_adapter.domain.device import DeviceState
 from kkt_adapter.status.health import HealthInputs, age_since, assess, network_status
 from kkt_adapter.status.ports import (
