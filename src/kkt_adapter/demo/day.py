@@ -24,6 +24,8 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kkt_adapter.testing import bodies
+
 #: (name, price, sold by weight) — a small grocery.
 CATALOGUE = [
     ("Хлеб бородинский", "54.90", False),
@@ -74,17 +76,15 @@ def sale_body(rng: random.Random, till: int) -> dict[str, Any]:
     for name, price, by_weight in rng.sample(CATALOGUE, rng.randint(1, 3)):
         quantity = Decimal(rng.randint(200, 1500)) / 1000 if by_weight else Decimal(rng.randint(1, 3))
         total += (Decimal(price) * quantity).quantize(KOPECK, rounding=ROUND_HALF_UP)
-        item: dict[str, Any] = {"name": name, "price": price, "quantity": str(quantity), "vat_rate": 10}
-        if by_weight:
-            item["measure"] = "kg"
-        items.append(item)
-    return {
-        "pos_id": f"POS-{till + 1:03d}",
-        "type": "sale",
-        "cashier": {"name": f"Кассир {till + 1}"},
-        "items": items,
-        "payments": [{"type": rng.choice(["cash", "card"]), "amount": str(total)}],
-    }
+        measure = {"measure": "kg"} if by_weight else {}
+        items.append(bodies.item(name, price, str(quantity), vat_rate=10, **measure))
+    return bodies.sale(
+        str(total),
+        items=items,
+        paid_by=rng.choice(["cash", "card"]),
+        pos_id=f"POS-{till + 1:03d}",
+        cashier={"name": f"Кассир {till + 1}"},
+    )
 
 
 def post_until_printed(http: httpx.Client, path: str, key: str, body: dict[str, Any]) -> dict[str, Any] | str:
