@@ -17,7 +17,6 @@ NO_ROWS = BufferCounts(accepted=0, pending=0, synced=0, print_failed=0, dlq=0)
 def inputs(**changes: Any) -> HealthInputs:
     values: dict[str, Any] = {
         "database_ok": True,
-        "device_problem": None,
         "counts": NO_ROWS,
         "capacity": 10_000,
         "max_size": 10_000,

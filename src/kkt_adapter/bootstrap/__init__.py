@@ -167,7 +167,9 @@ def build(
         fn_exchanges = {unit.name: fn_exchange(unit, clock) for unit in units}
         tracking = delivering.enabled and delivering.mode == "device"
         trackers = (
-            [_tracker(settings, unit, buffer, fn_exchanges, metrics, clock) for unit in units] if tracking else []
+            [_tracker(settings, unit, devices.label(unit), buffer, fn_exchanges, metrics, clock) for unit in units]
+            if tracking
+            else []
         )
         delivery = Delivery(
             breaker, worker=worker, ofd_url=ofd_url, embedded=stop_embedded_ofd is not None, trackers=trackers
@@ -197,6 +199,7 @@ def build(
             fn=fn_exchanges[primary.name],
             devices=units,
             device_fn=fn_exchanges,
+            labelled=devices.labelled,
         )
         undo.pop_all()
     return Adapter(
@@ -283,12 +286,14 @@ def _sync_worker(
 def _tracker(
     settings: Settings,
     unit: DeviceUnit,
+    label: str | None,
     buffer: Buffer,
     fn_exchanges: Mapping[str, FnExchange],
     metrics: Metrics,
     clock: Clock,
 ) -> DeviceTracker:
-    """``KKT_OFD_DELIVERY=device``: the KKT sends its own documents; the tracker polls its exchange status."""
+    """``KKT_OFD_DELIVERY=device``: the KKT sends its own documents; the tracker polls its exchange status (and,
+    labelled, follows only ``unit``'s documents)."""
     if unit.kind == "emulated":
         log.warning(
             "KKT_OFD_DELIVERY=device with an emulated KKT: it sends nothing by itself, so its documents stay "
@@ -301,7 +306,7 @@ def _tracker(
         clock,
         interval=DeliverySettings.of(settings).device_poll_s,
         metrics=metrics,
-        device=unit.name if len(DeviceSettings.of(settings).devices) > 1 else None,
+        device=label,
     )
 
 
@@ -327,7 +332,7 @@ async def open_devices(adapter: Adapter) -> None:
 
 
 def _task(adapter: Adapter, unit: DeviceUnit, name: str) -> str:
-    """A background task's name: as before with one device, per device with several."""
+    """A background task's name, with its device's label when devices are labelled (:meth:`Devices.label`)."""
     label = adapter.devices.label(unit)
     return name if label is None else f"{name}:{label}"
 

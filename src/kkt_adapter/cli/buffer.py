@@ -60,8 +60,8 @@ def verify() -> None:
         raise typer.Exit(code=1)
     typer.echo(f"{path}: integrity_check ok")
     lacking = 0
-    for index, device in enumerate(settings.device_list):
-        lacking += _verify_device(path, settings, index, device.name, several=settings.devices is not None)
+    for index, name in enumerate(_labels(settings)):
+        lacking += _verify_device(path, settings, index, name)
     if lacking:
         typer.echo(
             "the next start stores them from the journal (or stop the adapter and run `kkt-adapter buffer recover`)",
@@ -71,7 +71,14 @@ def verify() -> None:
     typer.echo("the buffer holds every document the OFD has not acknowledged")
 
 
-def _verify_device(path: Path, settings: Settings, index: int, name: str, *, several: bool) -> int:
+def _labels(settings: Settings) -> list[str | None]:
+    """How the output names each device: by its name when ``KKT_DEVICES`` lists the devices (even one), else not at
+    all (the one-device settings' output reads as it always did)."""
+    named = settings.devices is not None
+    return [device.name if named else None for device in settings.device_list]
+
+
+def _verify_device(path: Path, settings: Settings, index: int, name: str | None) -> int:
     """Compare the buffer with one device's journal; report and return how many of its documents the buffer lacks."""
     from kkt_adapter.bootstrap import device_driver
     from kkt_adapter.buffer import integrity
@@ -90,7 +97,7 @@ def _verify_device(path: Path, settings: Settings, index: int, name: str, *, sev
             after = batch[-1].result.fiscal_doc_number
     finally:
         driver.close()
-    label = f"device {name}" if several else "device"
+    label = "device" if name is None else f"device {name}"
     states = ", ".join(f"{state} {count}" for state, count in sorted(held.states.items())) or "empty"
     typer.echo(f"buffer: {states}")
     typer.echo(
@@ -134,13 +141,13 @@ def recover() -> None:
     buffer = Buffer(path, clock=clock)
     try:
         DeviceRows(buffer.db, clock=clock).name_unnamed(settings.device_list[0].name)
-        for index in range(len(settings.device_list)):
-            _recover_device(buffer, settings, index, clock, several=settings.devices is not None)
+        for index, name in enumerate(_labels(settings)):
+            _recover_device(buffer, settings, index, clock, name)
     finally:
         buffer.close()
 
 
-def _recover_device(buffer: Buffer, settings: Settings, index: int, clock: SystemClock, *, several: bool) -> None:
+def _recover_device(buffer: Buffer, settings: Settings, index: int, clock: SystemClock, name: str | None) -> None:
     """Settle one device's interrupted receipts and store what its journal has that the buffer lacks; report it."""
     from kkt_adapter.bootstrap import offline_device
 
@@ -148,9 +155,8 @@ def _recover_device(buffer: Buffer, settings: Settings, index: int, clock: Syste
         unit.recovery.reconcile()
         restored = unit.recovery.catch_up()
         first_unsent = unit.driver.fn_status().first_unsent_fd_number
-    name = unit.name
     events = [event for event in buffer.events(limit=10) if event["kind"] == "restore"]
-    prefix = f"device {name}: " if several else ""
+    prefix = "" if name is None else f"device {name}: "
     detail = events[-1]["detail"] if restored and events else f"{restored} documents restored"
     typer.echo(f"{prefix}{detail}; they are pending, sent to the OFD once the adapter runs")
     if first_unsent is not None and first_unsent > 1:

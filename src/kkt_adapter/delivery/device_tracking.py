@@ -83,7 +83,8 @@ class DeviceTracker:
         metrics: Metrics | None = None,
         device: str | None = None,
     ) -> None:
-        #: With several devices, the device whose documents this tracker follows (another's FN is not "replaced").
+        #: The label of the device whose documents this tracker follows when devices are labelled (another's FN is
+        #: not "replaced"); ``None`` for one device.
         self.device = device
         self.exchange = exchange
         self.marks = marks

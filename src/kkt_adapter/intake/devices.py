@@ -136,7 +136,10 @@ class Devices:
         if not self.units:
             raise ValueError("at least one device")
         self._by_name = {unit.name: unit for unit in self.units}
-        self._labelled = len(self.units) > 1
+        #: Whether outputs name the device they are about, and list the devices: only when there is a choice of
+        #: devices (one device's outputs are as they always were). The one place this is decided; health, the
+        #: heartbeat, background tasks and trackers take it from here.
+        self.labelled = len(self.units) > 1
         self.rows = DeviceRows(self.buffer.db, clock=self.buffer.clock)
 
     @property
@@ -150,7 +153,7 @@ class Devices:
     def label(self, unit: DeviceUnit) -> str | None:
         """How outputs name ``unit``: by its name when there is a choice of devices, else not at all (an error's
         ``device``, a background task's or a tracker's label: one device's outputs are as they always were)."""
-        return unit.name if self._labelled else None
+        return unit.name if self.labelled else None
 
     def get(self, name: str | None) -> DeviceUnit:
         """The device named ``name`` (the primary for ``None``); :class:`KeyError` for an unknown name."""

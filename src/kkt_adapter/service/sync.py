@@ -31,9 +31,9 @@ class Sync:
         delivery = self._delivery
         if delivery.tracker is not None:
             answer = delivery.tracker.status() | {"sync_mode": "device", "circuit_breaker": delivery.breaker_snapshot()}
-            if len(delivery.trackers) > 1:  # several devices: each one's tracker, the primary's above
-                answer["devices"] = {tracker.device: tracker.status() for tracker in delivery.trackers}
-            return answer
+            # Each tracker under its device's label as well (trackers are labelled only when devices are).
+            listed = {tracker.device: tracker.status() for tracker in delivery.trackers if tracker.device is not None}
+            return answer | ({"devices": listed} if listed else {})
         if delivery.worker is None:
             return {
                 "state": "disabled",

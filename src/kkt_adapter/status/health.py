@@ -29,11 +29,22 @@ FN_WARNINGS = {
 
 
 @dataclass(frozen=True)
+class DeviceHealth:
+    """One device as health judges it."""
+
+    name: str
+    usable: bool = True
+    #: Why it cannot print (``None``: it can).
+    problem: str | None = None
+    shift_expired: bool = False
+    fn_warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class HealthInputs:
     """Everything the verdict depends on, read at one moment."""
 
     database_ok: bool
-    device_problem: str | None
     counts: BufferCounts
     capacity: int
     max_size: int
@@ -46,9 +57,7 @@ class HealthInputs:
     last_exchange_ok: bool | None
     task_failures: dict[str, str] = field(default_factory=dict)
     shift_policy: str = "auto"
-    shift_expired: bool = False
     shift_expires_in_s: float | None = None
-    fn_warnings: tuple[str, ...] = ()
     clock_behind_s: float = 0.0
     #: Age of the FN's first unsent document, by the device's own date (``None``: nothing unsent, or not read yet).
     fn_first_unsent_age_s: float | None = None
@@ -58,11 +67,11 @@ class HealthInputs:
     fn_read_error: str | None = None
     #: Unsent documents of fiscal drives the KKT no longer has, by FN number (device mode).
     untracked: dict[str, int] = field(default_factory=dict)
-    #: With several devices: why each one that cannot print cannot, by name (``device_problem`` is then unused).
-    device_problems: dict[str, str] = field(default_factory=dict)
-    device_count: int = 1
-    #: With several devices: each device's fiscal drive warnings (``fn_warnings`` is then unused).
-    device_warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Every device, the primary first (one device is a list of one).
+    devices: tuple[DeviceHealth, ...] = ()
+    #: Whether reasons name the device they are about: only when there is a choice of devices (one device's reasons
+    #: read as they always did).
+    labelled: bool = False
 
 
 def age_since(moment: str | None, *, now: float, tz: tzinfo) -> float | None:
@@ -95,15 +104,15 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
     degraded: list[str] = []
     if not inputs.database_ok:
         unhealthy.append("database not writable")
-    if inputs.device_problem:
-        unhealthy.append(f"device: {inputs.device_problem}")
-    if inputs.device_count > 1 and len(inputs.device_problems) >= inputs.device_count:
-        listed = "; ".join(f"{name}: {problem}" for name, problem in inputs.device_problems.items())
-        unhealthy.append(f"no device can print: {listed}")
-    elif inputs.device_count > 1:
-        for name, problem in inputs.device_problems.items():
-            degraded.append(f"device {name}: {problem} (sales go to the other devices)")
-    if inputs.shift_expired and inputs.shift_policy == "refuse":
+    cannot = _cannot_print(inputs)
+    if cannot and len(cannot) >= len(inputs.devices):
+        unhealthy.extend(_none_can_print(cannot, labelled=inputs.labelled))
+    else:
+        degraded.extend(
+            f"device {name}: {problem or 'error'} (sales go to the other devices)" for name, problem in cannot.items()
+        )
+    # Named, an expired shift is its device's problem (above); unnamed, it is its own reason.
+    if not inputs.labelled and any(one.shift_expired for one in inputs.devices) and inputs.shift_policy == "refuse":
         unhealthy.append("shift open for more than 24 hours: close the shift (Z report); sales are refused until then")
     elif (
         inputs.shift_policy != "auto"
@@ -117,10 +126,9 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
             f"the system clock is {inputs.clock_behind_s / 60:.0f} min behind the newest time the adapter has seen "
             "(set back?): ages are counted from that time; check the clock"
         )
-    for warning in inputs.fn_warnings:
-        degraded.append(f"fiscal drive: {FN_WARNINGS.get(warning, warning)}")
-    for name, warnings in inputs.device_warnings.items():
-        degraded.extend(f"device {name}: fiscal drive: {FN_WARNINGS.get(warning, warning)}" for warning in warnings)
+    for one in inputs.devices:
+        prefix = f"device {one.name}: " if inputs.labelled else ""
+        degraded.extend(f"{prefix}fiscal drive: {FN_WARNINGS.get(warning, warning)}" for warning in one.fn_warnings)
     for name, error in sorted(inputs.task_failures.items()):
         unhealthy.append(f"background task {name} stopped: {error}")
     unsynced = inputs.counts.unsynced
@@ -150,6 +158,24 @@ def assess(inputs: HealthInputs) -> tuple[str, list[str]]:
     if degraded:
         return "degraded", degraded
     return "healthy", []
+
+
+def _cannot_print(inputs: HealthInputs) -> dict[str, str]:
+    """Why each device that cannot print cannot, by name (named, a device's shift expired under ``refuse`` too)."""
+    cannot: dict[str, str] = {}
+    for one in inputs.devices:
+        if not one.usable:
+            cannot[one.name] = one.problem or ""
+        elif inputs.labelled and one.shift_expired and inputs.shift_policy == "refuse":
+            cannot[one.name] = "shift open for more than 24 hours: close it (Z report)"
+    return cannot
+
+
+def _none_can_print(cannot: dict[str, str], *, labelled: bool) -> list[str]:
+    """The unhealthy reason when no device can print: unnamed, the one device's problem as it always read."""
+    if not labelled:
+        return [f"device: {problem}" for problem in cannot.values() if problem]
+    return ["no device can print: " + "; ".join(f"{name}: {problem or 'error'}" for name, problem in cannot.items())]
 
 
 def _device_delivery_reasons(inputs: HealthInputs) -> list[str]:

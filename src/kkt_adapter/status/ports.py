@@ -71,7 +71,8 @@ class Refused(Protocol):
 
 
 class DeviceEntry(Protocol):
-    """One of several devices, as routing sees it: its name, role and driver, its last refusal, and its state."""
+    """One device (of one or several), as routing sees it: its name, role and driver, its last refusal, and its
+    state."""
 
     @property
     def name(self) -> str: ...

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from kkt_adapter.buffer.queries import BufferCounts
 from kkt_adapter.domain.device import DeviceState
-from kkt_adapter.status.health import HealthInputs, age_since, assess, network_status
+from kkt_adapter.status.health import DeviceHealth, HealthInputs, age_since, assess, network_status
 from kkt_adapter.status.ports import (
     BufferReads,
     DeliveryView,
@@ -76,15 +76,13 @@ class StatusBoard:
     tasks: TaskView
     heartbeat: HeartbeatView | None = None
     fn: FnExchangeView | None = None
-    #: Every device (the first is the primary); health judges them together when there are several.
+    #: Every device (the first is the primary); health judges each of them, one device as a list of one.
     devices: Sequence[DeviceEntry] = ()
     #: Each device's FN exchange status, by device name.
     device_fn: Mapping[str, FnExchangeView] = field(default_factory=dict)
+    #: Whether outputs name and list the devices (routing's decision: only when there is a choice of devices).
+    labelled: bool = False
     _warned_clock: bool = False
-
-    @property
-    def several(self) -> bool:
-        return len(self.devices) > 1
 
     async def device_states(self) -> list[DeviceView]:
         """Every device's state (each without waiting behind its printer), in configured order."""
@@ -202,24 +200,15 @@ class StatusBoard:
             self._read_devices(), self.database_ok(), asyncio.to_thread(self.read_buffer)
         )
         limits = self.limits
-        problems: dict[str, str] = {}
-        warnings: dict[str, tuple[str, ...]] = {}
-        for entry, one in zip(self.devices, states, strict=True) if self.several else ():
-            if not one.usable:
-                problems[entry.name] = one.problem or "error"
-            elif one.state is not None and one.state.shift_expired and limits.shift_policy == "refuse":
-                problems[entry.name] = "shift open for more than 24 hours: close it (Z report)"
-            if one.state is not None and one.state.fn_warnings:
-                warnings[entry.name] = one.state.fn_warnings
+        judged = [_judged(entry.name, one) for entry, one in zip(self.devices, states, strict=True)]
         breaker = self.delivery.breaker_snapshot()
         state = device.state
         fn = self.fn_exchange()
         verdict, reasons = assess(
             HealthInputs(
                 database_ok=database_ok,
-                device_problem=None if self.several else device.problem,
-                device_problems=problems,
-                device_count=len(states) if self.several else 1,
+                devices=tuple(judged or [_judged("", device)]),
+                labelled=self.labelled,
                 counts=view.counts,
                 capacity=limits.capacity,
                 max_size=limits.max_size,
@@ -232,13 +221,9 @@ class StatusBoard:
                 last_exchange_ok=self.delivery.last_exchange_ok,
                 task_failures=dict(self.tasks.failures),
                 shift_policy=limits.shift_policy,
-                # With several devices each device's expired shift is judged as that device's problem (above).
-                shift_expired=not self.several and state is not None and state.shift_expired,
                 shift_expires_in_s=None
                 if state is None or state.shift_expires_at is None
                 else state.shift_expires_at - self.clock.time(),
-                fn_warnings=() if state is None or self.several else state.fn_warnings,
-                device_warnings=warnings,
                 clock_behind_s=view.clock_behind_s if view.clock_behind_s > CLOCK_BACK_WARN_S else 0.0,
                 fn_first_unsent_age_s=fn["first_unsent_age_seconds"],
                 fn_status_known=fn["fn_number"] is not None,
@@ -259,7 +244,7 @@ class StatusBoard:
                     "last_error": self.storage.last_write_error,
                 },
                 "device": device_view(device),
-                **({"devices": self._devices_component(states)} if self.several else {}),
+                **self._listed(states),
                 "buffer": {
                     "status": "full" if view.counts.unsynced >= limits.capacity else "ok",
                     "unsynced": view.counts.unsynced,
@@ -282,11 +267,13 @@ class StatusBoard:
             },
         }
 
-    def _devices_component(self, states: list[DeviceView]) -> dict[str, Any]:
-        return {
+    def _listed(self, states: list[DeviceView]) -> dict[str, Any]:
+        """Health's and the heartbeat's ``devices``: each device by name when they are labelled, else no key."""
+        listed = {
             entry.name: device_view(one) | {"primary": entry.primary, "driver": entry.kind}
             for entry, one in zip(self.devices, states, strict=True)
         }
+        return {"devices": listed} if self.labelled else {}
 
     def heartbeat_status(self) -> dict[str, Any]:
         """``GET /v1/kkt/heartbeat/status``."""
@@ -312,7 +299,7 @@ class StatusBoard:
                 "expired": None if state is None else state.shift_expired,
             },
             "device": device_view(device),
-            **({"devices": self._devices_component(states)} if self.several else {}),
+            **self._listed(states),
             "fn": self.fn_exchange(),
         }
 
@@ -382,6 +369,18 @@ def device_view(device: DeviceView) -> dict[str, Any]:
         "fn_number": None if state is None else state.fn_number,
         "kkt_number": None if state is None else state.kkt_number,
     }
+
+
+def _judged(name: str, device: DeviceView) -> DeviceHealth:
+    """What health judges of one device."""
+    state = device.state
+    return DeviceHealth(
+        name=name,
+        usable=device.usable,
+        problem=device.problem,
+        shift_expired=state is not None and state.shift_expired,
+        fn_warnings=() if state is None else state.fn_warnings,
+    )
 
 
 def _faults(state: DeviceState) -> list[str]:
