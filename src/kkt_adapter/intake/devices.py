@@ -118,7 +118,9 @@ def open_unit(
         on_printed=on_printed,
     )
     recovery = Recovery(buffer, lane, unstored=unstored, metrics=metrics, printing=fiscalizer.printing)
-    shifts = ShiftService(fiscalizer, clock, close_at=close_at, tz=tz, key_prefix="" if primary else f"{name}:")
+    shifts = ShiftService(
+        lane, buffer, clock, close_at=close_at, tz=tz, key_prefix="" if primary else f"{name}:", on_printed=on_printed
+    )
     return DeviceUnit(name, primary, kind, lane, fiscalizer, recovery, shifts)
 
 
