@@ -204,13 +204,9 @@ def build(
         undo.pop_all()
     return Adapter(
         settings=settings,
-        clock=clock,
         buffer=buffer,
         outbox=outbox,
-        fiscalizer=primary.fiscalizer,
         delivery=delivery,
-        metrics=metrics,
-        status=status,
         runtime=runtime,
         devices=devices,
         service=build_service(
