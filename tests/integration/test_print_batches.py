@@ -55,7 +55,7 @@ def client(tmp_path: Path, driver: RecordingDriver) -> Iterator[TestClient]:
 
 
 def fiscalizer_of(client: TestClient) -> Fiscalizer:
-    found: Fiscalizer = client.app.state.adapter.fiscalizer  # type: ignore[attr-defined]
+    found: Fiscalizer = client.app.state.adapter.devices.primary.fiscalizer  # type: ignore[attr-defined]
     return found
 
 

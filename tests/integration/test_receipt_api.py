@@ -249,7 +249,7 @@ def test_same_key_other_body_while_in_flight_is_422(client: TestClient, driver: 
     driver.gate = threading.Event()
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(post, client, "k1")
-        fiscalizer = client.app.state.adapter.fiscalizer  # type: ignore[attr-defined]
+        fiscalizer = client.app.state.adapter.devices.primary.fiscalizer  # type: ignore[attr-defined]
         wait_for(lambda: fiscalizer._in_flight, timeout=5, what="the first sale printing")
         other = post(client, "k1", {**SALE, "pos_id": "POS-002"})
         driver.gate.set()

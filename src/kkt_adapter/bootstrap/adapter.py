@@ -13,28 +13,20 @@ from kkt_adapter.delivery.fn_exchange import FnExchange
 from kkt_adapter.delivery.ofd_client import OFDClient
 from kkt_adapter.delivery.service import Delivery
 from kkt_adapter.intake.devices import Devices
-from kkt_adapter.intake.fiscalizer import Fiscalizer
 from kkt_adapter.runtime import Runtime
 from kkt_adapter.service import AppService
 from kkt_adapter.status.heartbeat import Heartbeat
-from kkt_adapter.status.metrics import Metrics
-from kkt_adapter.status.views import StatusBoard
-from kkt_clock import Clock
 
 
 @dataclass
 class Adapter:
-    """The adapter's parts, wired: the runtime is given the parts, the entry points only ``service``. ``fiscalizer``
-    is the primary device's; ``devices`` has every device and routes the prints."""
+    """The adapter's parts, wired: the runtime is given the parts, the entry points only ``service``; ``devices`` has
+    every device and routes the prints."""
 
     settings: Settings
-    clock: Clock
     buffer: Buffer
     outbox: Outbox
-    fiscalizer: Fiscalizer
     delivery: Delivery
-    metrics: Metrics
-    status: StatusBoard
     runtime: Runtime
     devices: Devices
     #: What the HTTP layer calls: the application service over the parts above.

@@ -39,7 +39,7 @@ from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.errors import DeviceError, DeviceRefused, NoDeviceCouldPrint, OutcomeUnknown, may_move
 from kkt_adapter.domain.receipt import Receipt
-from kkt_adapter.intake.fiscalizer import BoundToDevice, Fiscalizer
+from kkt_adapter.intake.fiscalizer import Fiscalizer
 from kkt_adapter.intake.recovery import Recovery
 from kkt_adapter.intake.shifts import ShiftService
 from kkt_adapter.intake.unstored import UnstoredResults
@@ -118,7 +118,9 @@ def open_unit(
         on_printed=on_printed,
     )
     recovery = Recovery(buffer, lane, unstored=unstored, metrics=metrics, printing=fiscalizer.printing)
-    shifts = ShiftService(fiscalizer, clock, close_at=close_at, tz=tz, key_prefix="" if primary else f"{name}:")
+    shifts = ShiftService(
+        lane, buffer, clock, close_at=close_at, tz=tz, key_prefix="" if primary else f"{name}:", on_printed=on_printed
+    )
     return DeviceUnit(name, primary, kind, lane, fiscalizer, recovery, shifts)
 
 
@@ -189,16 +191,18 @@ class Devices:
         answer's body, or the device's error with the device that answered it."""
         for _ in range(len(self.units) + 1):
             try:
-                return await unit.fiscalizer.accept(request, key=key)
-            except BoundToDevice as bound:
-                if not self.knows(bound.device):
-                    raise OutcomeUnknown(
-                        f"this Idempotency-Key is bound to device {bound.device!r}, which is not configured: "
-                        "configure it again to settle the receipt from its journal"
-                    ) from bound
-                unit = self._by_name[bound.device]
+                answer = await unit.fiscalizer.accept(request, key=key)
             except DeviceError as exc:
                 return _Refused(unit, exc)
+            if isinstance(answer, str):
+                return answer
+            bound = self._by_name.get(answer.device)  # a Redirect: the key is bound to that device
+            if bound is None:
+                raise OutcomeUnknown(
+                    f"this Idempotency-Key is bound to device {answer.device!r}, which is not configured: "
+                    "configure it again to settle the receipt from its journal"
+                )
+            unit = bound
         raise OutcomeUnknown("this Idempotency-Key moved between devices while it was asked; retry with the same key")
 
     async def _candidates(self, request: Receipt | Correction, device: str | None) -> list[DeviceUnit]:

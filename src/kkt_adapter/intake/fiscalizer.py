@@ -67,12 +67,12 @@ class _Printable:
         return _Printable(request, request, DOC_RECEIPT)
 
 
-class BoundToDevice(Exception):
-    """The key is being printed on another device (it is bound to it): the router hands the request there."""
+@dataclass(frozen=True)
+class Redirect:
+    """The key is bound to another device (its print is being decided there): the router hands the request to
+    ``device``. An answer, not an error: this device printed nothing and decided nothing."""
 
-    def __init__(self, device: str) -> None:
-        super().__init__(f"the key is bound to device {device!r}")
-        self.device = device
+    device: str
 
 
 class Fiscalizer:
@@ -101,15 +101,16 @@ class Fiscalizer:
         self.metrics = metrics or Metrics()
         self.unstored = unstored or UnstoredResults()
         self._printed_here = self.metrics.device_printed.labels(self.name)
-        self._in_flight: dict[str, tuple[str, asyncio.Future[str]]] = {}
+        self._in_flight: dict[str, tuple[str, asyncio.Future[str | Redirect]]] = {}
 
     def printing(self) -> frozenset[str]:
         """The keys being accepted in this process now."""
         return frozenset(self._in_flight)
 
-    async def accept(self, receipt: Receipt | Correction, *, key: str) -> str:
+    async def accept(self, receipt: Receipt | Correction, *, key: str) -> str | Redirect:
         """Print ``receipt`` (or a correction) once for ``key`` and return the response body; a replay returns the
-        same body."""
+        same body. A key bound to another device is answered with a :class:`Redirect` to it (shared, like a body,
+        by the requests that joined this one)."""
         body_hash = receipt.body_hash()
         running = self._in_flight.get(key)
         if running is not None:
@@ -133,14 +134,14 @@ class Fiscalizer:
             device=self.name,
         )
 
-    async def _accept(self, job: _Printable, key: str) -> str:
+    async def _accept(self, job: _Printable, key: str) -> str | Redirect:
         left = self.unstored.get(key)
         decision = await self._storage(
             asyncio.wrap_future(self._begin(job, key)), printed=None if left is None else left.result
         )
         if isinstance(decision, InFlight):
             if decision.device != self.name:
-                raise BoundToDevice(decision.device)  # its outcome is decided on that device only
+                return Redirect(decision.device)  # its outcome is decided on that device only
             decision = await self._take_over(decision, job, key)
         match decision:
             case Replay(response_json=response):
@@ -156,7 +157,7 @@ class Fiscalizer:
             case InFlight():
                 raise RequestInFlight("this Idempotency-Key is being printed right now; retry with the same key")
             case BoundElsewhere(device=device):
-                raise BoundToDevice(device)
+                return Redirect(device)
             case Fresh(receipt_id=receipt_id) | Retry(receipt_id=receipt_id):
                 self.metrics.accepted.inc()
                 return await self._print(receipt_id, job, key)

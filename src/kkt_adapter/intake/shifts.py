@@ -11,34 +11,44 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, time, tzinfo
 from typing import Any
 
+from kkt_adapter.buffer.store import Buffer
+from kkt_adapter.devices.lane import DeviceLane
 from kkt_adapter.domain.device import JournalEntry, ShiftReport
 from kkt_adapter.domain.errors import ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.money import rubles
-from kkt_adapter.intake.fiscalizer import Fiscalizer
 from kkt_clock import Clock
 
 log = logging.getLogger(__name__)
 
 
 class ShiftService:
-    """Shifts and reports through the device's lane; their documents go to the buffer (and wake delivery through the
-    fiscalizer's ``on_printed``)."""
+    """Shifts and reports through the device's lane; their documents go to the buffer, bound to the lane's device,
+    and ``on_printed`` wakes delivery (as the fiscalizer's does for receipts)."""
 
     def __init__(
-        self, fiscalizer: Fiscalizer, clock: Clock, *, close_at: time | None, tz: tzinfo, key_prefix: str = ""
+        self,
+        lane: DeviceLane,
+        buffer: Buffer,
+        clock: Clock,
+        *,
+        close_at: time | None,
+        tz: tzinfo,
+        key_prefix: str = "",
+        on_printed: Callable[[], None] = lambda: None,
     ) -> None:
         #: Put before every shift report's key (a device other than the primary: its keys never meet another's, in the
         #: buffer or on a Web Requests server that serves both devices).
         self.key_prefix = key_prefix
-        self.fiscalizer = fiscalizer
-        self.lane = fiscalizer.lane
-        self.driver = fiscalizer.lane.driver
-        self.buffer = fiscalizer.buffer
+        self.lane = lane
+        self.driver = lane.driver
+        self.buffer = buffer
+        self.on_printed = on_printed
         self.clock = clock
         self.close_at = close_at
         self.tz = tz
@@ -106,8 +116,8 @@ class ShiftService:
         return True
 
     async def _keep(self, entries: list[JournalEntry]) -> None:
-        await asyncio.wrap_future(self.buffer.submit_store_entries(entries, device=self.fiscalizer.name))
-        self.fiscalizer.on_printed()
+        await asyncio.wrap_future(self.buffer.submit_store_entries(entries, device=self.lane.name))
+        self.on_printed()
 
 
 def document_view(result: FiscalResult) -> dict[str, Any]:
