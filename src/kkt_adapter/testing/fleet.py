@@ -47,8 +47,21 @@ class Store:
         return self.adapter.data_dir / "kkt"
 
 
+def ready_device(state_dir: Path) -> None:
+    """A store's emulated KKT as one in use: registered, its shift open, every document so far acknowledged by the
+    OFD. A brand-new device's registration report would otherwise be counted as restored at the adapter's first
+    start, and every store would raise ``KktDocumentsRestored``."""
+    from kkt_emulators import EmulatedKKT
+
+    with EmulatedKKT(state_dir, print_delay_ms=0) as kkt:
+        if not kkt.status().shift_open:
+            kkt.open_shift()
+        kkt.acknowledge(document.fd_number for document in kkt.journal(limit=1_000_000))
+
+
 class Fleet:
     """``stores`` adapters under ``root`` (one directory each), on ports from ``base_port`` (free ports without it).
+    A store whose device directory does not exist yet gets a device ready for sales (:func:`ready_device`).
 
     ``env`` is added to every store's environment, ``store_env[i]`` to store ``i``'s (numbered from 0).
     """
@@ -77,6 +90,9 @@ class Fleet:
     def start(self, *, timeout: float = 120.0) -> None:
         """Start every adapter (a few at a time) and return once each answers; on a failure stop them all."""
         self.root.mkdir(parents=True, exist_ok=True)
+        for store in self.stores:
+            if not store.device_dir.exists():
+                ready_device(store.device_dir)
         try:
             with ThreadPoolExecutor(max_workers=START_PARALLEL) as pool:
                 for _ in pool.map(lambda store: store.adapter.start(timeout=timeout), self.stores):
