@@ -27,10 +27,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src
 
 # The browser tests drive Debian's chromium (no browser build is downloaded); the OFD client's TLS test makes its
-# certificate with the openssl command.
+# certificate with the openssl command; the monitoring tests run Debian's prometheus and its promtool.
 $(BROWSER_STAMP): $(BIN)/python
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 	command -v openssl >/dev/null || (apt-get update && apt-get install -y --no-install-recommends openssl)
+	command -v promtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus)
 	touch $(BROWSER_STAMP)
 
 pytest: $(STAMP) $(BROWSER_STAMP)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import abuse, accept, atol, devices, drain, memory, plots, queue, report, scaling, status
+from bench import abuse, accept, atol, devices, drain, memory, plots, queue, report, scaling, scrape, status
 from bench.common import Figure, Skipped, machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,7 @@ GROUPS: dict[str, GroupRun] = {
     "ofd_memory": memory.run_ofd,
     "queue": queue.run,
     "status": status.run,
+    "scrape": scrape.run,
     "abuse": abuse.run,
 }
 

@@ -20,6 +20,9 @@ def build_app(*, emulators: bool = True) -> typer.Typer:
     from kkt_adapter.cli.buffer import app as buffer_app
 
     app.add_typer(buffer_app, name="buffer")
+    from kkt_adapter.cli.fleet import fleet
+
+    app.command()(fleet)
     if emulators:
         from kkt_emulators.cli import app as emulate_app
         from kkt_emulators.device.cli import app as device_app

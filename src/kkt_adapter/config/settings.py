@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
     data_dir: Path = Path("./data")
     adapter_id: str = Field(default_factory=lambda: f"kkt-adapter-{socket.gethostname()}", min_length=1)
+    # Where the adapter stands, for a chain's monitoring (the labels of kkt_adapter_info; docs/monitoring.md).
+    store: str = Field(default="", max_length=200)
+    till: str = Field(default="", max_length=200)
 
     buffer_max_size: int = Field(default=10_000, gt=0)
     buffer_alert_threshold: float = Field(default=0.8, gt=0, le=1)

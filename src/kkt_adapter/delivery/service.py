@@ -65,6 +65,11 @@ class Delivery:
         return None if self.worker is None else self.worker.last_exchange_at
 
     @property
+    def last_success_at(self) -> float | None:
+        """When the OFD last answered a document over HTTP (``None`` before that, and in device mode)."""
+        return None if self.worker is None else self.worker.last_success_at
+
+    @property
     def untracked(self) -> dict[str, int]:
         """Unsent documents of a fiscal drive the KKT no longer has, by FN number (device mode only)."""
         return {fn: count for tracker in self.trackers for fn, count in tracker.untracked.items()}

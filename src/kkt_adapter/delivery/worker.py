@@ -98,6 +98,8 @@ class SyncWorker:
         self.next_wake_at: float | None = None
         self.last_exchange_ok: bool | None = None
         self.last_exchange_at: float | None = None
+        #: When the OFD last answered (the alert rules compare it with the time of the oldest waiting document).
+        self.last_success_at: float | None = None
 
     def wake(self) -> None:
         """Run a pass as soon as possible (a receipt was printed)."""
@@ -188,6 +190,8 @@ class SyncWorker:
     def _judge(self, claim: ob.Claim, result: SendOutcome, *, probe: bool = False) -> ob.Outcome:
         self.last_exchange_at = self.clock.time()
         self.last_exchange_ok = not isinstance(result, Retryable)
+        if self.last_exchange_ok:
+            self.last_success_at = self.last_exchange_at
         match result:
             case Accepted():
                 self.breaker.record_success()

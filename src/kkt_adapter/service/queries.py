@@ -17,6 +17,7 @@ from kkt_adapter.buffer.listing import MIN_PREFIX, latest
 from kkt_adapter.domain.errors import NotFound
 from kkt_adapter.service import views
 from kkt_adapter.status.metrics import Metrics
+from kkt_adapter.status.scrape import metrics_snapshot
 from kkt_adapter.status.views import StatusBoard
 
 __all__ = ["MIN_PREFIX", "Queries"]
@@ -79,5 +80,5 @@ class Queries:
 
     async def metrics(self) -> bytes:
         """The Prometheus text exposition, with the scrape-time gauges read now."""
-        self._metrics.latest = await self._status.metrics_snapshot()
+        self._metrics.latest = await metrics_snapshot(self._status)
         return await asyncio.to_thread(generate_latest, self._metrics.registry)

@@ -15,6 +15,10 @@ from prometheus_client.registry import Collector
 
 BREAKER_STATES = ("CLOSED", "OPEN", "HALF_OPEN")
 HEARTBEAT_STATES = ("UNKNOWN", "ONLINE", "OFFLINE")
+#: The fault codes every device reports, 0 or 1, so that a rule sees a series before the first fault.
+KNOWN_FAULTS = ("offline", "paper_out", "cover_open", "fn_blocked", "shift_expired")
+#: The FN's warnings (FFD tags 1050–1053), 0 or 1 for every device.
+FN_WARNINGS = ("resource_exhausted", "replace_soon", "memory_nearly_full", "ofd_timeout")
 
 
 class Metrics:
@@ -133,3 +137,96 @@ class _StateCollector(Collector):
                 "Age of the fiscal drive's first unsent document, by its date on the KKT (0 when none)",
                 value=fn["first_unsent_age_seconds"] or 0.0,
             )
+        if "info" in state:
+            yield from _for_rules(state)
+
+
+def _for_rules(state: dict[str, Any]) -> Iterator[GaugeMetricFamily]:
+    """The families alert rules and the fleet dashboard read: the adapter's identity, and moments as timestamps
+    (``0``: none) that rules compare with ``time()``; per device where a device has them."""
+    info = state["info"]
+    devices = state["devices"]
+    identity = GaugeMetricFamily(
+        "kkt_adapter_info",
+        "The adapter and each of its devices: version, mode, driver, FN and registration numbers, store and till",
+        labels=["version", "mode", "device", "driver", "fn_number", "registration_number", "store", "till"],
+    )
+    for device in devices:
+        identity.add_metric(
+            [
+                info["version"],
+                info["mode"],
+                device["name"],
+                device["driver"],
+                device["fn_number"],
+                device["registration_number"],
+                info["store"],
+                info["till"],
+            ],
+            1.0,
+        )
+    yield identity
+    yield GaugeMetricFamily(
+        "kkt_adapter_start_time_seconds", "When this adapter process started", value=state["started_at"]
+    )
+    yield GaugeMetricFamily(
+        "kkt_buffer_oldest_unsynced_timestamp_seconds",
+        "When the oldest receipt the OFD has not acknowledged was stored (0 when none)",
+        value=state["buffer_oldest_unsynced_at"],
+    )
+    yield GaugeMetricFamily(
+        "kkt_clock_behind_seconds",
+        "How far the wall clock is behind the newest time the buffer has seen (0 when it is not)",
+        value=state["clock_behind_s"],
+    )
+    if state["ofd_last_success_at"] is not None:
+        yield GaugeMetricFamily(
+            "kkt_ofd_last_success_timestamp_seconds",
+            "When the OFD last answered a document sent by the adapter (0 before the first answer)",
+            value=state["ofd_last_success_at"],
+        )
+    if state["heartbeat_last_ack_at"] is not None:
+        yield GaugeMetricFamily(
+            "kkt_heartbeat_last_ack_timestamp_seconds",
+            "When the ERP last acknowledged a heartbeat (0 before the first)",
+            value=state["heartbeat_last_ack_at"],
+        )
+    yield from _per_device(devices)
+
+
+def _per_device(devices: list[dict[str, Any]]) -> Iterator[GaugeMetricFamily]:
+    moments = {
+        "fn_valid_until": GaugeMetricFamily(
+            "kkt_fn_valid_until_timestamp_seconds",
+            "Start of the day the fiscal drive's validity ends, in the store's time zone, by device",
+            labels=["device"],
+        ),
+        "fn_oldest_unsent_at": GaugeMetricFamily(
+            "kkt_fn_oldest_unsent_timestamp_seconds",
+            "When the fiscal drive's first document not acknowledged by the OFD was signed (0 when none), by device",
+            labels=["device"],
+        ),
+        "shift_opened_at": GaugeMetricFamily(
+            "kkt_shift_opened_timestamp_seconds",
+            "When the open shift was opened (0 when the shift is closed), by device",
+            labels=["device"],
+        ),
+    }
+    faults = GaugeMetricFamily(
+        "kkt_device_fault", "1 while the device reports the fault, by device and fault", labels=["device", "fault"]
+    )
+    warnings = GaugeMetricFamily(
+        "kkt_fn_warning", "1 while the fiscal drive raises the warning, by device", labels=["device", "warning"]
+    )
+    for device in devices:
+        name = device["name"]
+        for key, family in moments.items():
+            if device[key] is not None:
+                family.add_metric([name], device[key])
+        for fault in sorted(set(KNOWN_FAULTS) | set(device["faults"])):
+            faults.add_metric([name, fault], 1.0 if fault in device["faults"] else 0.0)
+        for warning in FN_WARNINGS:
+            warnings.add_metric([name, warning], 1.0 if warning in device["fn_warnings"] else 0.0)
+    yield from moments.values()
+    yield faults
+    yield warnings

@@ -52,6 +52,10 @@ class Limits:
     shift_policy: str = "auto"
     #: The store's time zone: a device date-time without an offset is read in it.
     timezone: str = "Europe/Moscow"
+    #: What ``kkt_adapter_info`` says of the adapter: its mode, and the store and till it serves.
+    mode: str = "mock"
+    store: str = ""
+    till: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class BufferView:
     oldest_age_s: float | None
     #: How far the wall clock is behind the newest time the buffer has seen (0 when it is not).
     clock_behind_s: float = 0.0
+    #: When the oldest unsynced receipt was stored (``None`` when there is none).
+    oldest_at: float | None = None
 
 
 @dataclass
@@ -88,7 +94,7 @@ class StatusBoard:
         """Every device's state (each without waiting behind its printer), in configured order."""
         return list(await asyncio.gather(*(entry.device_status() for entry in self.devices)))
 
-    async def _read_devices(self) -> tuple[DeviceView, list[DeviceView]]:
+    async def read_devices(self) -> tuple[DeviceView, list[DeviceView]]:
         """The primary's state and every device's, each device asked once (the primary is the first device)."""
         if not self.devices:
             return await self.device.device_status(), []
@@ -106,7 +112,7 @@ class StatusBoard:
     def _device_entry(self, entry: DeviceEntry, view: DeviceView) -> dict[str, Any]:
         state, refusal = view.state, entry.last_refusal
         fn = self.fn_exchange(self.device_fn.get(entry.name))
-        faults = [] if state is None else _faults(state)
+        faults = [] if state is None else device_faults(state)
         if view.problem is not None and not faults:
             faults.append(refusal.code if refusal is not None else "error")
         return {
@@ -150,7 +156,7 @@ class StatusBoard:
             log.warning("the wall clock went back", extra={"behind_seconds": round(behind, 1)})
         self._warned_clock = behind > CLOCK_BACK_WARN_S
         age = None if oldest is None else max(0.0, max(now, seen) - oldest)
-        return BufferView(self.buffer.counts(), age, behind)
+        return BufferView(self.buffer.counts(), age, behind, oldest)
 
     def network(self) -> str:
         return network_status(
@@ -197,7 +203,7 @@ class StatusBoard:
     async def health(self) -> dict[str, Any]:
         """``GET /v1/health``: the verdict, reasons and components."""
         (device, states), database_ok, view = await asyncio.gather(
-            self._read_devices(), self.database_ok(), asyncio.to_thread(self.read_buffer)
+            self.read_devices(), self.database_ok(), asyncio.to_thread(self.read_buffer)
         )
         limits = self.limits
         judged = [_judged(entry.name, one) for entry, one in zip(self.devices, states, strict=True)]
@@ -283,7 +289,7 @@ class StatusBoard:
 
     async def heartbeat_payload(self) -> dict[str, Any]:
         """What the ERP receives every beat (``timestamp`` and ``adapter_id`` are added by the heartbeat)."""
-        (device, states), view = await asyncio.gather(self._read_devices(), asyncio.to_thread(self.read_buffer))
+        (device, states), view = await asyncio.gather(self.read_devices(), asyncio.to_thread(self.read_buffer))
         status = self._buffer_status(view)
         breaker = self.delivery.breaker_snapshot()
         state = device.state
@@ -320,35 +326,6 @@ class StatusBoard:
             "error": None if fn is None else fn.error,
         }
 
-    async def metrics_snapshot(self) -> dict[str, Any]:
-        """The scrape-time gauges' values."""
-        (device, states), view = await asyncio.gather(self._read_devices(), asyncio.to_thread(self.read_buffer))
-        counts = view.counts
-        return {
-            "devices": [
-                {
-                    "name": entry.name,
-                    "usable": one.usable,
-                    "unsent_count": self.fn_exchange(self.device_fn.get(entry.name))["unsent_count"],
-                }
-                for entry, one in zip(self.devices, states, strict=True)
-            ],
-            "counts": {
-                "accepted": counts.accepted,
-                "pending": counts.pending,
-                "synced": counts.synced,
-                "print_failed": counts.print_failed,
-                "dlq": counts.dlq,
-            },
-            "capacity": self.limits.capacity,
-            "occupancy": counts.unsynced / self.limits.max_size,
-            "oldest_unsynced_age_seconds": view.oldest_age_s,
-            "breaker_state": self.delivery.breaker_snapshot()["state"],
-            "heartbeat_state": "UNKNOWN" if self.heartbeat is None else self.heartbeat.state,
-            "device_ok": device.usable,
-            "fn": self.fn_exchange(),
-        }
-
 
 def device_view(device: DeviceView) -> dict[str, Any]:
     """The device component of health and of the heartbeat."""
@@ -383,7 +360,7 @@ def _judged(name: str, device: DeviceView) -> DeviceHealth:
     )
 
 
-def _faults(state: DeviceState) -> list[str]:
+def device_faults(state: DeviceState) -> list[str]:
     """The device's faults as codes, from its state."""
     faults = []
     if not state.online:
