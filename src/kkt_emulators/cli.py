@@ -25,7 +25,7 @@ import typer
 
 from kkt_emulators.emulator import EmulatorServer
 
-app = typer.Typer(help="Run the OFD, ERP and ATOL emulators standalone.", no_args_is_help=True)
+app = typer.Typer(help="Run the OFD, ERP and ATOL emulators standalone.", no_args_is_help=True, rich_markup_mode=None)
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on (loopback by default).")]
 PortOption = Annotated[int, typer.Option(min=0, help="Port to listen on; 0 picks a free one.")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -11,10 +12,13 @@ from fastapi import FastAPI
 from kkt_adapter import __version__, bootstrap
 from kkt_adapter.api import errors, middleware, qr, routes, ui
 from kkt_adapter.api.fast_receipt import FastReceipt
+from kkt_adapter.bootstrap.announce import started_line
 from kkt_adapter.config import Settings
 from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.runtime import Runtime
 from kkt_clock import Clock
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -36,6 +40,7 @@ def create_app(
             runtime.on_close(lambda: asyncio.to_thread(adapter.close))
             await bootstrap.open_devices(adapter)
             await bootstrap.start(adapter)
+            log.info(started_line(adapter))
             # The routes call the service only; the adapter's parts stay reachable for tests that look inside.
             app.state.adapter = adapter
             app.state.service = adapter.service

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from kkt_clock import SystemClock
 
 app = typer.Typer(
-    help="Check, recover and back up the buffer file (KKT_DATA_DIR/buffer.sqlite3).", no_args_is_help=True
+    help="Check, recover and back up the buffer file (KKT_DATA_DIR/buffer.sqlite3).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 #: Journal documents read per request while comparing.

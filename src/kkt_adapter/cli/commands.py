@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kkt_adapter.config import ConfigError, load_settings
+from kkt_adapter.config import ENV_PREFIX, ConfigError, Settings, load_settings
+from kkt_adapter.config.unknown import given_names, known_names, unknown_variables
+
+#: The ``.env`` file the settings are read from (in the working directory).
+ENV_FILE = Path(".env")
 
 
-def serve() -> None:
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen on this address (instead of KKT_API_HOST).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Listen on this port (instead of KKT_API_PORT).")
+    ] = None,
+) -> None:
     """Start the adapter's HTTP API with the settings from KKT_* variables and .env."""
     from kkt_adapter.devices.registry import check_supported
 
+    # As variables of this process: they win over .env as the variables do, and are validated like them.
+    if host is not None:
+        os.environ[f"{ENV_PREFIX}API_HOST"] = host
+    if port is not None:
+        os.environ[f"{ENV_PREFIX}API_PORT"] = str(port)
     try:
-        settings = load_settings()
+        settings = load_settings(env_file=ENV_FILE)
         check_supported(settings)
+        unknown = unknown_variables(given_names(os.environ, ENV_FILE), known_names(Settings.model_fields))
+        if unknown and settings.mode == "production":
+            raise ConfigError(
+                "unknown variables (KKT_MODE=production starts only with known ones):\n  " + "\n  ".join(unknown)
+            )
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from exc
     from kkt_adapter.server import run
 
-    run(settings)
+    run(settings, warnings=unknown)
 
 
 def demo(

@@ -206,6 +206,10 @@ class ApiSettings:
     max_header_bytes: int
     keep_alive_timeout: int
     max_connections: int
+    #: Seconds a request head may take from its first byte to its end.
+    header_timeout: float
+    #: Seconds a new connection may wait before its first byte.
+    first_request_timeout: float
 
     @classmethod
     def of(cls, settings: Settings) -> ApiSettings:
@@ -221,4 +225,6 @@ class ApiSettings:
             max_header_bytes=settings.max_header_bytes,
             keep_alive_timeout=settings.keep_alive_timeout,
             max_connections=settings.max_connections,
+            header_timeout=settings.header_timeout,
+            first_request_timeout=settings.first_request_timeout,
         )

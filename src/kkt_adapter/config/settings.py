@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(default=16_384, ge=1_024, le=1_048_576)
     keep_alive_timeout: int = Field(default=5, ge=1, le=3_600)
     max_connections: int = Field(default=100, ge=1, le=100_000)
+    # A connection must send a whole request head within these (slow or silent clients are closed).
+    header_timeout: float = Field(default=10.0, gt=0, le=3_600)
+    first_request_timeout: float = Field(default=10.0, gt=0, le=3_600)
 
     @field_validator("shift_close_at", mode="before")
     @classmethod

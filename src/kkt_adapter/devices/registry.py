@@ -13,12 +13,31 @@ __all__ = ["FiscalDriver", "check_supported", "make_driver"]
 SUPPORTED = ("mock", "atol")
 
 
+#: What each choice of ``KKT_DRIVER_TYPE`` is, for the messages that list them.
+CHOICES = "'mock' (the emulated KKT), 'atol' (an ATOL KKT through ATOL Web Requests)"
+
+
 def check_supported(settings: Settings) -> None:
-    """Refuse, before anything starts, settings this version cannot serve."""
+    """Refuse, before anything starts, settings this version cannot serve: an unknown driver, and the emulated KKT in
+    production (its fiscal signs and QR codes look real and are not: a sale printed on it is not fiscalized)."""
     if settings.driver_type not in SUPPORTED:
         raise ConfigError(
-            f"KKT_DRIVER_TYPE: {settings.driver_type!r} has no driver in this version; allowed: 'mock' (the emulated "
-            "KKT), 'atol' (an ATOL KKT through ATOL Web Requests)"
+            f"KKT_DRIVER_TYPE: {settings.driver_type!r} has no driver in this version; allowed: {CHOICES}"
+        )
+    if settings.mode != "production":
+        return
+    emulated = [config.name for config in settings.device_list if config.kind == "emulated"]
+    if settings.devices is None and emulated:
+        raise ConfigError(
+            "KKT_DRIVER_TYPE: KKT_MODE=production needs a real fiscal device, and the driver is the emulated KKT "
+            f"({settings.driver_type!r}, the default), whose documents are not fiscal; allowed in production: 'atol' "
+            "(an ATOL KKT through ATOL Web Requests). For a trial without a KKT, use KKT_MODE=mock"
+        )
+    if emulated:
+        raise ConfigError(
+            f"KKT_DEVICES: KKT_MODE=production needs real fiscal devices, and {', '.join(emulated)} "
+            f"{'is' if len(emulated) == 1 else 'are'} the emulated KKT, whose documents are not fiscal; allowed "
+            "drivers in production: 'atol'. For a trial without a KKT, use KKT_MODE=mock"
         )
 
 

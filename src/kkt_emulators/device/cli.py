@@ -23,6 +23,7 @@ from kkt_emulators.device.cli_common import default_device_dir, describe, open_d
 app = typer.Typer(
     help="Operate the emulated KKT: status, journal, faults, shifts, reports, corrections, the FN.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -100,13 +101,17 @@ def status(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", h
 @app.command()
 def journal(
     ctx: typer.Context,
-    after: Annotated[int, typer.Option("--after", min=0, help="Only documents with a greater FD number.")] = 0,
+    after: Annotated[
+        int | None,
+        typer.Option("--after", min=0, help="The documents after this FD number (default: the newest --limit ones)."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=0, help="At most this many documents.")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of documents.")] = False,
 ) -> None:
-    """List printed documents in ascending FD order."""
+    """List printed documents, oldest first: the newest --limit of them, or those after --after."""
     with open_device(ctx, create=False) as kkt:
-        docs = kkt.journal(after_fd=after, limit=limit)
+        start = max(0, kkt.fn_status().documents_count - limit) if after is None else after
+        docs = kkt.journal(after_fd=start, limit=limit)
     if as_json:
         typer.echo(json.dumps([doc.to_dict() for doc in docs], ensure_ascii=False))
         return

@@ -17,7 +17,7 @@ from kkt_emulators.device.errors import DeviceError
 from kkt_emulators.device.models import CorrectionTask, FNStatus, ShiftReport, TaskItem
 from kkt_emulators.fiscal import format_rubles
 
-shift_app = typer.Typer(help="Open or close the shift, or show it.", no_args_is_help=True)
+shift_app = typer.Typer(help="Open or close the shift, or show it.", no_args_is_help=True, rich_markup_mode=None)
 
 KeyOption = Annotated[
     str | None,

@@ -143,6 +143,16 @@ def test_journal_lists_documents_as_text_and_json(state_dir: Path, make_kkt: KKT
     assert [doc["fd_number"] for doc in json.loads(out)] == [1, 2, 3, 4, 5]
 
 
+def test_journal_with_a_limit_shows_the_newest_documents(state_dir: Path, make_kkt: KKTFactory) -> None:
+    """journal --limit 2 without --after lists the two newest documents (oldest of them first), not the first two."""
+    kkt = make_kkt()
+    for i in range(3):
+        kkt.print_receipt(sale(12_345), idempotency_key=f"k-{i}")
+    code, out = _run(state_dir, "journal", "--limit", "2", "--json")
+    assert code == 0
+    assert [doc["fd_number"] for doc in json.loads(out)] == [4, 5]
+
+
 def test_shift_commands_with_a_key_print_once(state_dir: Path, make_kkt: KKTFactory) -> None:
     """shift open/close --key: a repeated key shows the first document again and prints nothing."""
     kkt: EmulatedKKT = make_kkt()

@@ -140,8 +140,8 @@ def test_a_real_server_stops_a_streamed_body_at_the_limit(tmp_path: Path) -> Non
 def test_a_real_server_limits_headers_keep_alive_and_connections(tmp_path: Path) -> None:
     """KKT_MAX_HEADER_BYTES refuses a larger head (431 when complete, 400 from uvicorn while it still arrives),
     KKT_KEEP_ALIVE_TIMEOUT closes an idle kept-alive connection, KKT_MAX_CONNECTIONS answers 503 once that many
-    connections are open."""
-    env = {"KKT_MAX_HEADER_BYTES": "4096", "KKT_KEEP_ALIVE_TIMEOUT": "1", "KKT_MAX_CONNECTIONS": "4"}
+    connections have sent a request and are kept open (silent ones do not count: they are the slow clients')."""
+    env = {"KKT_MAX_HEADER_BYTES": "4096", "KKT_KEEP_ALIVE_TIMEOUT": "3", "KKT_MAX_CONNECTIONS": "4"}
     with AdapterProcess(tmp_path, env=env) as adapter:
         request = b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
@@ -163,15 +163,28 @@ def test_a_real_server_limits_headers_keep_alive_and_connections(tmp_path: Path)
             while chunk := sock.recv(65536):  # b"" once the server closes the idle connection
                 rest += chunk
 
-        idle = [socket.create_connection(("127.0.0.1", adapter.port)) for _ in range(4)]
+        silent = [socket.create_connection(("127.0.0.1", adapter.port)) for _ in range(4)]
         try:
+            with socket.create_connection(("127.0.0.1", adapter.port)) as sock:
+                sock.sendall(request + b"Connection: close\r\n\r\n")
+                assert _response_head(sock).startswith(b"HTTP/1.1 200")
+        finally:
+            for sock in silent:
+                sock.close()
+
+        # Three kept-alive connections and the next request's own make four: the limit.
+        idle = [socket.create_connection(("127.0.0.1", adapter.port)) for _ in range(3)]
+        try:
+            for sock in idle:
+                sock.sendall(request + b"\r\n")  # a request answered, then kept alive
+                assert _response_head(sock).startswith(b"HTTP/1.1 200")
 
             def refused() -> bool:
                 with socket.create_connection(("127.0.0.1", adapter.port)) as sock:
                     sock.sendall(request + b"Connection: close\r\n\r\n")
                     return _response_head(sock).startswith(b"HTTP/1.1 503")
 
-            wait_for(refused, timeout=10, what="503 with four idle connections open")
+            wait_for(refused, timeout=2, what="503 with three kept-alive connections and a fourth")
         finally:
             for sock in idle:
                 sock.close()
