@@ -155,3 +155,21 @@ def test_non_cash_over_the_total_is_422(client: TestClient, driver: SpyDriver, p
     assert response.status_code == 422
     assert [p["loc"] for p in response.json()["detail"]] == [["body", "payments"]]
     assert driver.asked == []
+
+
+@pytest.mark.parametrize("key", ["Заказ-000123", "ЗАК/2026/№45", "订单-7", "x" * 128])
+def test_an_erp_key_in_any_script_is_taken_in_the_body(client: TestClient, driver: SpyDriver, key: str) -> None:
+    """The body's idempotency_key takes an ERP's order number in any script; a resend with it prints nothing new."""
+    body = bodies.sale(idempotency_key=key)
+    first = client.post("/v1/kkt/receipt", json=body)
+    assert first.status_code == 200, first.text
+    assert client.post("/v1/kkt/receipt", json=body).content == first.content
+    assert len(driver.asked) == 1
+
+
+@pytest.mark.parametrize("key", ["Заказ 000123", "x" * 129, "a\u200bb", "a\tb", ""])
+def test_a_body_key_with_blanks_or_too_long_is_422(client: TestClient, key: str) -> None:
+    """Blanks, invisible characters and more than 128 characters are refused, naming idempotency_key."""
+    response = client.post("/v1/kkt/receipt", json=bodies.sale(idempotency_key=key))
+    assert response.status_code == 422
+    assert ["body", "idempotency_key"] in [p["loc"] for p in response.json()["detail"]]

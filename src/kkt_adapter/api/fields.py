@@ -52,8 +52,16 @@ def _not_bool(value: object) -> object:
 
 
 def _idempotency_key(value: str) -> str:
-    if not 1 <= len(value) <= 128 or not re.fullmatch(r"[\x21-\x7e]+", value):
-        raise ValueError("idempotency_key must be 1–128 printable ASCII characters without spaces, as the header")
+    """The body's key, from an ERP's own order number (``Заказ-000123``): any printable Unicode text, 1–128
+    characters without blanks, as the header's (which keeps HTTP's rule: printable ASCII)."""
+    if not 1 <= len(value) <= 128 or not value.isprintable() or any(char.isspace() for char in value):
+        raise ValueError(
+            "idempotency_key must be 1–128 printable characters of any script without blanks (e.g. Заказ-000123)"
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("idempotency_key must be text: it holds a lone UTF-16 surrogate") from exc
     return value
 
 
@@ -196,5 +204,8 @@ DeviceName = Annotated[
 IdempotencyKey = Annotated[
     str,
     AfterValidator(_idempotency_key),
-    Field(description="Optional; when given it must equal the Idempotency-Key header."),
+    Field(
+        description="Optional: the key for clients that cannot set the Idempotency-Key header, any printable text "
+        "of 1–128 characters (e.g. an ERP's order number, Заказ-000123); when both are given they must be equal."
+    ),
 ]
