@@ -132,3 +132,8 @@ class RefundCheckOut(OpenModel):
     reason: str | None = None
     receipt_id: str
     sync_status: Literal["accepted", "pending", "synced", "print_failed", "dlq"]
+    left_to_refund: MoneyText | None = Field(
+        default=None,
+        description="Rubles not yet refunded (the sale less the refunds that name it); allowed is false once it is "
+        "0.00; null when the adapter holds no lines for the sale.",
+    )
