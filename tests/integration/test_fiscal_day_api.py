@@ -148,8 +148,28 @@ class TestRefunds:
         fd = sold["fiscal_doc"]["fiscal_doc_number"]
         allowed = client.post("/v1/pos/refund", json={"original_fiscal_doc_id": fd})
         assert allowed.status_code == 200
-        assert allowed.json() == {"allowed": True, "receipt_id": sold["receipt_id"], "sync_status": "synced"}
+        assert allowed.json() == {
+            "allowed": True,
+            "receipt_id": sold["receipt_id"],
+            "sync_status": "synced",
+            "left_to_refund": bodies.rubles(sold_kop(sold)),
+        }
         assert client.post("/v1/pos/refund", json={"original_fiscal_doc_id": "nope"}).status_code == 404
+
+    def test_the_refund_check_after_a_full_refund_says_nothing_is_left(self, client: TestClient) -> None:
+        """Once the sale's refunds take all of it, the check answers allowed false with 0.00 left."""
+        sold = post(client, "sale", SALE).json()
+        mark_synced(client, sold["receipt_id"])
+        refund = SALE | {"type": "refund", "original_receipt_id": sold["receipt_id"]}
+        assert post(client, "refund", refund).status_code == 200
+        check = client.post("/v1/pos/refund", json={"original_fiscal_doc_id": sold["receipt_id"]})
+        assert check.status_code == 409
+        assert (check.json()["allowed"], check.json()["left_to_refund"]) == (False, "0.00")
+        assert "refunded in full" in check.json()["reason"]
+
+
+def sold_kop(answer: dict[str, Any]) -> int:
+    return round(answer["fiscal_doc"]["total"] * 100)
 
 
 class TestCorrection:

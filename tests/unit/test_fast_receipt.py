@@ -60,7 +60,7 @@ async def call(
     body: bytes, headers: dict[str, str], fiscalizer: Fiscalizer, route: Route, *, path: str = "/v1/kkt/receipt"
 ) -> tuple[int, dict[bytes, bytes], bytes]:
     service = SimpleNamespace(receipts=fiscalizer, knows_device=fiscalizer.knows, device_names=("main", "backup"))
-    app = SimpleNamespace(state=SimpleNamespace(service=service))
+    app = SimpleNamespace(state=SimpleNamespace(service=service, text_policy="normalize"))
     scope = {
         "type": "http",
         "method": "POST",

@@ -62,12 +62,27 @@ def test_bad_inn_says_what_is_allowed() -> None:
 
 @pytest.mark.parametrize(
     "contact",
-    ["buyer@example.ru", "first.last+tag@mail.example.com", "+79161234567", "+123456789012345", " a@b.co "],
+    ["buyer@example.ru", "first.last+tag@mail.example.com", "+79161234567", "+375291234567", " a@b.co "],
 )
 def test_customer_contact_accepted(contact: str) -> None:
-    """An e-mail or a phone as + and 11–15 digits is the customer's contact (1008)."""
+    """An e-mail or a phone in its normal form is the customer's contact (1008) as given."""
     receipt = ReceiptIn.model_validate(request(customer_contact=contact)).to_receipt()
     assert receipt.customer_contact == contact.strip()
+
+
+@pytest.mark.parametrize(
+    ("contact", "stored"),
+    [
+        ("+7 (916) 123-45-67", "+79161234567"),
+        ("8 916 123-45-67", "+79161234567"),
+        ("89161234567", "+79161234567"),
+        ("покупатель@пример.рф", "покупатель@пример.рф"),
+    ],
+)
+def test_customer_contact_as_people_type_it_is_normalized(contact: str, stored: str) -> None:
+    """A phone as people write it becomes +7…, and an internationalized address is taken: the normal form is kept."""
+    receipt = ReceiptIn.model_validate(request(customer_contact=contact)).to_receipt()
+    assert receipt.customer_contact == stored
 
 
 @pytest.mark.parametrize(
@@ -81,12 +96,9 @@ def test_customer_contact_accepted(contact: str) -> None:
         "buyer@@example.ru",
         "buyer@-example.ru",
         "buyer @example.ru",
-        "79161234567",
         "+7916123456",
         "+1234567890123456",
-        "+7 916 123-45-67",
         "x" * 55 + "@example.ru",
-        "покупатель@пример.рф",
     ],
 )
 def test_bad_customer_contact_is_named(contact: str) -> None:
@@ -95,7 +107,7 @@ def test_bad_customer_contact_is_named(contact: str) -> None:
         ReceiptIn.model_validate(request(customer_contact=contact))
     [error] = caught.value.errors()
     assert error["loc"] == ("customer_contact",)
-    assert "e-mail" in error["msg"] and "+ and 11–15 digits" in error["msg"]
+    assert "e-mail" in error["msg"] and "phone number" in error["msg"]
 
 
 # ---- a refund's link to its sale, and the body's key ---------------------------------------------------------------
@@ -148,7 +160,7 @@ def test_refund_names_its_sale_once() -> None:
         ({"idempotency_key": ""}, ("idempotency_key",)),
         ({"idempotency_key": "with space"}, ("idempotency_key",)),
         ({"idempotency_key": "k" * 129}, ("idempotency_key",)),
-        ({"idempotency_key": "ключ"}, ("idempotency_key",)),
+        ({"idempotency_key": "a\u200bb"}, ("idempotency_key",)),
     ],
 )
 def test_bad_link_or_key_is_named(overrides: dict[str, Any], loc: tuple[str, ...]) -> None:

@@ -78,13 +78,43 @@ def test_balanced_receipts_build(prices: list[int], cash_share: int) -> None:
     assert ReceiptIn.model_validate(body).to_receipt().total_kop == total
 
 
-@given(delta=st.integers(min_value=-9999, max_value=10**6).filter(lambda d: d != 0))
-def test_unbalanced_receipts_refused(delta: int) -> None:
-    """Payments that differ from the total by any amount are refused, naming ``payments``."""
+@given(delta=st.integers(min_value=-9999, max_value=-1))
+def test_underpaid_receipts_refused(delta: int) -> None:
+    """Payments short of the total by any amount are refused, naming ``payments``."""
     amount = Decimal(10000 + delta) / 100
     with pytest.raises(InvalidReceipt) as caught:
         ReceiptIn.model_validate(request(payments=[{"type": "cash", "amount": str(amount)}])).to_receipt()
     assert caught.value.problems[0].loc == ("payments",)
+
+
+@given(over=st.integers(min_value=1, max_value=10**6))
+def test_cash_over_the_total_is_change(over: int) -> None:
+    """A sale paid in cash over its total is accepted: the difference is the change."""
+    amount = Decimal(10000 + over) / 100
+    receipt = ReceiptIn.model_validate(request(payments=[{"type": "cash", "amount": str(amount)}])).to_receipt()
+    assert (receipt.total_kop, receipt.change_kop, receipt.paid("cash")) == (10000, over, 10000 + over)
+
+
+@pytest.mark.parametrize(
+    ("payments", "operation"),
+    [
+        ([{"type": "card", "amount": "100.01"}], "sale"),
+        ([{"type": "card", "amount": 60}, {"type": "prepaid", "amount": 50}], "sale"),
+        ([{"type": "card", "amount": "100.01"}, {"type": "cash", "amount": 10}], "sale"),
+        ([{"type": "cash", "amount": 101}], "refund"),
+    ],
+)
+def test_overpayment_other_than_cash_on_a_sale_is_refused(payments: list[dict[str, Any]], operation: str) -> None:
+    """Non-cash payments over the total, and any payment over a refund's total, are refused naming ``payments``."""
+    with pytest.raises(InvalidReceipt) as caught:
+        ReceiptIn.model_validate(request(payments=payments, type=operation)).to_receipt()
+    assert [problem.loc for problem in caught.value.problems] == [("payments",)]
+
+
+def test_cash_and_card_over_the_total_give_change_from_the_cash() -> None:
+    """Card 60 and cash 50 for a 100.00 sale: the change is 10.00, from the cash."""
+    body = request(payments=[{"type": "card", "amount": 60}, {"type": "cash", "amount": 50}])
+    assert ReceiptIn.model_validate(body).to_receipt().change_kop == 1000
 
 
 BAD_FIELDS = [

@@ -1,4 +1,5 @@
-"""The text rules of the API: what a fiscal drive can store, and the JSON-safe excerpts of a 422."""
+"""The text rules: what a fiscal drive can store, the text policy (normalize, strict), and the JSON-safe excerpts
+of a 422."""
 
 from __future__ import annotations
 
@@ -7,45 +8,125 @@ import json
 import pytest
 
 from kkt_adapter.api.text import json_safe, safe_problem, safe_text
-from kkt_adapter.domain.text import fiscal_text_problem
+from kkt_adapter.domain.text import (
+    FISCAL_ENCODING,
+    REPLACEMENTS,
+    Normalized,
+    Substitution,
+    fiscal_text_problem,
+    in_cp866,
+    normalize_fiscal_text,
+    strict_text_problem,
+    text_warnings,
+)
 
 
 @pytest.mark.parametrize(
     "text",
-    ["POS-001", "Молоко 3,2% 1 л", "№ 42", "Ёжик", "a\u00a0b", "x" * 1000, "", "ТОВАР «БЕЗ» КАВЫЧЕК"[:5]],
+    ["POS-001", "Молоко 3,2% 1 л", "№ 42", "Ёжик", "x" * 1000, "", "t° 5·2"],
 )
-def test_text_a_fiscal_drive_stores(text: str) -> None:
-    """ASCII, Cyrillic, №, Ё and the non-breaking space are all in CP866."""
+def test_text_a_fiscal_drive_stores_is_left_alone(text: str) -> None:
+    """ASCII, Cyrillic, №, Ё, ° and · are in CP866: nothing to refuse or replace under either policy."""
     assert fiscal_text_problem("name", text) is None
+    assert strict_text_problem("name", text) is None
+    assert normalize_fiscal_text(text) == Normalized(text, (), ())
+
+
+@pytest.mark.parametrize(
+    ("text", "printed"),
+    [
+        ("«Домик»", '"Домик"'),
+        ("“Ray-Ban” „RB“ ‘x’", '"Ray-Ban" "RB" \'x\''),
+        ("a – b — c ‒ d − 1", "a - b - c - d - 1"),
+        ("Салфетка…", "Салфетка..."),
+        ("• линза", "* линза"),
+        ("Ray-Ban® Zeiss™ ©", "Ray-Ban(R) Zeiss(TM) (C)"),
+        ("52×18", "52x18"),
+        ("±0,25", "+/-0,25"),
+        ("100 ₽", "100 руб."),
+        ("5 €", "5 EUR"),
+        ("Häagen Café Ñ", "Haagen Cafe N"),
+        ("Ø 70", "O 70"),
+        ("ﬁt²", "fit2"),
+        ("a\tb\u00a0c\u2009d\u202fe\nf", "a b c d e f"),
+        ("zero\u200bwidth\u00ad\ufeff", "zerowidth"),
+        ("№ 5 ёлка", "№ 5 ёлка"),
+    ],
+)
+def test_normalize_prints_the_documented_replacement(text: str, printed: str) -> None:
+    """The table, whitespace to a space, invisible characters removed, accents to their CP866 base letter."""
+    normalized = normalize_fiscal_text(text)
+    assert normalized.text == printed
+    assert normalized.refused == ()
+    assert fiscal_text_problem("name", text) is None
+    printed.encode(FISCAL_ENCODING)
+
+
+def test_every_replacement_in_the_table_is_stored_by_a_fiscal_drive() -> None:
+    """Each replacement of the documented table is CP866 text, and each replaced character is not."""
+    for char, replacement in REPLACEMENTS.items():
+        assert not in_cp866(char), char
+        replacement.encode(FISCAL_ENCODING)
+
+
+def test_substitutions_are_counted_once_per_character() -> None:
+    """Each distinct character is one substitution, with how many times it was replaced, in order of appearance."""
+    normalized = normalize_fiscal_text("«a» «b»")
+    assert normalized.substitutions == (Substitution("«", '"', 2), Substitution("»", '"', 2))
+    assert text_warnings({"items[0].name": "«a» «b»"})[0] == {
+        "code": "text_replaced",
+        "field": "items[0].name",
+        "from": "«",
+        "to": '"',
+        "code_point": "U+00AB",
+        "count": 2,
+    }
 
 
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("a\x00", "name: control character U+0000 is not allowed"),
-        ("\x1b[0m", "name: control character U+001B is not allowed"),
-        ("a\tb", "name: control character U+0009 is not allowed"),
-        ("a\r\n", "name: control character U+000D is not allowed"),
-        ("a\n", "name: control character U+000A is not allowed"),
-        ("a\x7f", "name: control character U+007F is not allowed"),
-        ("a\x80", "name: control character U+0080 is not allowed"),
-        ("a\x9f", "name: control character U+009F is not allowed"),
-        ("smile \U0001f600", "name: character U+1F600 cannot be stored by a fiscal drive (CP866)"),
-        ("100 ₽", "name: character U+20BD cannot be stored by a fiscal drive (CP866)"),
-        ("«Домик»", "name: character U+00AB cannot be stored by a fiscal drive (CP866)"),
-        ("a — b", "name: character U+2014 cannot be stored by a fiscal drive (CP866)"),
-        ("€", "name: character U+20AC cannot be stored by a fiscal drive (CP866)"),
-        ("a\ud800", "name: U+D800 is a lone UTF-16 surrogate, not a character"),
+        ("a\x00", "name: cannot be stored by a fiscal drive (CP866) and has no replacement: '\\x00' (U+0000)"),
+        ("\x1b[0m", "name: cannot be stored by a fiscal drive (CP866) and has no replacement: '\\x1b' (U+001B)"),
+        (
+            "a\x7f\x80",
+            "name: cannot be stored by a fiscal drive (CP866) and has no replacement: '\\x7f' (U+007F), "
+            "'\\x80' (U+0080)",
+        ),
+        (
+            "smile 😀 😀 🙂",
+            "name: cannot be stored by a fiscal drive (CP866) and has no replacement: '😀' (U+1F600), '🙂' (U+1F642)",
+        ),
+        ("a\ud800", "name: cannot be stored by a fiscal drive (CP866) and has no replacement: '\\ud800' (U+D800)"),
+        (
+            "«😀»",
+            "name: cannot be stored by a fiscal drive (CP866) and has no replacement: '😀' (U+1F600) "
+            "(would be replaced: '«' (U+00AB) → '\"', '»' (U+00BB) → '\"')",
+        ),
     ],
 )
-def test_text_a_fiscal_drive_refuses(text: str, problem: str) -> None:
-    """Control characters (C0, DEL, C1) and characters outside CP866 are named with their code point."""
+def test_what_has_no_replacement_is_refused_all_at_once(text: str, problem: str) -> None:
+    """Control characters, emoji and lone surrogates are refused under ``normalize``, every one named at once."""
     assert fiscal_text_problem("name", text) == problem
 
 
-def test_a_control_character_is_named_before_an_unencodable_one() -> None:
-    """The first rule broken is reported: control characters before CP866."""
-    assert fiscal_text_problem("pos_id", "\U0001f600\x00") == "pos_id: control character U+0000 is not allowed"
+@pytest.mark.parametrize(
+    ("text", "listed"),
+    [
+        ("a\tb", "'\\t' (U+0009)"),
+        ("a\r\n", "'\\r' (U+000D), '\\n' (U+000A)"),
+        ("a\u00a0b", "'\\xa0' (U+00A0)"),
+        ("100 ₽", "'₽' (U+20BD)"),
+        ("«Домик» — дом…", "'«' (U+00AB), '»' (U+00BB), '—' (U+2014), '…' (U+2026)"),
+        ("€ 😀", "'€' (U+20AC), '😀' (U+1F600)"),
+    ],
+)
+def test_strict_lists_every_character_it_refuses(text: str, listed: str) -> None:
+    """Under ``strict`` every character the table would change (or cannot) is named, with its code point."""
+    problem = strict_text_problem("items[0].name", text)
+    assert problem is not None
+    assert problem.startswith("items[0].name: the strict text policy")
+    assert problem.endswith(": " + listed)
 
 
 @pytest.mark.parametrize(

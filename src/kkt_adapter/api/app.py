@@ -52,6 +52,8 @@ def create_app(
         description="Offline-first 54-FZ fiscalization adapter: print at once, deliver to the OFD in the background.",
         lifespan=lifespan,
     )
+    # The request rules read it on every receipt (the route and its short path alike).
+    app.state.text_policy = settings.text_policy
     errors.install(app)
     app.add_middleware(FastReceipt)  # added first: innermost, behind every defence
     middleware.install(app, settings)

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kkt_adapter.api import errors
-from kkt_adapter.api.request_rules import KEY_BYTES, request_key
+from kkt_adapter.api.request_rules import KEY_BYTES, request_key, text_rule
 from kkt_adapter.api.schemas import ReceiptIn
 from kkt_adapter.domain.errors import AdapterError
 from kkt_adapter.service import STORAGE_FAULTS, AppService
@@ -58,6 +58,7 @@ class FastReceipt:
         try:
             model = ReceiptIn.model_validate(json.loads(body))
             text_key = request_key(service, key.decode("ascii"), model)
+            text_rule(scope["app"].state.text_policy, model)
         except (ValueError, ValidationError, RequestValidationError):
             await self.app(scope, _replay(body, receive), send)
             return

@@ -30,7 +30,7 @@ from kkt_adapter.domain.ffd_codes import (
 )
 from kkt_adapter.domain.inn import parse_inn
 from kkt_adapter.domain.marking import parse_mark_code
-from kkt_adapter.domain.text import fiscal_text_problem
+from kkt_adapter.domain.text import fiscal_text_problem, normalize_fiscal_text
 
 
 def _code_schema(codes: Mapping[str, int], description: str) -> WithJsonSchema:
@@ -52,20 +52,74 @@ def _not_bool(value: object) -> object:
 
 
 def _idempotency_key(value: str) -> str:
-    if not 1 <= len(value) <= 128 or not re.fullmatch(r"[\x21-\x7e]+", value):
-        raise ValueError("idempotency_key must be 1–128 printable ASCII characters without spaces, as the header")
+    """The body's key, from an ERP's own order number (``Заказ-000123``): any printable Unicode text, 1–128
+    characters without blanks, as the header's (which keeps HTTP's rule: printable ASCII)."""
+    if not 1 <= len(value) <= 128 or not value.isprintable() or any(char.isspace() for char in value):
+        raise ValueError(
+            "idempotency_key must be 1–128 printable characters of any script without blanks (e.g. Заказ-000123)"
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("idempotency_key must be text: it holds a lone UTF-16 surrogate") from exc
     return value
 
 
 def _fiscal_text(value: object, info: ValidationInfo) -> object:
-    """Refuse text a fiscal drive cannot store: checked before stripping, so a trailing CR/LF or TAB is refused too."""
-    if isinstance(value, str) and (problem := fiscal_text_problem(info.field_name or "text", value)):
+    """Text a fiscal drive can store, normalized (``KKT_TEXT_POLICY`` is applied to the originals afterwards, by
+    :func:`~kkt_adapter.api.request_rules.text_rule`); what has no replacement is refused, every character at once.
+    Before stripping and the length check, so a trailing TAB is seen and the limit holds for the printed text."""
+    if not isinstance(value, str):
+        return value
+    if problem := fiscal_text_problem(info.field_name or "text", value):
         raise ValueError(problem)
-    return value
+    return normalize_fiscal_text(value).text
 
 
-#: A text field printed on the receipt or stored by the fiscal drive: no control characters, only CP866 characters.
+#: A text field printed on the receipt or stored by the fiscal drive: normalized to CP866 characters.
 FiscalText = BeforeValidator(_fiscal_text)
+
+#: Where a receipt's and a correction's texts are, for :func:`texts_as_sent` (``*``: every element of a list).
+RECEIPT_TEXTS: tuple[tuple[str, ...], ...] = (
+    ("pos_id",),
+    ("items", "*", "name"),
+    ("cashier", "name"),
+    ("original_receipt_id",),
+)
+CORRECTION_TEXTS: tuple[tuple[str, ...], ...] = (
+    ("pos_id",),
+    ("basis_number",),
+    ("items", "*", "name"),
+    ("cashier", "name"),
+)
+
+
+def texts_as_sent(raw: object, paths: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, str], ...]:
+    """The texts of a request body (as parsed from JSON) that normalization changes, by path
+    (``items[0].name``), as sent."""
+    found: list[tuple[str, str]] = []
+    for path in paths:
+        found += _texts(raw, path, "")
+    return tuple((where, text) for where, text in found if normalize_fiscal_text(text).substitutions)
+
+
+def _texts(node: object, path: tuple[str, ...], where: str) -> list[tuple[str, str]]:
+    if not path:
+        return [(where, node)] if isinstance(node, str) else []
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if not isinstance(node, list):
+            return []
+        return [text for index, item in enumerate(node) for text in _texts(item, rest, f"{where}[{index}]")]
+    if not isinstance(node, Mapping) or head not in node:
+        return []
+    return _texts(node[head], rest, f"{where}.{head}" if where else head)
+
+
+def path_loc(path: str) -> tuple[str | int, ...]:
+    """``items[0].name`` as a 422's ``loc``: ``("items", 0, "name")``."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", path) if part)
+
 
 #: Rubles in a string, for the OpenAPI description: up to 10 digits and up to 2 decimals (validation is the Field's).
 MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
@@ -150,5 +204,8 @@ DeviceName = Annotated[
 IdempotencyKey = Annotated[
     str,
     AfterValidator(_idempotency_key),
-    Field(description="Optional; when given it must equal the Idempotency-Key header."),
+    Field(
+        description="Optional: the key for clients that cannot set the Idempotency-Key header, any printable text "
+        "of 1–128 characters (e.g. an ERP's order number, Заказ-000123); when both are given they must be equal."
+    ),
 ]

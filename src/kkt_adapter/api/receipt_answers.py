@@ -27,6 +27,17 @@ class PrintedFiscalDocOut(FiscalDocOut):
     total: float = Field(description="Rubles as a JSON number written exactly from kopecks (100.00).")
 
 
+class TextWarningOut(OpenModel):
+    """One character the text policy (KKT_TEXT_POLICY=normalize) replaced in one field."""
+
+    code: Literal["text_replaced"]
+    field: str = Field(description="The field's path in the request, e.g. items[0].name.")
+    from_: str = Field(alias="from", description="The character as sent.")
+    to: str = Field(description='What was printed instead ("" when it was removed).')
+    code_point: str = Field(description="The character's code point, e.g. U+00AB.")
+    count: int = Field(description="How many times it was replaced in the field.")
+
+
 class ReceiptAnswerOut(OpenModel):
     """A printed receipt or correction (or the replay of its key: the identical bytes)."""
 
@@ -34,6 +45,14 @@ class ReceiptAnswerOut(OpenModel):
     receipt_id: str
     fiscal_doc: PrintedFiscalDocOut
     device: str = Field(description="The name of the device that printed it (KKT_DEVICES; main with one device).")
+    change: float | None = Field(
+        default=None,
+        description="Cash to give back (rubles, a JSON number written exactly from kopecks): present only when the "
+        "cash paid went over the total.",
+    )
+    warnings: list[TextWarningOut] | None = Field(
+        default=None, description="Present only when the text policy replaced characters a fiscal drive cannot store."
+    )
 
 
 class StoredFiscalDocOut(FiscalDocOut):
@@ -48,6 +67,15 @@ class SyncProgressOut(OpenModel):
     ofd_server_time: str | None
     hlc_server_ms: int | None
     synced_at: float | None
+
+
+class TextAsSentOut(OpenModel):
+    """A text field as the client sent it and as the fiscal drive printed it."""
+
+    field: str
+    as_sent: str
+    printed: str
+    warnings: list[TextWarningOut]
 
 
 class ReceiptViewOut(OpenModel):
@@ -67,6 +95,9 @@ class ReceiptViewOut(OpenModel):
     original_receipt_id: str | None
     hlc: str | None
     sync: SyncProgressOut
+    text_as_sent: list[TextAsSentOut] = Field(
+        description="The texts the text policy normalized: each as sent and as printed (empty when none was)."
+    )
 
 
 class ReceiptRowOut(ReceiptViewOut):
@@ -101,3 +132,8 @@ class RefundCheckOut(OpenModel):
     reason: str | None = None
     receipt_id: str
     sync_status: Literal["accepted", "pending", "synced", "print_failed", "dlq"]
+    left_to_refund: MoneyText | None = Field(
+        default=None,
+        description="Rubles not yet refunded (the sale less the refunds that name it); allowed is false once it is "
+        "0.00; null when the adapter holds no lines for the sale.",
+    )

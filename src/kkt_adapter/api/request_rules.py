@@ -15,6 +15,8 @@ from typing import Annotated, Any, Protocol
 from fastapi import Header, Query
 from fastapi.exceptions import RequestValidationError
 
+from kkt_adapter.api.fields import path_loc
+from kkt_adapter.domain.text import TextPolicy, strict_text_problem
 from kkt_adapter.service import AppService
 
 #: An idempotency key's characters: printable ASCII, no blanks.
@@ -46,13 +48,29 @@ DeviceQuery = Annotated[
 
 
 class KeyedRequest(Protocol):
-    """A receipt or correction body: its own idempotency key (for clients that cannot set a header) and device."""
+    """A receipt or correction body: its own idempotency key (for clients that cannot set a header), its device, and
+    the texts normalized for the fiscal drive, as sent."""
 
     @property
     def idempotency_key(self) -> str | None: ...
 
     @property
     def device(self) -> str | None: ...
+
+    @property
+    def as_sent(self) -> tuple[tuple[str, str], ...]: ...
+
+
+def text_rule(policy: TextPolicy, body: KeyedRequest) -> None:
+    """``KKT_TEXT_POLICY=strict``: a text the policy would have changed is a 422 naming each field and every
+    character of it; ``normalize`` takes the request as it is (its changes become the answer's ``warnings``)."""
+    if policy == "strict" and body.as_sent:
+        raise RequestValidationError(
+            [
+                {"loc": ("body", *path_loc(path)), "msg": strict_text_problem(path, text), "type": "value_error"}
+                for path, text in body.as_sent
+            ]
+        )
 
 
 def request_key(service: AppService, header: str | None, body: KeyedRequest) -> str:

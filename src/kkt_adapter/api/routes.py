@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from kkt_adapter.api import responses as r
 from kkt_adapter.api.device_answers import DevicesOut, FnOut, ShiftOpenedOut, ShiftOut, XReportOut, ZReportOut
 from kkt_adapter.api.receipt_answers import ReceiptAnswerOut, ReceiptViewOut, RefundCheckOut
-from kkt_adapter.api.request_rules import DeviceQuery, IdempotencyKey, known_device, request_key
+from kkt_adapter.api.request_rules import DeviceQuery, IdempotencyKey, known_device, request_key, text_rule
 from kkt_adapter.api.schemas import CorrectionIn, ReceiptIn
 from kkt_adapter.api.status_answers import (
     BufferStatusOut,
@@ -64,6 +64,7 @@ def _service(request: Request) -> AppService:
 async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     service = _service(request)
     key = request_key(service, idempotency_key, body)
+    text_rule(request.app.state.text_policy, body)
     response = await service.receipts.accept(body.to_receipt(), key=key, device=body.device)
     return Response(content=response, media_type="application/json")
 
@@ -80,6 +81,7 @@ async def post_receipt(body: ReceiptIn, request: Request, idempotency_key: Idemp
 async def post_correction(body: CorrectionIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     service = _service(request)
     key = request_key(service, idempotency_key, body)
+    text_rule(request.app.state.text_policy, body)
     response = await service.receipts.accept(body.to_correction(), key=key, device=body.device)
     return Response(content=response, media_type="application/json")
 

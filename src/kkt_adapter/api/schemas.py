@@ -8,11 +8,13 @@ to its sale, a correction's basis) are the domain's, checked by ``to_receipt`` /
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
 from kkt_adapter.api.fields import (
+    CORRECTION_TEXTS,
+    RECEIPT_TEXTS,
     BasisDate,
     CustomerContact,
     DeviceName,
@@ -30,6 +32,7 @@ from kkt_adapter.api.fields import (
     Taxation,
     Text64,
     VatRate,
+    texts_as_sent,
 )
 from kkt_adapter.domain.correction import Correction, CorrectionType, build_correction
 from kkt_adapter.domain.ffd_codes import DEFAULT_MEASURE, DEFAULT_PAYMENT_METHOD
@@ -150,6 +153,20 @@ class ReceiptIn(BaseModel):
     idempotency_key: IdempotencyKey | None = None
     device: DeviceName | None = None
 
+    _as_sent: tuple[tuple[str, str], ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_texts_as_sent(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        model = handler(data)
+        model._as_sent = texts_as_sent(data, RECEIPT_TEXTS)
+        return model
+
+    @property
+    def as_sent(self) -> tuple[tuple[str, str], ...]:
+        """The texts normalized for the fiscal drive, by path, as sent."""
+        return self._as_sent
+
     def to_receipt(self) -> Receipt:
         """The domain receipt in kopecks; raises ``InvalidReceipt`` when a rule across fields is broken.
 
@@ -165,6 +182,7 @@ class ReceiptIn(BaseModel):
             taxation=self.taxation,
             original_receipt_id=self.original_receipt_id,
             original_fd_number=self.original_fd_number,
+            as_sent=self._as_sent,
         )
 
 
@@ -205,6 +223,20 @@ class CorrectionIn(BaseModel):
     idempotency_key: IdempotencyKey | None = None
     device: DeviceName | None = None
 
+    _as_sent: tuple[tuple[str, str], ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_texts_as_sent(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        model = handler(data)
+        model._as_sent = texts_as_sent(data, CORRECTION_TEXTS)
+        return model
+
+    @property
+    def as_sent(self) -> tuple[tuple[str, str], ...]:
+        """The texts normalized for the fiscal drive, by path, as sent."""
+        return self._as_sent
+
     def to_correction(self) -> Correction:
         """The domain correction in kopecks; raises ``InvalidReceipt`` when a rule across fields is broken."""
         return build_correction(
@@ -218,4 +250,5 @@ class CorrectionIn(BaseModel):
             corrected_fiscal_sign=self.corrected_fiscal_sign,
             cashier=None if self.cashier is None else self.cashier.to_cashier(),
             taxation=self.taxation,
+            as_sent=self._as_sent,
         )

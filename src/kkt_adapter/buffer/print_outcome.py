@@ -17,7 +17,7 @@ from kkt_adapter.buffer.connection import Database
 from kkt_adapter.buffer.hlc_mark import read_hlc, write_hlc
 from kkt_adapter.domain import hlc
 from kkt_adapter.domain.device import DEFAULT_DEVICE, JournalEntry
-from kkt_adapter.domain.fiscal import FiscalResult
+from kkt_adapter.domain.fiscal import FiscalResult, answer_notes
 from kkt_adapter.domain.states import ReceiptState
 from kkt_clock import Clock
 
@@ -59,7 +59,7 @@ class PrintOutcomes:
 
         def body(conn: sqlite3.Connection) -> str:
             row = conn.execute(
-                "SELECT state, response_json, device FROM receipts WHERE receipt_id = ?", (receipt_id,)
+                "SELECT state, response_json, device, request_json FROM receipts WHERE receipt_id = ?", (receipt_id,)
             ).fetchone()
             if row is None:
                 raise KeyError(receipt_id)
@@ -73,7 +73,7 @@ class PrintOutcomes:
                 write_hlc(conn, stamp)
                 return result.response_json(inserted[-1] if inserted else receipt_id, device)
             # From print_failed too: the device's journal says it printed, and the device is the truth.
-            response = result.response_json(receipt_id, bound)
+            response = result.response_json(receipt_id, bound, **answer_notes(json.loads(row["request_json"])))
             _, stamp = documents.insert_entries(conn, preceding, now=now, stamp=read_hlc(conn), device=bound)
             stamp = hlc.tick(stamp, int(now * 1000))
             write_hlc(conn, stamp)

@@ -147,6 +147,16 @@ class Reads:
                 numbers.extend(int(row[0]) for row in rows)
         return sorted(numbers)
 
+    def refund_requests(self, receipt_id: str) -> list[dict[str, Any]]:
+        """The stored requests (canonical forms) of the refunds that name the sale ``receipt_id`` and were not
+        refused by the device."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT request_json FROM receipts WHERE original_receipt_id = ? AND state <> 'print_failed'",
+                (receipt_id,),
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
     def find(self, reference: str | int) -> StoredReceipt | None:
         """A document by its id, or by its FD number (an int, or a string of digits that is not an id)."""
         if isinstance(reference, str):

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     devices: tuple[DeviceConfig, ...] | None = None
     failover_recheck_s: float = Field(default=30.0, ge=0, le=86_400)
     refund_device_policy: Literal["failover", "original_only"] = "failover"
+    # What the adapter does with text a fiscal drive cannot store (CP866): replace it by the table of
+    # domain/text.py and say so in the answer's warnings, or refuse it (docs/api.md, "Text").
+    text_policy: Literal["normalize", "strict"] = "normalize"
 
     port: str | None = None
     baudrate: int = Field(default=115200, gt=0)

@@ -91,6 +91,7 @@ def build_correction(
     corrected_fiscal_sign: str | None = None,
     cashier: Cashier | None = None,
     taxation: int | None = None,
+    as_sent: tuple[tuple[str, str], ...] = (),
 ) -> Correction:
     """Check the receipt's rules (as :func:`build_receipt`) and the basis, and build the correction, or raise
     :class:`InvalidReceipt` with every problem found."""
@@ -105,7 +106,14 @@ def build_correction(
         )
     try:
         receipt = build_receipt(
-            pos_id=pos_id, operation=operation, items=items, payments=payments, cashier=cashier, taxation=taxation
+            pos_id=pos_id,
+            operation=operation,
+            items=items,
+            payments=payments,
+            cashier=cashier,
+            taxation=taxation,
+            as_sent=as_sent,
+            change_allowed=False,
         )
     except InvalidReceipt as exc:
         raise InvalidReceipt(problems + exc.problems) from exc

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 from kkt_adapter.domain.money import rubles
+from kkt_adapter.domain.text import text_warnings
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,17 @@ class FiscalResult:
             "total": _TOTAL_PLACEHOLDER,
         }
 
-    def response_json(self, receipt_id: str, device: str | None = None) -> str:
+    def response_json(
+        self,
+        receipt_id: str,
+        device: str | None = None,
+        *,
+        change_kop: int = 0,
+        warnings: Sequence[Mapping[str, object]] = (),
+    ) -> str:
         """The exact 200 body for this receipt (with the name of the device that printed it, when given); ``total``
-        is a JSON number written from kopecks, never a float."""
+        and ``change`` (cash given back, only when there is some) are JSON numbers written from kopecks, never
+        floats; ``warnings`` (only when there are some) say what was changed in the request's text."""
         body: dict[str, object] = {
             "status": "printed",
             "receipt_id": receipt_id,
@@ -58,8 +68,23 @@ class FiscalResult:
         }
         if device:
             body["device"] = device
+        if change_kop:
+            body["change"] = _CHANGE_PLACEHOLDER
+        if warnings:
+            body["warnings"] = list(warnings)
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-        return text.replace(json.dumps(_TOTAL_PLACEHOLDER), str(rubles(self.total_kop)), 1)
+        text = text.replace(json.dumps(_TOTAL_PLACEHOLDER), str(rubles(self.total_kop)), 1)
+        return text.replace(json.dumps(_CHANGE_PLACEHOLDER), str(rubles(change_kop)), 1)
+
+
+def answer_notes(request: Mapping[str, Any]) -> dict[str, Any]:
+    """What the answer says besides the fiscal data, from the stored request (its canonical form; a correction's
+    nests its settlement under ``receipt``): ``change_kop``, the cash given back, and the ``warnings`` of its text."""
+    settlement = request.get("receipt", request)
+    items, payments = settlement.get("items", ()), settlement.get("payments", ())
+    change = sum(p["amount_kop"] for p in payments) - sum(i["sum_kop"] for i in items) if items else 0
+    return {"change_kop": max(0, change), "warnings": text_warnings(settlement.get("as_sent", {}))}
 
 
 _TOTAL_PLACEHOLDER = "\x00total\x00"
+_CHANGE_PLACEHOLDER = "\x00change\x00"

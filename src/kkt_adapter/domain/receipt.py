@@ -127,11 +127,18 @@ class Receipt:
     taxation: int | None = None
     original_receipt_id: str | None = None
     original_fd_number: int | None = None
+    #: The text fields whose text was normalized for the fiscal drive, by path (``items[0].name``), as sent.
+    as_sent: tuple[tuple[str, str], ...] = ()
 
     @property
     def total_kop(self) -> int:
         """Total (tag 1020): the sum of the item sums."""
         return sum(item.sum_kop for item in self.items)
+
+    @property
+    def change_kop(self) -> int:
+        """Cash given back: what was paid over the total (only cash may exceed it)."""
+        return max(0, sum(p.amount_kop for p in self.payments) - self.total_kop)
 
     def paid(self, group: str) -> int:
         """Kopecks paid in one payment group (cash, electronic, prepaid, credit, provision)."""
@@ -157,6 +164,8 @@ class Receipt:
             "original_fd_number": self.original_fd_number,
         }
         data.update({key: value for key, value in optional.items() if value is not None})
+        if self.as_sent:
+            data["as_sent"] = dict(self.as_sent)
         return data
 
     def body_hash(self) -> str:
@@ -181,6 +190,7 @@ class Receipt:
             taxation=data.get("taxation"),
             original_receipt_id=data.get("original_receipt_id"),
             original_fd_number=data.get("original_fd_number"),
+            as_sent=tuple(data.get("as_sent", {}).items()),
         )
 
 
@@ -250,9 +260,12 @@ def build_receipt(
     taxation: int | None = None,
     original_receipt_id: str | None = None,
     original_fd_number: int | None = None,
+    as_sent: tuple[tuple[str, str], ...] = (),
+    change_allowed: bool = True,
 ) -> Receipt:
-    """Check the sums balance (items = total = payments) and the rules across fields, and build the receipt, or
-    raise :class:`InvalidReceipt` with every problem found."""
+    """Check the sums balance (items = total = payments; on a sale, unless ``change_allowed`` is false, cash over the
+    total is change) and the rules across fields, and build the receipt, or raise :class:`InvalidReceipt` with every
+    problem found."""
     problems = _link_problems(operation, original_receipt_id, original_fd_number)
     built: list[Item] = []
     for index, item in enumerate(items):
@@ -282,19 +295,34 @@ def build_receipt(
         taxation=taxation,
         original_receipt_id=original_receipt_id,
         original_fd_number=original_fd_number,
+        as_sent=as_sent,
     )
-    paid = sum(p.amount_kop for p in payments)
     # A wrong line sum makes the total meaningless: the payments are judged once the lines are right.
     line_sums_wrong = any(p.loc[0] == "items" and p.loc[-1] in ("total", "quantity") for p in problems)
-    if not line_sums_wrong and paid != receipt.total_kop:
-        kind = "less" if paid < receipt.total_kop else "more"
-        problems.append(
-            FieldProblem(
-                ("payments",),
-                f"payments add up to {paid / 100:.2f}, {kind} than the total {receipt.total_kop / 100:.2f}; "
-                "they must be equal",
-            )
-        )
+    if not line_sums_wrong:
+        problems += _payment_problems(receipt, change_allowed=change_allowed and operation == "sale")
     if problems:
         raise InvalidReceipt(problems)
     return receipt
+
+
+def _payment_problems(receipt: Receipt, *, change_allowed: bool) -> list[FieldProblem]:
+    """Payments must cover the total; on a sale only cash may go over it (the change), never the other kinds
+    together; a refund or a correction records exactly what was settled."""
+    paid, total = sum(p.amount_kop for p in receipt.payments), receipt.total_kop
+    non_cash = paid - receipt.paid("cash")
+    if paid < total:
+        message = f"payments add up to {paid / 100:.2f}, less than the total {total / 100:.2f}; they must cover it"
+    elif paid > total and not change_allowed:
+        message = (
+            f"payments add up to {paid / 100:.2f}, more than the total {total / 100:.2f}; they must be equal "
+            "(change is given on sales only)"
+        )
+    elif non_cash > total:
+        message = (
+            f"payments other than cash add up to {non_cash / 100:.2f}, more than the total {total / 100:.2f}; "
+            "only cash may go over the total (the change)"
+        )
+    else:
+        return []
+    return [FieldProblem(("payments",), message)]

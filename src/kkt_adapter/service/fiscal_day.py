@@ -11,8 +11,11 @@ import asyncio
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from kkt_adapter.buffer import Buffer
+from kkt_adapter.buffer import Buffer, StoredReceipt
 from kkt_adapter.domain.errors import NotFound
+from kkt_adapter.domain.money import rubles
+from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.domain.refunds import refundable
 from kkt_adapter.domain.states import ReceiptState
 from kkt_adapter.intake.devices import Devices
 
@@ -25,12 +28,27 @@ class RefundCheck:
     receipt_id: str
     sync_status: str
     reason: str | None = None
+    #: Kopecks left to refund (the sale less its refunds), when the buffer holds the sale's lines.
+    left_kop: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The answer's fields, in the order clients have always seen them (``reason`` only when refused)."""
+        """The answer's fields, in the order clients have always seen them (``reason`` only when refused), then
+        ``left_to_refund`` (rubles, ``null`` when the sale's lines are not known)."""
+        left = None if self.left_kop is None else str(rubles(self.left_kop))
         if self.allowed:
-            return {"allowed": True, "receipt_id": self.receipt_id, "sync_status": self.sync_status}
-        return {"allowed": False, "reason": self.reason, "receipt_id": self.receipt_id, "sync_status": self.sync_status}
+            return {
+                "allowed": True,
+                "receipt_id": self.receipt_id,
+                "sync_status": self.sync_status,
+                "left_to_refund": left,
+            }
+        return {
+            "allowed": False,
+            "reason": self.reason,
+            "receipt_id": self.receipt_id,
+            "sync_status": self.sync_status,
+            "left_to_refund": left,
+        }
 
 
 class FiscalDay:
@@ -72,11 +90,26 @@ class FiscalDay:
         sale = await asyncio.to_thread(self._buffer.find, reference)
         if sale is None:
             raise NotFound(f"no receipt {reference!r} (give its receipt_id or its FD number)")
+        left = await asyncio.to_thread(self._left_to_refund, sale)
+        if sale.state is ReceiptState.SYNCED and left == 0:
+            reason = "the sale was refunded in full: nothing is left to refund"
+            return RefundCheck(False, sale.receipt_id, sale.state.value, reason=reason, left_kop=0)
         if sale.state is ReceiptState.SYNCED:
-            return RefundCheck(allowed=True, receipt_id=sale.receipt_id, sync_status=sale.state.value)
+            return RefundCheck(allowed=True, receipt_id=sale.receipt_id, sync_status=sale.state.value, left_kop=left)
         reason = (
             f"the sale has not reached the OFD yet (state {sale.state.value}): refund it once it is synced"
             if sale.state.unsynced
             else f"the sale was not printed (state {sale.state.value}): there is nothing to refund"
         )
-        return RefundCheck(allowed=False, receipt_id=sale.receipt_id, sync_status=sale.state.value, reason=reason)
+        return RefundCheck(
+            allowed=False, receipt_id=sale.receipt_id, sync_status=sale.state.value, reason=reason, left_kop=left
+        )
+
+    def _left_to_refund(self, sale: StoredReceipt) -> int | None:
+        """Kopecks of the sale not yet refunded, or ``None`` when the buffer holds no lines for it (a document
+        restored from the journal, or not a sale)."""
+        if sale.operation != "sale" or "items" not in sale.request:
+            return None
+        refunds = [Receipt.from_canonical(request) for request in self._buffer.refund_requests(sale.receipt_id)]
+        left = refundable(Receipt.from_canonical(sale.request), refunds)
+        return sum(max(0, sum_kop) for _quantity, sum_kop in left.values())

@@ -8,6 +8,7 @@ from kkt_adapter.buffer import StoredReceipt
 from kkt_adapter.domain.device import DOC_TYPE_NAMES
 from kkt_adapter.domain.money import rubles
 from kkt_adapter.domain.states import ReceiptState
+from kkt_adapter.domain.text import normalize_fiscal_text, text_warnings
 
 
 def receipt(stored: StoredReceipt) -> dict[str, Any]:
@@ -23,6 +24,7 @@ def receipt(stored: StoredReceipt) -> dict[str, Any]:
         "fiscal_doc": stored.fiscal.response_fiscal_doc() | {"total": str(rubles(stored.fiscal.total_kop))}
         if stored.fiscal
         else None,
+        "text_as_sent": _texts_as_sent(stored.request),
         "print_error": stored.print_error,
         "original_receipt_id": stored.original_receipt_id,
         "device": stored.device or None,
@@ -37,6 +39,20 @@ def receipt(stored: StoredReceipt) -> dict[str, Any]:
             "synced_at": stored.synced_at,
         },
     }
+
+
+def _texts_as_sent(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The texts the text policy normalized: each field's path, the text as sent and as printed, what was replaced."""
+    as_sent: dict[str, str] = request.get("receipt", request).get("as_sent", {})
+    return [
+        {
+            "field": field,
+            "as_sent": text,
+            "printed": normalize_fiscal_text(text).text.strip(),
+            "warnings": text_warnings({field: text}),
+        }
+        for field, text in as_sent.items()
+    ]
 
 
 def listed(stored: StoredReceipt) -> dict[str, Any]:

@@ -175,7 +175,8 @@ def _settlement_tags(reg: Registration, task: ReceiptTask, *, receipt_number: in
     tags: dict[str, Any] = {
         "1009": reg.address,
         "1020": task.total_kop,
-        "1031": task.cash_kop,
+        # The payment tags add up to the total (1020): the change is not a fiscal tag, as on ATOL's devices.
+        "1031": task.cash_kop - task.change_kop,
         "1042": receipt_number,
         "1054": task.operation,
         "1055": task.taxation if task.taxation is not None else reg.taxation,

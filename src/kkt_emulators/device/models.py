@@ -40,7 +40,7 @@ class ReceiptTask:
 
     operation: int  # 1054: 1 sale, 2 sale refund, 3 expense, 4 expense refund
     items: tuple[TaskItem, ...]
-    cash_kop: int = 0  # 1031
+    cash_kop: int = 0  # cash tendered; tag 1031 takes it less the change
     electronic_kop: int = 0  # 1081
     prepaid_kop: int = 0  # 1215
     credit_kop: int = 0  # 1216
@@ -59,6 +59,11 @@ class ReceiptTask:
     def non_cash_kop(self) -> int:
         """Everything paid otherwise than in cash: electronic, prepaid, credit and counter-provision."""
         return self.electronic_kop + self.prepaid_kop + self.credit_kop + self.provision_kop
+
+    @property
+    def change_kop(self) -> int:
+        """Cash given back: what was paid over the total (only cash may exceed it; validation checks that)."""
+        return max(0, self.cash_kop + self.non_cash_kop - self.total_kop)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,6 +2,8 @@
 
 Balances (fiscal notes, "Balances"): the sum of item sums (1043) is the total (1020), which equals cash + electronic +
 prepaid + credit + counter-provision; non-cash payments may not exceed the total; an underpaid receipt is refused.
+Cash tendered over the total is change (as ATOL's devices take it): the document's cash (1031) is the cash less the
+change, so the payment tags still add up to the total.
 FFD 1.2 attributes (fiscal notes, "FFD 1.2 item and receipt attributes"): known codes for 1212, 1214 and 2108, a
 well-formed marking code (2000), cashier (1021, 1203), customer contact (1008), one registered taxation system
 (1055). A correction (type 31) also needs its type (1173) and basis (1174: 1178 date, 1179 order number).
@@ -207,6 +209,6 @@ def _check_settlement(task: ReceiptTask, registered_taxation: int) -> None:
     paid = sum(payments.values())
     if paid < total:
         raise InvalidTask(f"оплачено {paid} коп. меньше итога {total} коп.")
-    if paid > total:
-        raise InvalidTask(f"оплачено {paid} коп. больше итога {total} коп.")
+    if paid - total > task.cash_kop:
+        raise InvalidTask(f"оплачено {paid} коп. больше итога {total} коп.: сдача только с наличных")
     _check_attributes(task, registered_taxation)

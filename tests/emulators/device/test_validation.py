@@ -40,7 +40,7 @@ INVALID: dict[str, ReceiptTask] = {
     "unknown measure": _item(measure=1),
     "zero total": replace(_item(sum_kop=0), cash_kop=0),
     "underpaid": replace(TASK, cash_kop=9_999),
-    "overpaid": replace(TASK, cash_kop=10_001),
+    "overpaid by card with cash": replace(TASK, cash_kop=500, electronic_kop=10_001),
     "non-cash over total": replace(TASK, cash_kop=0, electronic_kop=10_001),
     "negative payment": replace(TASK, cash_kop=10_100, electronic_kop=-100),
 }
@@ -61,6 +61,19 @@ def test_name_of_exactly_128_characters_and_three_decimals_are_accepted(kkt: Emu
     """The limits themselves are allowed: a 128-character name (1030), a quantity with 3 decimals (1023)."""
     doc = kkt.print_receipt(_item(name="я" * 128, quantity=Decimal("0.125")), idempotency_key="k")
     assert doc.tags["1059"][0]["1023"] == "0.125"
+
+
+@pytest.mark.parametrize(
+    ("cash", "card", "tag_1031"),
+    [(10_001, 0, 10_000), (500_000, 0, 10_000), (5_000, 6_000, 4_000), (10_000, 10_000, 0)],
+)
+def test_cash_over_the_total_is_change_and_not_a_fiscal_tag(
+    kkt: EmulatedKKT, cash: int, card: int, tag_1031: int
+) -> None:
+    """Cash over the total is given back: the document's cash (1031) is the cash less the change, so the payment
+    tags add up to the total (1020), as ATOL's devices record it (fiscal notes, "Balances")."""
+    doc = kkt.print_receipt(replace(TASK, cash_kop=cash, electronic_kop=card), idempotency_key="k")
+    assert (doc.tags["1020"], doc.tags["1031"], doc.tags["1081"]) == (10_000, tag_1031, card)
 
 
 def test_empty_idempotency_key_is_refused(kkt: EmulatedKKT) -> None:
@@ -103,8 +116,13 @@ def test_any_split_of_the_total_across_payments_balances(item_sums: list[int], c
 def test_payments_off_by_any_kopeck_are_refused(
     item_sums: list[int], cut_points: list[int], error: int, slot: int
 ) -> None:
-    """Paying one kopeck or more too little or too much, in any payment kind, is refused."""
+    """Paying one kopeck or more too little, in any payment kind, is refused; too much only when the payments other
+    than cash go over the total (otherwise the excess is change, given back from the cash)."""
     payments = list(_split(sum(item_sums), cut_points))
     payments[slot] += error
+    task = _task(item_sums, (payments[0], payments[1], payments[2], payments[3], payments[4]))
+    if error > 0 and sum(payments[1:]) <= sum(item_sums):
+        validate_task(task)
+        return
     with pytest.raises(InvalidTask):
-        validate_task(_task(item_sums, (payments[0], payments[1], payments[2], payments[3], payments[4])))
+        validate_task(task)

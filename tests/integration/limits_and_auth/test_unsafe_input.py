@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from kkt_adapter.testing import FakeDriver
 
-from .support import SALE, locs, post_raw
+from .support import SALE, locs, make_client, post_raw
 
 # --- 422: JSON-safe, short ----------------------------------------------------------------------------------------
 
@@ -77,32 +79,57 @@ def _with_item_name(name: str) -> dict[str, Any]:
     return SALE | {"items": [SALE["items"][0] | {"name": name}]}
 
 
+@pytest.fixture
+def strict_client(tmp_path: Path, driver: FakeDriver) -> Iterator[TestClient]:
+    with make_client(tmp_path, driver, text_policy="strict") as c:
+        yield c
+
+
 @pytest.mark.parametrize(
     ("body", "loc", "message"),
     [
-        (SALE | {"pos_id": "POS\x00"}, ["body", "pos_id"], "pos_id: control character U+0000"),
-        (SALE | {"pos_id": "POS-1\n"}, ["body", "pos_id"], "pos_id: control character U+000A"),
-        (_with_item_name("Milk\x1b[31m"), ["body", "items", 0, "name"], "name: control character U+001B"),
-        (_with_item_name("Milk\tfresh"), ["body", "items", 0, "name"], "name: control character U+0009"),
-        (_with_item_name("Milk\r"), ["body", "items", 0, "name"], "name: control character U+000D"),
-        (_with_item_name("Milk\x7f"), ["body", "items", 0, "name"], "name: control character U+007F"),
-        (_with_item_name("Milk\x85"), ["body", "items", 0, "name"], "name: control character U+0085"),
+        (SALE | {"pos_id": "POS\x00"}, ["body", "pos_id"], "'\\x00' (U+0000)"),
+        (SALE | {"pos_id": "POS-1\n"}, ["body", "pos_id"], "'\\n' (U+000A)"),
+        (_with_item_name("Milk\x1b[31m"), ["body", "items", 0, "name"], "'\\x1b' (U+001B)"),
+        (_with_item_name("Milk\tfresh"), ["body", "items", 0, "name"], "'\\t' (U+0009)"),
+        (_with_item_name("Milk\r"), ["body", "items", 0, "name"], "'\\r' (U+000D)"),
+        (_with_item_name("Milk\x7f"), ["body", "items", 0, "name"], "'\\x7f' (U+007F)"),
+        (_with_item_name("Milk\x85"), ["body", "items", 0, "name"], "'\\x85' (U+0085)"),
+        (_with_item_name("Cake \U0001f600"), ["body", "items", 0, "name"], "'\U0001f600' (U+1F600)"),
+        (_with_item_name("«Cake» — 5"), ["body", "items", 0, "name"], "'«' (U+00AB), '»' (U+00BB), '—' (U+2014)"),
+        (SALE | {"cashier": {"name": "Иванова ₽"}}, ["body", "cashier", "name"], "'₽' (U+20BD)"),
+    ],
+)
+def test_strict_text_a_fiscal_drive_cannot_store_is_422(
+    strict_client: TestClient, driver: FakeDriver, body: dict[str, Any], loc: list[object], message: str
+) -> None:
+    """Under KKT_TEXT_POLICY=strict, control characters and characters outside CP866 are refused, naming the field
+    and every such character with its code point."""
+    response = strict_client.post("/v1/kkt/receipt", json=body, headers={"Idempotency-Key": "k1"})
+    assert response.status_code == 422
+    (problem,) = [p for p in response.json()["detail"] if p["loc"] == loc]
+    assert message in problem["msg"]
+    assert driver.printed == []
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "message"),
+    [
+        (SALE | {"pos_id": "POS\x00"}, ["body", "pos_id"], "no replacement: '\\x00' (U+0000)"),
+        (_with_item_name("Milk\x1b[31m"), ["body", "items", 0, "name"], "no replacement: '\\x1b' (U+001B)"),
+        (_with_item_name("Milk\x7f"), ["body", "items", 0, "name"], "no replacement: '\\x7f' (U+007F)"),
         (
-            _with_item_name("Cake \U0001f600"),
+            _with_item_name("«Cake» \U0001f600\U0001f382"),
             ["body", "items", 0, "name"],
-            "name: character U+1F600 cannot be stored by a fiscal drive (CP866)",
-        ),
-        (
-            SALE | {"cashier": {"name": "Иванова ₽"}},
-            ["body", "cashier", "name"],
-            "name: character U+20BD cannot be stored by a fiscal drive (CP866)",
+            "no replacement: '\U0001f600' (U+1F600), '\U0001f382' (U+1F382) (would be replaced: '«' (U+00AB)",
         ),
     ],
 )
-def test_receipt_text_a_fiscal_drive_cannot_store_is_422(
+def test_text_without_a_replacement_is_422(
     client: TestClient, driver: FakeDriver, body: dict[str, Any], loc: list[object], message: str
 ) -> None:
-    """Control characters and characters outside CP866 are refused, naming the field and the character."""
+    """Under the default policy, what the table cannot replace (control characters, emoji) is refused, every such
+    character of the field named at once."""
     response = client.post("/v1/kkt/receipt", json=body, headers={"Idempotency-Key": "k1"})
     assert response.status_code == 422
     (problem,) = [p for p in response.json()["detail"] if p["loc"] == loc]
@@ -123,7 +150,7 @@ def test_correction_basis_number_is_fiscal_text(client: TestClient) -> None:
 
 
 def test_cyrillic_and_numero_sign_print(client: TestClient) -> None:
-    """Russian text with № and a non-breaking space (both in CP866) is accepted."""
+    """Russian text with № and a non-breaking space (both in CP866) is accepted (the space printed as a space)."""
     response = client.post(
         "/v1/kkt/receipt", json=_with_item_name("Молоко «Домик»"[:7] + "№\u00a01"), headers={"Idempotency-Key": "k"}
     )
