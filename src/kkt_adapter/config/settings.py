@@ -22,7 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kkt_adapter.config.devices import DeviceConfig
 from kkt_adapter.config.errors import ENV_PREFIX, ConfigError, describe
+from kkt_adapter.config.fiscal import CashierInn, CashierName, TaxationName
 from kkt_adapter.domain.device import DEFAULT_DEVICE
+from kkt_adapter.domain.fiscal_defaults import DEFAULT_CASHIER_NAME
 
 
 class Settings(BaseSettings):
@@ -93,6 +95,11 @@ class Settings(BaseSettings):
     devices: tuple[DeviceConfig, ...] | None = None
     failover_recheck_s: float = Field(default=30.0, ge=0, le=86_400)
     refund_device_policy: Literal["failover", "original_only"] = "failover"
+
+    # What documents carry when the request leaves it out (docs/configuration.md, "Cashier and taxation").
+    cashier_name: CashierName = DEFAULT_CASHIER_NAME
+    cashier_inn: CashierInn = None
+    taxation: TaxationName | None = None
 
     port: str | None = None
     baudrate: int = Field(default=115200, gt=0)
