@@ -59,6 +59,11 @@ def position(
     return item
 
 
+def shift(kind: str = "openShift", **extra: Any) -> dict[str, Any]:
+    """A shift task (``openShift`` by default) with its operator, as the schema of the tasks requires."""
+    return {"type": kind, "operator": {"name": "Иванов И.И.", "vatin": CASHIER_INN}} | extra
+
+
 def sell(kind: str = "sell", *, items: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
     """A receipt task (sell by default) of 200 rubles in cash, with operator and taxation system."""
     lines = items if items is not None else [position()]

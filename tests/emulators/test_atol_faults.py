@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from atol_helpers import error, fn_number_now, new_uuid, post, result, results, run, sell, settled, to_json
+from atol_helpers import error, fn_number_now, new_uuid, post, result, results, run, sell, settled, shift, to_json
 
 from kkt_adapter.testing import wait_for
 from kkt_clock import ManualClock
@@ -172,7 +172,7 @@ def test_cover_open_refuses_printing_with_45(atol: tuple[httpx.Client, MockAtolS
     http, server = atol
     arm("cover_open")
     assert error(http, server.url, sell())[0] == 45
-    assert error(http, server.url, {"type": "openShift"})[0] == 45
+    assert error(http, server.url, shift())[0] == 45
     assert result(http, server.url, {"type": "getDeviceStatus"})["deviceStatus"]["coverOpened"] is True
     assert fn_number_now(http, server.url) == 1
 

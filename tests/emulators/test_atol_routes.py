@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from atol_helpers import new_uuid, post, result, results, run, sell, settled, to_json
+from atol_helpers import new_uuid, post, result, results, run, sell, settled, shift, to_json
 
 from kkt_adapter.testing import wait_for
 from kkt_emulators import MockAtolServer
@@ -166,7 +166,7 @@ def test_the_older_dialect_answers_flat_results(atol: tuple[httpx.Client, MockAt
     """``POST /requests`` queues a job; ``GET /requests/{uuid}`` answers ``status``, ``errorCode``,
     ``errorDescription`` and ``result`` per task, errors and interruptions included; 404 and 409 as in v2."""
     http, server = atol
-    job = post(http, server.url, [sell(), {"type": "openShift"}, {"type": "getFnStatus"}], path="/requests")
+    job = post(http, server.url, [sell(), shift(), {"type": "getFnStatus"}], path="/requests")
     first, second, third = settled(http, server.url, job, path="/requests")
     assert set(first) == {"status", "errorCode", "errorDescription", "result"} and first["errorCode"] == 0
     assert first["result"]["fiscalParams"]["fiscalDocumentNumber"] == 3

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from atol_helpers import CASHIER_INN, error, position, post, result, results, run, sell, settled, to_json
+from atol_helpers import CASHIER_INN, error, position, post, result, results, run, sell, settled, shift, to_json
 
 from kkt_clock import ManualClock
 from kkt_emulators import MockAtolServer
@@ -146,15 +146,15 @@ def test_shift_tasks_and_their_errors(atol: tuple[httpx.Client, str]) -> None:
     """openShift and closeShift answer fiscalParams (closeShift with the receipts count); a second open is 83, a
     close with no shift 73, an X report with no shift 73."""
     http, url = atol
-    opened = result(http, url, {"type": "openShift", "operator": {"name": "Иванов"}})
+    opened = result(http, url, shift())
     assert set(opened["fiscalParams"]) == FISCAL_PARAMS
-    assert error(http, url, {"type": "openShift"})[0] == 83
+    assert error(http, url, shift())[0] == 83
     result(http, url, sell())
     assert result(http, url, {"type": "reportX"}) == {}
-    closed = result(http, url, {"type": "closeShift"})["fiscalParams"]
+    closed = result(http, url, shift("closeShift"))["fiscalParams"]
     assert set(closed) == FISCAL_PARAMS | {"receiptsCount"}
     assert closed["receiptsCount"] == 1 and closed["fiscalDocumentNumber"] == 4
-    assert error(http, url, {"type": "closeShift"})[0] == 73
+    assert error(http, url, shift("closeShift"))[0] == 73
     assert error(http, url, {"type": "reportX"})[0] == 73
     assert tlv(http, url, 4)["fiscalDocumentType"] == "closeShift"
 
@@ -268,7 +268,7 @@ def test_an_expired_shift_refuses_a_sale_with_68() -> None:
         assert result(http, server.url, {"type": "getShiftStatus"})["shiftStatus"]["state"] == "expired"
         code, _ = error(http, server.url, sell())
         assert code == 68
-        assert result(http, server.url, {"type": "closeShift"})["fiscalParams"]["receiptsCount"] == 1
+        assert result(http, server.url, shift("closeShift"))["fiscalParams"]["receiptsCount"] == 1
         assert result(http, server.url, sell())["fiscalParams"]["shiftNumber"] == 2
 
 

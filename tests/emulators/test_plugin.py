@@ -38,7 +38,7 @@ def test_each_test_gets_a_fresh_atol(mock_atol_server: MockAtolServer, client: h
     status = client.post(f"{mock_atol_server.url}/api/v2/operations/queryFnStatus").json()
     assert status["fnStatus"]["fiscalDocumentNumber"] == 1
     assert client.get(f"{mock_atol_server.url}/api/v2/getRequestsQueueStatus").json()["ready"] == 0
-    job = {"uuid": "same-uuid-each-round", "request": [{"type": "openShift"}]}
+    job = {"uuid": "same-uuid-each-round", "request": [{"type": "openShift", "operator": {"name": "Иванов И.И."}}]}
     assert client.post(f"{mock_atol_server.url}/api/v2/requests", json=job).status_code == 201
     mock_atol_server.faults.disconnect()
 

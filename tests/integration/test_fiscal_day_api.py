@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from kkt_adapter.api.app import create_app
 from kkt_adapter.buffer.outbox import Synced
 from kkt_adapter.config import load_settings
+from kkt_adapter.domain.receipt import Cashier
 from kkt_adapter.testing import FakeClock, FakeDriver, bodies
 
 
@@ -90,6 +91,23 @@ class TestShift:
         assert again.json()["fiscal_doc_number"] == first.json()["fiscal_doc_number"]
         other = client.post("/v1/kkt/shift/open")
         assert (other.status_code, other.json()["error"]) == (409, "shift_already_open")
+
+    def test_the_shift_routes_take_an_optional_cashier_and_the_x_report_prints(
+        self, client: TestClient, driver: FakeDriver
+    ) -> None:
+        """``{"cashier": {name, inn}}`` reaches the driver with the opening and the Z report (none: the default);
+        a malformed cashier is 422 naming its field; the X report is printed on the device."""
+        cashier = {"name": "Иванова А.", "inn": "500100732259"}
+        assert (
+            client.post("/v1/kkt/shift/open", json={"cashier": cashier}, headers={"Idempotency-Key": "o"}).status_code
+            == 200
+        )
+        assert client.post("/v1/kkt/x_report").status_code == 200
+        bad = client.post("/v1/kkt/shift/close", json={"cashier": {"name": "Иванова А.", "inn": "500100732258"}})
+        assert (bad.status_code, bad.json()["detail"][0]["loc"]) == (422, ["body", "cashier", "inn"])
+        assert client.post("/v1/kkt/z_report", headers={"Idempotency-Key": "z"}).status_code == 200
+        assert driver.shift_cashiers == {"o": Cashier("Иванова А.", "500100732259"), "z": None}
+        assert driver.x_reports == 1
 
     def test_shift_reports_are_kept_for_the_ofd_in_fd_order(
         self, client: TestClient, driver: FakeDriver, tmp_path: Path

@@ -89,7 +89,12 @@ def test_a_store_day(day: Day, mock_ofd_server: MockOFDServer, tmp_path: Path) -
     wait_for(lambda: all_synced(client), what="the morning's sales synced")
     sold = post(client, "sale-7", sale(7, qty="2")).json()  # a replay: the sale of 2 units
     check = client.post("/v1/pos/refund", json={"original_fiscal_doc_id": sold["receipt_id"]})
-    assert check.json() == {"allowed": True, "receipt_id": sold["receipt_id"], "sync_status": "synced"}
+    assert check.json() == {
+        "allowed": True,
+        "receipt_id": sold["receipt_id"],
+        "sync_status": "synced",
+        "left_to_refund": f"{Decimal(str(sold['fiscal_doc']['total'])):.2f}",  # nothing refunded yet: the whole sale
+    }
     refund = post(client, "refund-7", sale(7, kind="refund", original_receipt_id=sold["receipt_id"]))
     assert refund.status_code == 200, refund.text
     too_much = post(client, "refund-7b", sale(7, kind="refund", qty="2", original_receipt_id=sold["receipt_id"]))

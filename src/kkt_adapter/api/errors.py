@@ -58,6 +58,8 @@ async def adapter_error_handler(request: Request, exc: Exception) -> JSONRespons
     body: dict[str, object] = {"detail": detail, "error": exc.code}
     if isinstance(exc, errors.DeviceError) and exc.device is not None:
         body["device"] = exc.device
+    if isinstance(exc, errors.FieldRequired):
+        body |= {"field": exc.field, "allowed": list(exc.allowed)}
     if isinstance(exc, errors.NoDeviceCouldPrint):
         body["devices"] = {name: {"code": one.code, "reason": one.reason} for name, one in exc.refusals.items()}
     return JSONResponse(body, status_code=_status_of(exc), headers=headers)

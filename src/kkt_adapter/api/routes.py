@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
@@ -14,7 +14,7 @@ from kkt_adapter.api import responses as r
 from kkt_adapter.api.device_answers import DevicesOut, FnOut, ShiftOpenedOut, ShiftOut, XReportOut, ZReportOut
 from kkt_adapter.api.receipt_answers import ReceiptAnswerOut, ReceiptViewOut, RefundCheckOut
 from kkt_adapter.api.request_rules import DeviceQuery, IdempotencyKey, known_device, request_key, text_rule
-from kkt_adapter.api.schemas import CorrectionIn, ReceiptIn
+from kkt_adapter.api.schemas import CorrectionIn, ReceiptIn, ShiftIn
 from kkt_adapter.api.status_answers import (
     BufferStatusOut,
     DeadLettersOut,
@@ -42,6 +42,9 @@ class RefundCheckIn(BaseModel):
         Field(description="The sale's receipt_id, or its fiscal document number"),
     ]
 
+
+#: The shift routes' optional body: the cashier of the shift report.
+ShiftBody = Annotated[ShiftIn | None, Body()]
 
 #: The largest DLQ offset accepted (SQLite takes a signed 64-bit OFFSET; a till's DLQ is far smaller).
 MAX_OFFSET = 1_000_000_000
@@ -119,10 +122,13 @@ async def shift_status(request: Request, device: DeviceQuery = None) -> dict[str
     responses=r.ok(ShiftOpenedOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
 async def shift_open(
-    request: Request, idempotency_key: IdempotencyKey = None, device: DeviceQuery = None
+    request: Request, idempotency_key: IdempotencyKey = None, device: DeviceQuery = None, body: ShiftBody = None
 ) -> dict[str, Any]:
     service = _service(request)
-    return await service.fiscal_day.open_shift(device=known_device(service, device, "query"), key=idempotency_key)
+    cashier = None if body is None else body.to_cashier()
+    return await service.fiscal_day.open_shift(
+        device=known_device(service, device, "query"), key=idempotency_key, cashier=cashier
+    )
 
 
 @router.post(
@@ -138,10 +144,13 @@ async def shift_open(
     responses=r.ok(ZReportOut) | r.POST | r.CONFLICT | r.UNPROCESSABLE,
 )
 async def shift_close(
-    request: Request, idempotency_key: IdempotencyKey = None, device: DeviceQuery = None
+    request: Request, idempotency_key: IdempotencyKey = None, device: DeviceQuery = None, body: ShiftBody = None
 ) -> dict[str, Any]:
     service = _service(request)
-    return await service.fiscal_day.close_shift(device=known_device(service, device, "query"), key=idempotency_key)
+    cashier = None if body is None else body.to_cashier()
+    return await service.fiscal_day.close_shift(
+        device=known_device(service, device, "query"), key=idempotency_key, cashier=cashier
+    )
 
 
 @router.post(

@@ -97,6 +97,19 @@ class CashierIn(BaseModel):
         return Cashier(name=self.name, inn=self.inn)
 
 
+class ShiftIn(BaseModel):
+    """The optional body of the shift routes: the cashier who opens or closes the shift (tag 1021, which FFD 1.2
+    puts on the shift reports); without it, the configured cashier (``KKT_CASHIER_NAME``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"cashier": {"name": "Иванова А."}}]})
+
+    cashier: CashierIn | None = None
+
+    def to_cashier(self) -> Cashier | None:
+        """The domain's cashier, if the body names one."""
+        return None if self.cashier is None else self.cashier.to_cashier()
+
+
 _SALE_EXAMPLE: dict[str, Any] = {
     "pos_id": "POS-001",
     "type": "sale",

@@ -5,6 +5,7 @@ from it that the composition root hands to each part.
   :func:`load_settings`;
 - :mod:`~kkt_adapter.config.groups`: the groups (buffer, OFD, delivery, breaker, device, heartbeat, API);
 - :mod:`~kkt_adapter.config.devices`: one KKT of ``KKT_DEVICES``;
+- :mod:`~kkt_adapter.config.fiscal`: the cashier and taxation system put on documents whose request leaves them out;
 - :mod:`~kkt_adapter.config.errors`: :class:`ConfigError` and how a wrong value is described.
 """
 
@@ -20,6 +21,7 @@ from kkt_adapter.config.groups import (
     DeviceSettings,
     HeartbeatSettings,
     OFDSettings,
+    fiscal_defaults,
 )
 from kkt_adapter.config.settings import Settings, load_settings, split_list
 
@@ -35,6 +37,7 @@ __all__ = [
     "HeartbeatSettings",
     "OFDSettings",
     "Settings",
+    "fiscal_defaults",
     "load_settings",
     "split_list",
 ]

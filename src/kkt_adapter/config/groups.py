@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 
 from kkt_adapter.config.devices import DeviceConfig
+from kkt_adapter.domain.ffd_codes import TAXATION_CODES
+from kkt_adapter.domain.fiscal_defaults import FiscalDefaults
+from kkt_adapter.domain.receipt import Cashier
 
 if TYPE_CHECKING:
     from kkt_adapter.config.settings import Settings
@@ -228,3 +231,11 @@ class ApiSettings:
             header_timeout=settings.header_timeout,
             first_request_timeout=settings.first_request_timeout,
         )
+
+
+def fiscal_defaults(settings: Settings) -> FiscalDefaults:
+    """The cashier and taxation system the drivers put on documents whose request leaves them out."""
+    name = settings.cashier_name
+    cashier = None if name is None else Cashier(name, settings.cashier_inn)
+    taxation = None if settings.taxation is None else TAXATION_CODES[settings.taxation]
+    return FiscalDefaults(cashier=cashier, taxation=taxation)

@@ -22,7 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kkt_adapter.config.devices import DeviceConfig
 from kkt_adapter.config.errors import ENV_PREFIX, ConfigError, describe
+from kkt_adapter.config.fiscal import CashierInn, CashierName, TaxationName
 from kkt_adapter.domain.device import DEFAULT_DEVICE
+from kkt_adapter.domain.fiscal_defaults import DEFAULT_CASHIER_NAME
 
 
 class Settings(BaseSettings):
@@ -99,6 +101,11 @@ class Settings(BaseSettings):
     # What the adapter does with text a fiscal drive cannot store (CP866): replace it by the table of
     # domain/text.py and say so in the answer's warnings, or refuse it (docs/api.md, "Text").
     text_policy: Literal["normalize", "strict"] = "normalize"
+
+    # What documents carry when the request leaves it out (docs/configuration.md, "Cashier and taxation").
+    cashier_name: CashierName = DEFAULT_CASHIER_NAME
+    cashier_inn: CashierInn = None
+    taxation: TaxationName | None = None
 
     port: str | None = None
     baudrate: int = Field(default=115200, gt=0)

@@ -18,7 +18,7 @@ from typing import Protocol
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.device import DeviceState, FNStatus, JournalEntry, ShiftReport
 from kkt_adapter.domain.fiscal import FiscalResult
-from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.domain.receipt import Cashier, Receipt
 
 __all__ = ["BatchPrinter", "DeviceState", "FiscalDriver", "PrintJob", "batch_limit", "print_batch"]
 
@@ -47,18 +47,25 @@ class FiscalDriver(Protocol):
         """Print a correction receipt (document type 31), idempotently by key like :meth:`print_receipt`."""
         ...
 
-    def open_shift(self, *, idempotency_key: str) -> FiscalResult:
-        """Open a shift (the shift opening report); a repeated key returns the first report. Refuses with
-        ``DeviceRefused`` code ``shift_already_open`` when one is open."""
+    def open_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> FiscalResult:
+        """Open a shift (the shift opening report) under ``cashier`` (tag 1021; ``None``: the configured default);
+        a repeated key returns the first report. Refuses with ``DeviceRefused`` code ``shift_already_open`` when one
+        is open."""
         ...
 
-    def close_shift(self, *, idempotency_key: str) -> tuple[FiscalResult, ShiftReport]:
-        """Close the open shift (the Z report) and return it with the shift's totals as they stood; a repeated key
-        returns the first report. Refuses with ``DeviceRefused`` code ``shift_not_open`` when none is open."""
+    def close_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> tuple[FiscalResult, ShiftReport]:
+        """Close the open shift (the Z report, under ``cashier`` as :meth:`open_shift`) and return it with the shift's
+        totals as they stood; a repeated key returns the first report. Refuses with ``DeviceRefused`` code
+        ``shift_not_open`` when none is open."""
         ...
 
     def shift_report(self) -> ShiftReport:
-        """The current shift's counters and totals (the X report: no document, nothing printed)."""
+        """The current shift's state and counters, read without printing (totals where the device gives them)."""
+        ...
+
+    def print_x_report(self) -> ShiftReport:
+        """Print the X report on the device (not a fiscal document) and return the open shift's counters and totals
+        as the device counts them. Refuses with ``ShiftConflict`` code ``shift_not_open`` when no shift is open."""
         ...
 
     def fn_status(self) -> FNStatus:

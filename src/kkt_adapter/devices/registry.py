@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kkt_adapter.config import ConfigError, Settings
+from kkt_adapter.config import ConfigError, Settings, fiscal_defaults
 from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_clock import Clock
 
@@ -56,4 +56,5 @@ def make_driver(settings: Settings, clock: Clock) -> FiscalDriver:
         print_delay_ms=settings.emulator_print_delay_ms,
         clock=clock,
         fn_life_months=settings.emulator_fn_life_months,
+        defaults=fiscal_defaults(settings),
     )

@@ -11,6 +11,7 @@ AdapterError
 │   ├── DeviceRefused           a definite refusal: the KKT's own answer, before printing; nothing printed (503)
 │   │   ├── DeviceUnavailable   the KKT could not be reached; nothing was printed (503)
 │   │   ├── DeviceRejectedReceipt  the KKT refused this receipt's content, and would again (422)
+│   │   │   └── FieldRequired   the request must name a field the KKT cannot choose for it (422, the field named)
 │   │   └── ShiftConflict       no shift to close, or one already open (409)
 │   ├── NotInJournal            a driver error, then nothing under the key in the journal (yet); retry (503)
 │   ├── OutcomeUnknown          the KKT cannot tell yet whether it printed; retry the same key (503)
@@ -128,6 +129,16 @@ class DeviceRejectedReceipt(DeviceRefused):
     """The KKT refused this receipt's content (it would refuse it again): a client error, not a device fault."""
 
     elsewhere = False
+
+
+class FieldRequired(DeviceRejectedReceipt):
+    """The request left out a field the device needs and the adapter cannot choose for it (a KKT registered with
+    several taxation systems and no ``taxation`` given or configured): ``field`` names it, ``allowed`` its choices."""
+
+    def __init__(self, code: str, reason: str, *, field: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(code, reason)
+        self.field = field
+        self.allowed = allowed
 
 
 class ShiftConflict(DeviceRefused):

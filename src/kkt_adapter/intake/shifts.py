@@ -22,6 +22,7 @@ from kkt_adapter.domain.device import JournalEntry, ShiftReport
 from kkt_adapter.domain.errors import ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.money import rubles
+from kkt_adapter.domain.receipt import Cashier
 from kkt_clock import Clock
 
 log = logging.getLogger(__name__)
@@ -60,30 +61,33 @@ class ShiftService:
         return report_view(report)
 
     async def x_report(self) -> dict[str, Any]:
-        """The X report: the open shift's counters and totals; not a fiscal document, nothing printed or sent."""
-        report = await self.lane.run(self.driver.shift_report)
+        """The X report: printed on the device, with the open shift's counters and totals as the device counts them;
+        not a fiscal document, nothing stored or sent."""
+        report = await self.lane.run(self.driver.print_x_report)
         if not report.open:
             raise ShiftConflict("shift_not_open", "no shift is open: there is nothing to report (open one first)")
         return {"report": "X", "fiscal": False} | report_view(report)
 
-    async def open(self, *, key: str | None = None) -> dict[str, Any]:
-        """Open a shift (the shift opening report) and keep the report for the OFD."""
+    async def open(self, *, key: str | None = None, cashier: Cashier | None = None) -> dict[str, Any]:
+        """Open a shift (the shift opening report, under ``cashier``: else the configured one) and keep the report
+        for the OFD."""
         key = self.key_prefix + (key or f"shift-open:{uuid.uuid4()}")
 
         def on_device() -> tuple[FiscalResult, list[JournalEntry]]:
-            result = self.driver.open_shift(idempotency_key=key)
+            result = self.driver.open_shift(idempotency_key=key, cashier=cashier)
             return result, [*self.lane.journal.after_print(result), JournalEntry(result, key)]
 
         result, entries = await self.lane.run(on_device)
         await self._keep(entries)
         return {"status": "opened"} | document_view(result)
 
-    async def close(self, *, key: str | None = None) -> dict[str, Any]:
-        """Close the open shift (the Z report), keep the report for the OFD, and answer it with the shift's totals."""
+    async def close(self, *, key: str | None = None, cashier: Cashier | None = None) -> dict[str, Any]:
+        """Close the open shift (the Z report, under ``cashier``), keep the report for the OFD, and answer it with the
+        shift's totals."""
         key = self.key_prefix + (key or f"shift-close:{uuid.uuid4()}")
 
         def on_device() -> tuple[FiscalResult, ShiftReport, list[JournalEntry]]:
-            result, report = self.driver.close_shift(idempotency_key=key)
+            result, report = self.driver.close_shift(idempotency_key=key, cashier=cashier)
             return result, report, [*self.lane.journal.after_print(result), JournalEntry(result, key)]
 
         result, report, entries = await self.lane.run(on_device)

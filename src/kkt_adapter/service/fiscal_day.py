@@ -14,7 +14,7 @@ from typing import Any
 from kkt_adapter.buffer import Buffer, StoredReceipt
 from kkt_adapter.domain.errors import NotFound
 from kkt_adapter.domain.money import rubles
-from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.domain.receipt import Cashier, Receipt
 from kkt_adapter.domain.refunds import refundable
 from kkt_adapter.domain.states import ReceiptState
 from kkt_adapter.intake.devices import Devices
@@ -63,18 +63,24 @@ class FiscalDay:
         unit = self._devices.get(device)
         return await unit.shifts.status() | {"device": unit.name}
 
-    async def open_shift(self, *, device: str | None = None, key: str | None = None) -> dict[str, Any]:
-        """Open a shift (the shift opening report, a fiscal document kept for the OFD); ``key`` makes it idempotent."""
+    async def open_shift(
+        self, *, device: str | None = None, key: str | None = None, cashier: Cashier | None = None
+    ) -> dict[str, Any]:
+        """Open a shift (the shift opening report, a fiscal document kept for the OFD) under ``cashier`` (else the
+        configured one); ``key`` makes it idempotent."""
         unit = self._devices.get(device)
-        return await unit.shifts.open(key=key) | {"device": unit.name}
+        return await unit.shifts.open(key=key, cashier=cashier) | {"device": unit.name}
 
-    async def close_shift(self, *, device: str | None = None, key: str | None = None) -> dict[str, Any]:
-        """Close the shift: the Z report (a fiscal document kept for the OFD); ``key`` makes it idempotent."""
+    async def close_shift(
+        self, *, device: str | None = None, key: str | None = None, cashier: Cashier | None = None
+    ) -> dict[str, Any]:
+        """Close the shift: the Z report (a fiscal document kept for the OFD) under ``cashier``; ``key`` makes it
+        idempotent."""
         unit = self._devices.get(device)
-        return await unit.shifts.close(key=key) | {"device": unit.name}
+        return await unit.shifts.close(key=key, cashier=cashier) | {"device": unit.name}
 
     async def x_report(self, device: str | None = None) -> dict[str, Any]:
-        """The open shift's counters; nothing fiscal is printed or sent."""
+        """The X report, printed on the device: the open shift's counters; nothing fiscal is printed or sent."""
         unit = self._devices.get(device)
         return await unit.shifts.x_report() | {"device": unit.name}
 

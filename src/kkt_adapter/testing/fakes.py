@@ -20,7 +20,7 @@ from kkt_adapter.domain.device import (
 )
 from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable, ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
-from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
+from kkt_adapter.domain.receipt import OPERATION_CODES, Cashier, Receipt
 from kkt_clock import ManualClock
 
 #: A clock that moves only when told to (``advance(3600)`` passes an hour at once); the emulators' manual clock, so
@@ -53,6 +53,10 @@ class FakeDriver:
         self.shift_open = False
         self._receipts_in_shift = 0
         self._totals: dict[str, int] = {}
+        #: The cashier each shift report was asked under, by its key (``None``: the default).
+        self.shift_cashiers: dict[str, Cashier | None] = {}
+        #: How many X reports were printed.
+        self.x_reports = 0
 
     def print_receipt(self, receipt: Receipt, *, idempotency_key: str) -> FiscalResult:
         return self._print_check(receipt, idempotency_key, DOC_RECEIPT)
@@ -124,8 +128,9 @@ class FakeDriver:
     def _by_key(self, key: str) -> JournalEntry | None:
         return next((entry for entry in self._journal if entry.key == key), None)
 
-    def open_shift(self, *, idempotency_key: str) -> FiscalResult:
+    def open_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> FiscalResult:
         with self._lock:
+            self.shift_cashiers.setdefault(idempotency_key, cashier)
             found = self._by_key(idempotency_key)
             if found is not None:
                 return found.result
@@ -138,8 +143,9 @@ class FakeDriver:
             self._totals = {}
             return self._report(DOC_SHIFT_OPENING, idempotency_key)
 
-    def close_shift(self, *, idempotency_key: str) -> tuple[FiscalResult, ShiftReport]:
+    def close_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> tuple[FiscalResult, ShiftReport]:
         with self._lock:
+            self.shift_cashiers.setdefault(idempotency_key, cashier)
             found = self._by_key(idempotency_key)
             if found is not None:
                 return found.result, self._shift_report()
@@ -157,6 +163,15 @@ class FakeDriver:
 
     def shift_report(self) -> ShiftReport:
         with self._lock:
+            return self._shift_report()
+
+    def print_x_report(self) -> ShiftReport:
+        with self._lock:
+            if self.fault is not None:
+                raise self.fault
+            if not self.shift_open:
+                raise ShiftConflict("shift_not_open", "no shift is open")
+            self.x_reports += 1
             return self._shift_report()
 
     def _shift_report(self) -> ShiftReport:

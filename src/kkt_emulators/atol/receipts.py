@@ -203,7 +203,7 @@ def _settlement(task: Mapping[str, Any], operation: int) -> dict[str, Any]:
     total = sum(item.sum_kop for item in items)
     if task.get("total") is not None and to_kopecks(task["total"], "total") != total:
         raise bad_param(f"total: {task['total']} не равен сумме позиций {total / 100:.2f}")
-    operator = _object(task.get("operator") or {}, "operator")
+    cashier_name, cashier_inn = operator(task)
     client = _object(task.get("clientInfo") or {}, "clientInfo")
     if task.get("electronically") is not None and not isinstance(task.get("electronically"), bool):
         raise bad_param("electronically: нужно true или false")
@@ -212,11 +212,17 @@ def _settlement(task: Mapping[str, Any], operation: int) -> dict[str, Any]:
         "operation": operation,
         "items": items,
         **_payments(task.get("payments"), total),
-        "cashier_name": _text(operator.get("name"), "operator.name"),
-        "cashier_inn": _text(operator.get("vatin"), "operator.vatin"),
+        "cashier_name": cashier_name,
+        "cashier_inn": cashier_inn,
         "customer_contact": _text(client.get("emailOrPhone"), "clientInfo.emailOrPhone"),
         "taxation": None if taxation is None else _choice(taxation, TAXATION, "taxationType"),
     }
+
+
+def operator(task: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The task's ``operator``: the cashier's name (1021) and INN (1203), each ``None`` when absent."""
+    named = _object(task.get("operator") or {}, "operator")
+    return _text(named.get("name"), "operator.name"), _text(named.get("vatin"), "operator.vatin")
 
 
 def receipt_task(task: Mapping[str, Any]) -> ReceiptTask:

@@ -22,6 +22,8 @@ from kkt_emulators.device.models import (
     DeviceStatus,
     FiscalDocument,
     FNStatus,
+    Registration,
+    ShiftReport,
 )
 
 FNS_URL = "www.nalog.gov.ru"
@@ -124,6 +126,63 @@ def fn_info(fn: FNStatus, *, registrations: int = 1) -> dict[str, Any]:
             "livePhase": "fiscalMode",
             "numberOfRegistrations": registrations,
             "warnings": fn_warnings(fn),
+        }
+    }
+
+
+#: Receipt operations by tag 1054, as ``shiftTotals.receipts`` names them; money in (income) or out (outcome).
+_OPERATIONS = {1: "sell", 2: "sellReturn", 3: "buy", 4: "buyReturn"}
+_INCOME = (1, 4)
+#: The device's payment kinds under the driver's names.
+_PAYMENTS = {
+    "cash": "cash",
+    "electronically": "electronic",
+    "credit": "credit",
+    "prepaid": "prepaid",
+    "other": "provision",
+}
+
+
+def registration_info(reg: Registration, taxation_names: dict[str, int]) -> dict[str, Any]:
+    """``getRegistrationInfo``: the organisation (with the taxation systems registered, ``taxationTypes``), the
+    device's registration number and the OFD (what the emulated registration knows of each)."""
+    return {
+        "organization": {
+            "name": reg.org_name,
+            "vatin": reg.inn,
+            "email": "",
+            "taxationTypes": [name for name, bit in taxation_names.items() if reg.taxation & bit],
+            "agents": [],
+            "address": reg.address,
+        },
+        "device": {"registrationNumber": reg.reg_number, "fnsUrl": FNS_URL, "offlineMode": False},
+        "ofd": {},
+    }
+
+
+def shift_totals(report: ShiftReport | None, shift_number: int) -> dict[str, Any]:
+    """``getShiftTotals``: the shift's receipts by operation (count, sum, money by payment type), income and outcome,
+    and the cash drawer's gain; zeros for a shift never opened."""
+    receipts: dict[str, Any] = {}
+    counts = {"income": 0, "outcome": 0}
+    sums = {"income": Decimal(0), "outcome": Decimal(0)}
+    for code, name in _OPERATIONS.items():
+        count = 0 if report is None else report.count_by_operation.get(code, 0)
+        total = rubles(0 if report is None else report.totals_by_operation.get(code, 0))
+        paid = {} if report is None else report.payments_by_operation.get(code, {})
+        payments = {atol: rubles(paid.get(ours, 0)) for atol, ours in _PAYMENTS.items()}
+        receipts[name] = {"count": count, "sum": total, "payments": payments}
+        side = "income" if code in _INCOME else "outcome"
+        counts[side] += count
+        sums[side] += total
+    cash = 0 if report is None else report.totals_by_payment.get("cash", 0)
+    return {
+        "shiftTotals": {
+            "shiftNumber": shift_number if report is None else report.shift_number,
+            "cashDrawer": {"sum": rubles(cash)},
+            "income": {"count": counts["income"], "sum": sums["income"]},
+            "outcome": {"count": counts["outcome"], "sum": sums["outcome"]},
+            "receipts": receipts,
         }
     }
 

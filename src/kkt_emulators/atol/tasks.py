@@ -42,7 +42,15 @@ QUERIES = {
     "queryFnStatus": "getFnStatus",
     "queryOfdExchangeStatus": "ofdExchangeStatus",
 }
-KNOWN = PRINTING | {"reportX", "continuePrint", "getFnDocument", *QUERIES.values()}
+#: Status tasks served through the queue only.
+QUEUED_QUERIES = frozenset({"getShiftTotals", "getRegistrationInfo"})
+KNOWN = PRINTING | QUEUED_QUERIES | {"reportX", "continuePrint", "getFnDocument", *QUERIES.values()}
+#: What the public JSON schema of the driver's tasks requires beyond ``type``: ``operator`` on every fiscal
+#: document, ``taxationType`` on every receipt and correction (a real server refuses such a task: error 8).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(RECEIPTS | CORRECTIONS, ("taxationType", "operator")),
+    **dict.fromkeys(SHIFT_TASKS, ("operator",)),
+}
 
 
 def task_type(task: object) -> str:
@@ -85,14 +93,15 @@ class TaskRunner:
     def print(self, task: Task, key: str) -> FiscalDocument:
         """Make the fiscal document of a printing task (once per ``key``); the device's refusal is raised as is."""
         kind = task_type(task)
-        _check_operator(task)
+        _check_required(kind, task)
         if kind in RECEIPTS:
             return self.kkt.print_receipt(receipts.receipt_task(task), idempotency_key=key)
         if kind in CORRECTIONS:
             return self.kkt.print_correction(receipts.correction_task(task), idempotency_key=key)
+        name, inn = receipts.operator(task)
         if kind == "openShift":
-            return self.kkt.open_shift(idempotency_key=key)
-        return self.kkt.close_shift(idempotency_key=key)
+            return self.kkt.open_shift(idempotency_key=key, cashier_name=name, cashier_inn=inn)
+        return self.kkt.close_shift(idempotency_key=key, cashier_name=name, cashier_inn=inn)
 
     def query(self, kind: str, *, blocked: bool = False) -> dict[str, Any]:
         """The result of a status task (``getDeviceStatus``, ...) without the queue."""
@@ -111,12 +120,18 @@ class TaskRunner:
             "getFnStatus": self._fn_status,
             "ofdExchangeStatus": lambda: results.ofd_exchange_status(self.kkt.fn_status()),
             "getFnDocument": lambda: self._fn_document(task),
+            "getShiftTotals": self._shift_totals,
+            "getRegistrationInfo": lambda: results.registration_info(self.kkt.registration, receipts.TAXATION),
         }
         return readers[kind]()
 
     def _report_x(self) -> dict[str, Any]:
         self.kkt.x_report()
         return {}
+
+    def _shift_totals(self) -> dict[str, Any]:
+        number = self.kkt.status().shift_number
+        return results.shift_totals(self.kkt.shift_totals(number), number)
 
     def _device_status(self, blocked: bool) -> dict[str, Any]:
         return results.device_status(
@@ -150,7 +165,11 @@ class TaskRunner:
         return results.document_tlv(doc)
 
 
-def _check_operator(task: Task) -> None:
+def _check_required(kind: str, task: Task) -> None:
+    """Refuse a printing task without what the schema requires of it, and an ``operator`` that is not an object."""
+    for name in REQUIRED.get(kind, ()):
+        if task.get(name) is None:
+            raise missing_param(name)
     operator = task.get("operator")
     if operator is not None and not isinstance(operator, Mapping):
         raise bad_param(f"operator: нужен объект {{'name', 'vatin'}}, получено {operator!r}")

@@ -25,7 +25,14 @@ class MakeSettlement(Protocol):
 
 
 def open_shift(
-    conn: sqlite3.Connection, state: State, reg: Registration, *, when: datetime, opened_at: float, key: str | None
+    conn: sqlite3.Connection,
+    state: State,
+    reg: Registration,
+    *,
+    when: datetime,
+    opened_at: float,
+    key: str | None,
+    cashier: documents.Cashier = (None, None),
 ) -> FiscalDocument:
     """Print the shift opening report: the next shift, its first document; its 24 hours run from ``opened_at``."""
     state.last_fd += 1
@@ -36,7 +43,7 @@ def open_shift(
     state.docs_in_shift = 1
     Store.shift_opened(conn, state.shift_number, opened_at=opened_at)
     doc = documents.shift_opening(
-        reg, fd_number=state.last_fd, when=when, shift=state.shift_number, idempotency_key=key
+        reg, fd_number=state.last_fd, when=when, shift=state.shift_number, idempotency_key=key, cashier=cashier
     )
     Store.insert_document(conn, doc)
     return doc
@@ -73,6 +80,7 @@ def close_shift(
     unsent: int,
     fn_flags: dict[str, bool],
     key: str | None,
+    cashier: documents.Cashier = (None, None),
 ) -> FiscalDocument:
     """Print the Z report with the shift's counters, the FN's unsent documents (before it) and flags; end the shift."""
     state.last_fd += 1
@@ -88,6 +96,7 @@ def close_shift(
         first_unsent=first_unsent,
         fn_flags=fn_flags,
         idempotency_key=key,
+        cashier=cashier,
     )
     Store.insert_document(conn, doc)
     Store.shift_closed(conn, state.shift_number, closed_at=when.timestamp())

@@ -128,6 +128,15 @@ def _sign(
     )
 
 
+#: A shift report's cashier: name (1021) and INN (1203), each ``None`` when not named.
+Cashier = tuple[str | None, str | None]
+
+
+def _cashier_tags(cashier: Cashier) -> dict[str, str]:
+    name, inn = cashier
+    return {tag: value for tag, value in (("1021", name), ("1203", inn)) if value is not None}
+
+
 def registration_report(reg: Registration, *, fd_number: int, when: datetime) -> FiscalDocument:
     """The registration report (document type 1): who owns the KKT, which FN, which taxation."""
     tags = _header(reg, doc_type=DOC_REGISTRATION, fd_number=fd_number, when=when, shift=0)
@@ -136,11 +145,18 @@ def registration_report(reg: Registration, *, fd_number: int, when: datetime) ->
 
 
 def shift_opening(
-    reg: Registration, *, fd_number: int, when: datetime, shift: int, idempotency_key: str | None = None
+    reg: Registration,
+    *,
+    fd_number: int,
+    when: datetime,
+    shift: int,
+    idempotency_key: str | None = None,
+    cashier: Cashier = (None, None),
 ) -> FiscalDocument:
-    """The shift opening report (document type 2)."""
+    """The shift opening report (document type 2), with its cashier (1021, 1203) when one is named."""
     tags = _header(reg, doc_type=DOC_SHIFT_OPENING, fd_number=fd_number, when=when, shift=shift)
     tags["1009"] = reg.address
+    tags.update(_cashier_tags(cashier))
     return _sign(reg, tags, when=when, idempotency_key=idempotency_key)
 
 
@@ -156,14 +172,16 @@ def shift_closing(
     first_unsent: str | None,
     fn_flags: dict[str, bool],
     idempotency_key: str | None = None,
+    cashier: Cashier = (None, None),
 ) -> FiscalDocument:
-    """The shift closing report, Z report (document type 5).
+    """The shift closing report, Z report (document type 5), with its cashier (1021, 1203) when one is named.
 
     Receipts and corrections (1118) and documents (1111) in the shift, the documents not yet acknowledged by the OFD
     (1097) and the first one's date-time (1098, left out when there is none), the FN's flags (1050–1053).
     """
     tags = _header(reg, doc_type=DOC_SHIFT_CLOSING, fd_number=fd_number, when=when, shift=shift)
     tags.update({"1009": reg.address, "1111": documents, "1118": receipts, "1097": unsent})
+    tags.update(_cashier_tags(cashier))
     if first_unsent is not None:
         tags["1098"] = first_unsent
     tags.update(fn_flags)

@@ -176,21 +176,26 @@ class EmulatedKKT:
         steps = self._rules.correction(task, idempotency_key)
         return self._printer.print_once(idempotency_key, DOC_CORRECTION, *steps)
 
-    def open_shift(self, *, idempotency_key: str | None = None) -> FiscalDocument:
+    def open_shift(
+        self, *, idempotency_key: str | None = None, cashier_name: str | None = None, cashier_inn: str | None = None
+    ) -> FiscalDocument:
         """Open a new shift (prints the shift opening report). :class:`ShiftAlreadyOpen` if one is open.
 
-        With ``idempotency_key``, a repeated key returns the first opening report and prints nothing.
+        With ``idempotency_key``, a repeated key returns the first opening report and prints nothing. A named cashier
+        (1021, and 1203 with an INN) goes on the report, as FFD 1.2 has it; :class:`InvalidTask` if it is malformed.
         """
-        steps = self._rules.open_shift(idempotency_key)
+        steps = self._rules.open_shift(idempotency_key, (cashier_name, cashier_inn))
         return self._printer.print_once(idempotency_key, DOC_SHIFT_OPENING, *steps)
 
-    def close_shift(self, *, idempotency_key: str | None = None) -> FiscalDocument:
+    def close_shift(
+        self, *, idempotency_key: str | None = None, cashier_name: str | None = None, cashier_inn: str | None = None
+    ) -> FiscalDocument:
         """Close the open shift, expired or not (prints the Z report). :class:`ShiftNotOpen` if none is open.
 
         With ``idempotency_key``, a repeated key returns the first Z report and prints nothing. The shift's counters
-        and totals stay readable with :meth:`shift_totals`.
+        and totals stay readable with :meth:`shift_totals`. A named cashier goes on the report, as at the opening.
         """
-        steps = self._rules.close_shift(idempotency_key)
+        steps = self._rules.close_shift(idempotency_key, (cashier_name, cashier_inn))
         return self._printer.print_once(idempotency_key, DOC_SHIFT_CLOSING, *steps)
 
     # -- the OFD exchange ----------------------------------------------------------------------------------------

@@ -193,6 +193,8 @@ class ShiftReport:
     totals_by_operation: dict[int, int]
     totals_by_payment: dict[str, int]
     count_by_operation: dict[int, int]
+    #: Each operation's money by payment kind (as received or given, not net), keyed by 1054 then PAYMENT_KINDS.
+    payments_by_operation: dict[int, dict[str, int]] = field(default_factory=dict)
 
 
 #: The FN's warnings in :attr:`FNStatus.warnings`, with the Z report's flag tag each one sets.

@@ -39,4 +39,8 @@ def shift_report(row: ShiftRow, *, is_open: bool, now: float, tz: tzinfo) -> Shi
         totals_by_operation={op: row.totals[op][1] if op in row.totals else 0 for op in OPERATIONS},
         totals_by_payment=by_payment,
         count_by_operation={op: row.totals[op][0] if op in row.totals else 0 for op in OPERATIONS},
+        payments_by_operation={
+            op: dict(zip(PAYMENT_KINDS, row.totals[op][2:], strict=True)) if op in row.totals else {}
+            for op in OPERATIONS
+        },
     )

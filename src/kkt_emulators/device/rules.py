@@ -20,7 +20,7 @@ from kkt_emulators.device.errors import DeviceOffline, PaperOut, ShiftAlreadyOpe
 from kkt_emulators.device.models import CorrectionTask, FiscalDocument, ReceiptTask, Registration
 from kkt_emulators.device.printer import Build, Check
 from kkt_emulators.device.store import State, Store
-from kkt_emulators.device.validation import validate_correction, validate_task
+from kkt_emulators.device.validation import check_cashier, validate_correction, validate_task
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,12 @@ class Rules:
         make = partial(documents.correction, self._registration, task, idempotency_key=idempotency_key)
         return self._settlement(validate, make)
 
-    def open_shift(self, idempotency_key: str | None) -> tuple[Check, Build]:
-        """The shift opening report: refused while a shift is open."""
+    def open_shift(self, idempotency_key: str | None, cashier: documents.Cashier = (None, None)) -> tuple[Check, Build]:
+        """The shift opening report, under ``cashier`` when named: refused while a shift is open."""
 
         def check(conn: sqlite3.Connection, state: State) -> int:
             check_faults(state)
+            check_cashier(*cashier)
             if state.shift_open:
                 raise ShiftAlreadyOpen(f"Смена {state.shift_number} уже открыта")
             self._check_fn(conn, state, needed=1)
@@ -91,15 +92,21 @@ class Rules:
 
         def build(conn: sqlite3.Connection, state: State) -> FiscalDocument:
             when, opened_at = self._time.now(state), self._time.clock.time()
-            return day.open_shift(conn, state, self._registration, when=when, opened_at=opened_at, key=idempotency_key)
+            return day.open_shift(
+                conn, state, self._registration, when=when, opened_at=opened_at, key=idempotency_key, cashier=cashier
+            )
 
         return check, build
 
-    def close_shift(self, idempotency_key: str | None) -> tuple[Check, Build]:
-        """The Z report, with the FN's unsent documents and warnings: refused with no open shift."""
+    def close_shift(
+        self, idempotency_key: str | None, cashier: documents.Cashier = (None, None)
+    ) -> tuple[Check, Build]:
+        """The Z report, with the FN's unsent documents and warnings, under ``cashier`` when named: refused with no
+        open shift."""
 
         def check(conn: sqlite3.Connection, state: State) -> int:
             check_faults(state)
+            check_cashier(*cashier)
             if not state.shift_open:
                 raise ShiftNotOpen("Смена не открыта")
             self._check_fn(conn, state, needed=1, closing=True)
@@ -121,6 +128,7 @@ class Rules:
                 unsent=unsent.count,
                 fn_flags=fn.flags(raised),
                 key=idempotency_key,
+                cashier=cashier,
             )
 
         return check, build

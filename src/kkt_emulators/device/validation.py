@@ -100,14 +100,17 @@ def is_customer_contact(value: object) -> bool:
     return EMAIL.fullmatch(value) is not None or PHONE.fullmatch(value) is not None
 
 
-def _check_attributes(task: ReceiptTask, registered_taxation: int) -> None:
-    """The receipt's FFD 1.2 attributes: cashier (1021, 1203), customer contact (1008), taxation system (1055)."""
-    name = task.cashier_name
+def check_cashier(name: object, inn: object) -> None:
+    """The cashier (1021, at most 64 characters) and the cashier's INN (1203, check digits), each when given."""
     if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > MAX_CASHIER_LENGTH):
         raise InvalidTask(f"кассир (1021): от 1 до {MAX_CASHIER_LENGTH} символов")
-    inn = task.cashier_inn
     if inn is not None and (not isinstance(inn, str) or not fiscal.is_valid_inn(inn)):
         raise InvalidTask(f"ИНН кассира (1203) {inn!r} неверен")
+
+
+def _check_attributes(task: ReceiptTask, registered_taxation: int) -> None:
+    """The receipt's FFD 1.2 attributes: cashier (1021, 1203), customer contact (1008), taxation system (1055)."""
+    check_cashier(task.cashier_name, task.cashier_inn)
     if task.customer_contact is not None and not is_customer_contact(task.customer_contact):
         raise InvalidTask(f"контакт покупателя (1008) {task.customer_contact!r}: нужен e-mail или телефон +7XXXXXXXXXX")
     taxation = task.taxation

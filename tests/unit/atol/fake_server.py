@@ -67,6 +67,7 @@ class FakeWebRequests:
     disconnected: bool = False
     down: bool = False
     unsent: int = 0
+    taxation_types: list[str] = field(default_factory=lambda: ["osn"])
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -283,6 +284,11 @@ class FakeWebRequests:
             return {"fiscalParams": params}
         if kind == "reportX":
             return {}
+        if kind == "getRegistrationInfo":
+            return {"organization": {"taxationTypes": self.taxation_types}, "device": {}, "ofd": {}}
+        if kind == "getShiftTotals":
+            sold = {"count": self.receipts_in_shift, "sum": Decimal("300.50"), "payments": {"cash": Decimal("300.50")}}
+            return {"shiftTotals": {"shiftNumber": self.shift_number, "receipts": {"sell": sold}}}
         if kind == "getShiftStatus":
             state = "opened" if self.shift_open else "closed"
             return {

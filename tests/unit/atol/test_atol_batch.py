@@ -26,9 +26,11 @@ def jobs(*keys: str) -> list[PrintJob]:
 
 
 def ready(server: FakeWebRequests) -> AtolDriver:
-    """A driver that already knows the FN's counter, with the fake's request counters zeroed."""
+    """A driver that already knows the FN's counter and the KKT's taxation system, with the fake's request counters
+    zeroed."""
     driver, _ = make(server)
     driver.fn_status()
+    driver.registered_taxation()
     server.posts = server.gets = 0
     return driver
 
@@ -134,15 +136,15 @@ def test_a_job_that_cannot_be_written_fails_alone_and_is_not_sent(
     server: FakeWebRequests, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A job whose task cannot be built (here: the mapping raises for it) gets that error; the others print."""
-    from kkt_adapter.devices.atol import batch
+    driver = ready(server)
+    written = iter([True, False, True])
 
-    def task(job: PrintJob) -> dict[str, object]:
-        if job.idempotency_key == "k1":
+    def task(request: object) -> dict[str, object]:
+        if not next(written):
             raise ValueError("no ATOL name for this value")
         return receipt_task(SALE)
 
-    monkeypatch.setattr(batch, "_task", task)
-    driver = ready(server)
+    monkeypatch.setattr(driver, "_task", task)
     outcomes = driver.print_batch(jobs("k0", "k1", "k2"))
     assert numbers(outcomes) == [1, None, 2]
     assert isinstance(outcomes[1], ValueError)

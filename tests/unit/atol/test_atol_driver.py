@@ -24,6 +24,7 @@ SALE = Receipt(
     items=(Item("Оправа", 15_025, Decimal(2), 30_050, 1),),
     payments=(Payment("cash", 30_050),),
     cashier=Cashier("Иванов И.И."),
+    taxation=1,
 )
 REFUND = Receipt(pos_id="till-1", operation="refund", items=SALE.items, payments=SALE.payments)
 

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from kkt_adapter.config import Settings
+from kkt_adapter.config import Settings, fiscal_defaults
 from kkt_adapter.devices.atol.driver import AtolDriver, job_uuid
 from kkt_adapter.devices.atol.errors import AtolOutcomeUnknown
 from kkt_adapter.devices.atol.transport import WebRequestsTransport
@@ -35,5 +35,9 @@ def from_settings(settings: Settings, clock: Clock) -> AtolDriver:
         timeout=min(HTTP_TIMEOUT_S, settings.atol_job_timeout),
     )
     return AtolDriver(
-        transport, clock=clock, poll_interval=settings.atol_poll_interval, job_timeout=settings.atol_job_timeout
+        transport,
+        clock=clock,
+        poll_interval=settings.atol_poll_interval,
+        job_timeout=settings.atol_job_timeout,
+        defaults=fiscal_defaults(settings),
     )

@@ -15,7 +15,7 @@ never run, a definite "not printed"; any other is unknown too.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kkt_adapter.devices.atol import tasks
@@ -50,16 +50,20 @@ class _Slot:
 
 class BatchRun:
     """One :meth:`~kkt_adapter.devices.atol.driver.AtolDriver.print_batch` call: the jobs' slots and their outcomes,
-    each job sent through ``runner`` exactly as a single print sends it."""
+    each job sent through ``runner`` exactly as a single print sends it (``task`` writes each job's task: the driver's,
+    with its cashier and taxation system filled in; a job it cannot write is that job's exception, not sent)."""
 
-    def __init__(self, runner: Jobs, jobs: Sequence[PrintJob]) -> None:
+    def __init__(
+        self, runner: Jobs, jobs: Sequence[PrintJob], *, task: Callable[[PrintJob], tasks.Task] | None = None
+    ) -> None:
+        make_task = task or _task
         self.runner = runner
         self.slots: list[_Slot] = []
         self.outcomes: list[FiscalResult | Exception | None] = [None] * len(jobs)
         self.queue: deque[_Slot] = deque()
         for index, job in enumerate(jobs):
             try:
-                self.slots.append(_Slot(index, _task(job), job.idempotency_key))
+                self.slots.append(_Slot(index, make_task(job), job.idempotency_key))
             except Exception as exc:  # this job alone cannot be written as a task: it is not sent
                 self.outcomes[index] = exc
 

@@ -14,6 +14,10 @@ It joins the pure mapping (:mod:`.tasks`, :mod:`.results`, :mod:`.status`, :mod:
   polled in the queue's order (:mod:`.batch`).
 - :meth:`AtolDriver.find_by_key` reads attempts 0, 1, ... until an unknown uuid: a ``ready`` job is the document, a
   job still running or blocked raises (never ``None``), and only all-``error`` means nothing was printed.
+
+Every fiscal task carries ``operator`` and every receipt and correction ``taxationType``, as the public JSON schema
+of ATOL's tasks requires: the request's, else the configured defaults (:class:`FiscalDefaults`), else, for the
+taxation system, the one the KKT was registered with (``getRegistrationInfo``, read once and kept).
 """
 
 from __future__ import annotations
@@ -45,8 +49,10 @@ from kkt_adapter.devices.atol.transport import Transport
 from kkt_adapter.devices.protocol import PrintJob
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.device import DeviceState, FNStatus, JournalEntry, ShiftReport
+from kkt_adapter.domain.errors import ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
-from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.domain.fiscal_defaults import DEFAULTS, FiscalDefaults
+from kkt_adapter.domain.receipt import Cashier, Receipt
 from kkt_clock import Clock
 
 log = logging.getLogger(__name__)
@@ -64,7 +70,8 @@ TASK_OF_DOCUMENT = {
 
 
 class AtolDriver:
-    """Prints on an ATOL KKT through ``transport``; ``clock`` and ``sleep`` pace the polling (tests inject both)."""
+    """Prints on an ATOL KKT through ``transport``; ``clock`` and ``sleep`` pace the polling (tests inject both);
+    ``defaults`` fill in the cashier and taxation system a request leaves out."""
 
     def __init__(
         self,
@@ -74,8 +81,12 @@ class AtolDriver:
         sleep: Callable[[float], None] = time.sleep,
         poll_interval: float = 0.1,
         job_timeout: float = 30.0,
+        defaults: FiscalDefaults = DEFAULTS,
     ) -> None:
         self.transport = transport
+        self.defaults = defaults
+        #: The KKT's registered taxation systems (tag 1055 bitmask), read once when first needed.
+        self._registered: int | None = None
         self.clock = clock
         self.max_batch = MAX_BATCH
         self.jobs = Jobs(transport, clock=clock, sleep=sleep, poll_interval=poll_interval, job_timeout=job_timeout)
@@ -88,26 +99,53 @@ class AtolDriver:
     # -- printing -----------------------------------------------------------------------------------------------
 
     def print_receipt(self, receipt: Receipt, *, idempotency_key: str) -> FiscalResult:
-        return self._print_document(tasks.receipt_task(receipt), idempotency_key)
+        return self._print_document(self._task(receipt), idempotency_key)
 
     def print_correction(self, correction: Correction, *, idempotency_key: str) -> FiscalResult:
-        return self._print_document(tasks.correction_task(correction), idempotency_key)
+        return self._print_document(self._task(correction), idempotency_key)
 
     def print_batch(self, jobs: Sequence[PrintJob]) -> list[FiscalResult | Exception]:
         """Print the jobs as :meth:`print_receipt` would each, in few round trips (:mod:`.batch`): every job POSTed,
         then polled in the queue's order; each job's document or its own exception."""
-        return BatchRun(self.jobs, jobs).run()
+        return BatchRun(self.jobs, jobs, task=lambda job: self._task(job.request)).run()
 
-    def open_shift(self, *, idempotency_key: str) -> FiscalResult:
-        return self._print_document(tasks.open_shift_task(), idempotency_key)
+    def _task(self, request: Receipt | Correction) -> tasks.Task:
+        """The task of a receipt or correction, with its cashier and taxation system filled in
+        (:class:`~kkt_adapter.domain.errors.FieldRequired` when the KKT's registration cannot choose one)."""
+        if isinstance(request, Correction):
+            return tasks.correction_task(self.defaults.complete(request, self.registered_taxation))
+        return tasks.receipt_task(self.defaults.complete(request, self.registered_taxation))
 
-    def close_shift(self, *, idempotency_key: str) -> tuple[FiscalResult, ShiftReport]:
-        result = self._print(tasks.close_shift_task(), idempotency_key)
+    def registered_taxation(self) -> int:
+        """The taxation systems the KKT was registered with (tag 1055 bitmask): ``getRegistrationInfo``, read once."""
+        if self._registered is None:
+            (info,) = self.jobs.query([tasks.query_task("getRegistrationInfo")])
+            self._registered = status.registered_taxation(info)
+        return self._registered
+
+    def open_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> FiscalResult:
+        task = tasks.open_shift_task(self.defaults.cashier_for(cashier))
+        return self._print_document(task, idempotency_key)
+
+    def close_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> tuple[FiscalResult, ShiftReport]:
+        result = self._print(tasks.close_shift_task(self.defaults.cashier_for(cashier)), idempotency_key)
         return self.jobs.fiscal(result, "closeShift"), status.closed_shift_report(result)
 
-    def print_x_report(self) -> None:
-        """Print an X report on paper (``reportX``): not a fiscal document, nothing is stored."""
-        self.jobs.query([tasks.x_report_task()])
+    def print_x_report(self) -> ShiftReport:
+        """Print an X report on paper (``reportX``: not a fiscal document, nothing is stored) and return the open
+        shift's counters as the device gives them (``getShiftTotals``)."""
+        shift, fn = self.jobs.query([tasks.query_task("getShiftStatus"), tasks.query_task("getFnStatus")])
+        if not status.shift_report(shift, fn).open:
+            raise ShiftConflict("shift_not_open", "no shift is open on the KKT: there is nothing to report")
+        _, totals, shift, fn = self.jobs.query(
+            [
+                tasks.x_report_task(self.defaults.cashier),
+                tasks.query_task("getShiftTotals"),
+                tasks.query_task("getShiftStatus"),
+                tasks.query_task("getFnStatus"),
+            ]
+        )
+        return status.x_report(shift, fn, totals)
 
     def _print_document(self, task: tasks.Task, key: str) -> FiscalResult:
         return self.jobs.fiscal(self._print(task, key), task["type"])

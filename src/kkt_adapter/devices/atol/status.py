@@ -1,14 +1,15 @@
 """ATOL's status answers as the adapter's shift report, FN status and device state (pure: no I/O).
 
 What ATOL does not give is approximated, and ``docs/hardware.md`` says so: a Z report's totals come from the
-``closeShift`` result's FN counters when the device adds them (else zeros), the number of documents in a shift is not
-reported (receipts + the opening and closing reports), and an open shift's totals are not read at all (ATOL's
-``getShiftTotals`` is not among the tasks this driver relies on).
+``closeShift`` result's FN counters when the device adds them (else zeros), and the number of documents in a shift is
+not reported (receipts + the opening and closing reports). The X report's totals are the device's own
+(``getShiftTotals``); the taxation systems the KKT was registered with come from ``getRegistrationInfo``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from kkt_adapter.devices.atol.results import (
     optional_moment,
     whole_number,
 )
+from kkt_adapter.devices.atol.tasks import TAXATION_TYPES
 from kkt_adapter.domain.device import DeviceState, FNStatus, ShiftReport
 
 Result = Mapping[str, Any]
@@ -39,25 +41,34 @@ def _section(result: Result, name: str) -> Mapping[str, Any]:
     return section
 
 
-def closed_shift_report(result: Result) -> ShiftReport:
-    """The Z report's totals from a ``closeShift`` result: ``receiptsCount``, and ``fnTotals`` /
-    ``fnQuantityCounters`` when the device adds them (receipt sums and counts by operation, net money by payment)."""
-    params = _section(result, "fiscalParams")
-    totals = _dict(_dict(params.get("fnTotals")).get("receipts"))
-    counts = _dict(_dict(params.get("fnQuantityCounters")).get("receipts"))
+def _totals(
+    totals: Mapping[str, Any], counts: Mapping[str, Any], where: str
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Receipt sums and counts by operation and net money by payment kind, from ATOL's per-operation totals
+    (``{"sell": {"sum", "count", "payments": {"cash", ...}}, ...}``) and counts (``{"sell": 3, ...}``)."""
     by_operation: dict[str, int] = {}
     count_by_operation: dict[str, int] = {}
     by_payment = dict.fromkeys(PAYMENT_KINDS.values(), 0)
     for atol_name, (name, direction) in OPERATIONS.items():
         entry = totals.get(atol_name)
         if isinstance(entry, dict):
-            by_operation[name] = kopecks(entry.get("sum", 0), f"fnTotals.{atol_name}.sum")
+            by_operation[name] = kopecks(entry.get("sum", 0), f"{where}.{atol_name}.sum")
             payments = _dict(entry.get("payments"))
             for atol_kind, kind in PAYMENT_KINDS.items():
-                paid = kopecks(payments.get(atol_kind, 0), f"fnTotals.{atol_name}.payments.{atol_kind}")
+                paid = kopecks(payments.get(atol_kind, 0), f"{where}.{atol_name}.payments.{atol_kind}")
                 by_payment[kind] += direction * paid
-        if atol_name in counts:
-            count_by_operation[name] = whole_number(counts[atol_name], f"fnQuantityCounters.{atol_name}")
+        if counts.get(atol_name) is not None:
+            count_by_operation[name] = whole_number(counts[atol_name], f"{where}.{atol_name}.count")
+    return by_operation, count_by_operation, by_payment if totals else {}
+
+
+def closed_shift_report(result: Result) -> ShiftReport:
+    """The Z report's totals from a ``closeShift`` result: ``receiptsCount``, and ``fnTotals`` /
+    ``fnQuantityCounters`` when the device adds them (receipt sums and counts by operation, net money by payment)."""
+    params = _section(result, "fiscalParams")
+    totals = _dict(_dict(params.get("fnTotals")).get("receipts"))
+    counts = _dict(_dict(params.get("fnQuantityCounters")).get("receipts"))
+    by_operation, count_by_operation, by_payment = _totals(totals, counts, "fnTotals")
     receipts = params.get("receiptsCount")
     receipts_count = (
         whole_number(receipts, "receiptsCount") if receipts is not None else sum(count_by_operation.values())
@@ -72,8 +83,33 @@ def closed_shift_report(result: Result) -> ShiftReport:
         documents=receipts_count + 2,
         totals_by_operation=by_operation,
         counts_by_operation=count_by_operation,
-        totals_by_payment=by_payment if totals else {},
+        totals_by_payment=by_payment,
     )
+
+
+def x_report(shift: Result, fn: Result, totals: Result) -> ShiftReport:
+    """The open shift's report with the device's counters: ``getShiftStatus``, ``getFnStatus`` and
+    ``getShiftTotals`` (``shiftTotals.receipts.<operation>`` with its ``count``, ``sum`` and ``payments``)."""
+    report = shift_report(shift, fn)
+    receipts = _dict(_section(totals, "shiftTotals").get("receipts"))
+    counts = {name: entry.get("count") for name, entry in receipts.items() if isinstance(entry, dict)}
+    by_operation, count_by_operation, by_payment = _totals(receipts, counts, "shiftTotals.receipts")
+    return replace(
+        report,
+        totals_by_operation=by_operation,
+        counts_by_operation=count_by_operation,
+        totals_by_payment=by_payment,
+    )
+
+
+def registered_taxation(result: Result) -> int:
+    """The taxation systems the KKT was registered with, as a tag 1055 bitmask, from ``getRegistrationInfo``
+    (``organization.taxationTypes``: ATOL's names); a name this driver does not know is left out."""
+    names = _section(result, "organization").get("taxationTypes")
+    if not isinstance(names, list):
+        raise ProtocolError(f"getRegistrationInfo: no organization.taxationTypes list: {str(result)[:200]}")
+    bits = {name: bit for bit, name in TAXATION_TYPES.items()}
+    return sum({bits[name] for name in names if name in bits})
 
 
 def shift_report(shift: Result, fn: Result) -> ShiftReport:

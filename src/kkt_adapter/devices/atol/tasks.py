@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.money import rubles
-from kkt_adapter.domain.receipt import Item, Receipt
+from kkt_adapter.domain.receipt import Cashier, Item, Receipt
 
 Task = dict[str, Any]
 
@@ -184,11 +184,7 @@ def _settlement(receipt: Receipt, task_type: str) -> Task:
     if receipt.taxation is not None:
         task["taxationType"] = TAXATION_TYPES[receipt.taxation]
     task["electronically"] = False
-    if receipt.cashier is not None:
-        operator: dict[str, str] = {"name": receipt.cashier.name}
-        if receipt.cashier.inn is not None:
-            operator["vatin"] = receipt.cashier.inn
-        task["operator"] = operator
+    task |= operator(receipt.cashier)
     if receipt.customer_contact is not None:
         task["clientInfo"] = {"emailOrPhone": receipt.customer_contact}
     task["items"] = [position(item, refund=refund) for item in receipt.items]
@@ -220,24 +216,34 @@ def correction_task(correction: Correction) -> Task:
     return task
 
 
-def open_shift_task() -> Task:
-    """Open a shift (the device prints the shift opening report under its default cashier)."""
-    return {"type": "openShift"}
+def operator(cashier: Cashier | None) -> Task:
+    """The task's ``operator`` (tags 1021, 1203) for ``cashier``; nothing for ``None`` (the KKT's own cashier)."""
+    if cashier is None:
+        return {}
+    named: dict[str, str] = {"name": cashier.name}
+    if cashier.inn is not None:
+        named["vatin"] = cashier.inn
+    return {"operator": named}
 
 
-def close_shift_task() -> Task:
-    """Close the shift: the Z report."""
-    return {"type": "closeShift"}
+def open_shift_task(cashier: Cashier | None = None) -> Task:
+    """Open a shift: the shift opening report, under ``cashier`` (FFD 1.2 puts tag 1021 on it)."""
+    return {"type": "openShift"} | operator(cashier)
 
 
-def x_report_task() -> Task:
-    """Print an X report on paper (not a fiscal document)."""
-    return {"type": "reportX"}
+def close_shift_task(cashier: Cashier | None = None) -> Task:
+    """Close the shift: the Z report, under ``cashier``."""
+    return {"type": "closeShift"} | operator(cashier)
+
+
+def x_report_task(cashier: Cashier | None = None) -> Task:
+    """Print an X report on paper (not a fiscal document), under ``cashier``."""
+    return {"type": "reportX"} | operator(cashier)
 
 
 def query_task(name: str) -> Task:
     """A status query without parameters: ``getDeviceStatus``, ``getShiftStatus``, ``getFnInfo``, ``getFnStatus``,
-    ``ofdExchangeStatus``."""
+    ``ofdExchangeStatus``, ``getShiftTotals``, ``getRegistrationInfo``."""
     return {"type": name}
 
 

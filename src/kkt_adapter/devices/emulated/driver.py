@@ -1,7 +1,9 @@
 """The emulated KKT as a :class:`~kkt_adapter.devices.protocol.FiscalDriver` (``KKT_DRIVER_TYPE=mock``).
 
 The device model lives in ``kkt_emulators.device``; this module only translates: receipts and corrections to device
-tasks, device documents and reports to the adapter's values, device errors to the adapter's error tree.
+tasks, device documents and reports to the adapter's values, device errors to the adapter's error tree. A request's
+missing cashier and taxation system are filled in as on every driver (:class:`FiscalDefaults`): the taxation system
+from the emulated FN's registration when it names only one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from kkt_adapter.domain.correction import CORRECTION_TYPE_CODES, Correction
 from kkt_adapter.domain.device import FNStatus, JournalEntry, ShiftReport
 from kkt_adapter.domain.errors import DeviceRefused, DeviceRejectedReceipt, DeviceUnavailable, ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
-from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
+from kkt_adapter.domain.fiscal_defaults import DEFAULTS, FiscalDefaults
+from kkt_adapter.domain.receipt import OPERATION_CODES, Cashier, Receipt
 from kkt_clock import Clock
 from kkt_emulators.device import (
     CorrectionTask,
@@ -142,6 +145,10 @@ def to_fn_status(status: DeviceFNStatus) -> FNStatus:
     )
 
 
+def _cashier(cashier: Cashier | None) -> tuple[str | None, str | None]:
+    return (None, None) if cashier is None else (cashier.name, cashier.inn)
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -185,15 +192,27 @@ def _outcome(outcome: FiscalDocument | Exception) -> FiscalResult | Exception:
 class EmulatedDriver:
     """Prints on an :class:`~kkt_emulators.device.EmulatedKKT` whose state lives in ``state_dir``."""
 
-    def __init__(self, state_dir: Path, *, print_delay_ms: int | None, clock: Clock, fn_life_months: int = 15) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        print_delay_ms: int | None,
+        clock: Clock,
+        fn_life_months: int = 15,
+        defaults: FiscalDefaults = DEFAULTS,
+    ) -> None:
         self.device = EmulatedKKT(state_dir, print_delay_ms=print_delay_ms, clock=clock, fn_life_months=fn_life_months)
+        self.defaults = defaults
+
+    def _registered(self) -> int:
+        return self.device.registration.taxation
 
     def _call(self, fn: Callable[[], T]) -> T:
         with _translated():
             return fn()
 
     def print_receipt(self, receipt: Receipt, *, idempotency_key: str) -> FiscalResult:
-        task = to_task(receipt)
+        task = to_task(self.defaults.complete(receipt, self._registered))
         return to_result(self._call(lambda: self.device.print_receipt(task, idempotency_key=idempotency_key)))
 
     @property
@@ -202,25 +221,41 @@ class EmulatedDriver:
         return MAX_BATCH if self.device.instant else 1
 
     def print_batch(self, jobs: Sequence[PrintJob]) -> list[FiscalResult | Exception]:
-        """Print the jobs in one journal transaction (a savepoint each); each job's result or its own error."""
-        tasks: list[tuple[ReceiptTask | CorrectionTask, str]] = [
-            (
-                to_correction_task(job.request) if isinstance(job.request, Correction) else to_task(job.request),
-                job.idempotency_key,
-            )
-            for job in jobs
-        ]
-        return [_outcome(outcome) for outcome in self.device.print_batch(tasks)]
+        """Print the jobs in one journal transaction (a savepoint each); each job's result or its own error (a job
+        whose taxation system cannot be chosen is refused alone, before the batch)."""
+        outcomes: list[FiscalResult | Exception | None] = [None] * len(jobs)
+        tasks: list[tuple[ReceiptTask | CorrectionTask, str]] = []
+        sent: list[int] = []
+        for index, job in enumerate(jobs):
+            try:
+                request = self.defaults.complete(job.request, self._registered)
+            except DeviceRejectedReceipt as exc:
+                outcomes[index] = exc
+                continue
+            task = to_correction_task(request) if isinstance(request, Correction) else to_task(request)
+            tasks.append((task, job.idempotency_key))
+            sent.append(index)
+        for index, outcome in zip(sent, self.device.print_batch(tasks), strict=True):
+            outcomes[index] = _outcome(outcome)
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def print_correction(self, correction: Correction, *, idempotency_key: str) -> FiscalResult:
-        task = to_correction_task(correction)
+        task = to_correction_task(self.defaults.complete(correction, self._registered))
         return to_result(self._call(lambda: self.device.print_correction(task, idempotency_key=idempotency_key)))
 
-    def open_shift(self, *, idempotency_key: str) -> FiscalResult:
-        return to_result(self._call(lambda: self.device.open_shift(idempotency_key=idempotency_key)))
+    def open_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> FiscalResult:
+        name, inn = _cashier(self.defaults.cashier_for(cashier))
+        return to_result(
+            self._call(
+                lambda: self.device.open_shift(idempotency_key=idempotency_key, cashier_name=name, cashier_inn=inn)
+            )
+        )
 
-    def close_shift(self, *, idempotency_key: str) -> tuple[FiscalResult, ShiftReport]:
-        document = self._call(lambda: self.device.close_shift(idempotency_key=idempotency_key))
+    def close_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> tuple[FiscalResult, ShiftReport]:
+        name, inn = _cashier(self.defaults.cashier_for(cashier))
+        document = self._call(
+            lambda: self.device.close_shift(idempotency_key=idempotency_key, cashier_name=name, cashier_inn=inn)
+        )
         report = self.device.shift_totals(document.shift_number)
         assert report is not None, "a shift that was closed was opened"
         return to_result(document), to_report(report)
@@ -231,6 +266,10 @@ class EmulatedDriver:
         if report is None:  # no shift was ever opened on this FN
             return ShiftReport(status.shift_number, False, None, None, False, 0, 0)
         return to_report(report)
+
+    def print_x_report(self) -> ShiftReport:
+        """The X report the emulated KKT prints: the open shift's counters and totals."""
+        return to_report(self._call(self.device.x_report))
 
     def fn_status(self) -> FNStatus:
         return to_fn_status(self.device.fn_status())
