@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     )
 
     mode: Literal["mock", "production"] = "mock"
-    driver_type: Literal["mock", "atol"] = "mock"
+    driver_type: Literal["mock", "atol", "shtrih"] = "mock"
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     atol_poll_interval: float = Field(default=0.1, gt=0, le=10)
     atol_job_timeout: float = Field(default=30.0, gt=0, le=3_600)
     atol_dialect: Literal["auto", "v2", "legacy"] = "auto"
+
+    # The Shtrih-M driver (KKT_DRIVER_TYPE=shtrih), its group in config/shtrih.py; docs/hardware.md.
+    shtrih_url: str | None = None
+    shtrih_protocol: Literal["auto", "v1", "v2"] = "auto"
+    shtrih_password: SecretStr | None = None
+    shtrih_admin_password: SecretStr | None = None
+    shtrih_answer_timeout: float = Field(default=30.0, gt=0, le=600)
 
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

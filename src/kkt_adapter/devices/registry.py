@@ -10,7 +10,7 @@ __all__ = ["FiscalDriver", "check_supported", "make_driver"]
 
 
 #: The drivers this version ships, by ``KKT_DRIVER_TYPE``.
-SUPPORTED = ("mock", "atol")
+SUPPORTED = ("mock", "atol", "shtrih")
 
 
 def check_supported(settings: Settings) -> None:
@@ -18,7 +18,7 @@ def check_supported(settings: Settings) -> None:
     if settings.driver_type not in SUPPORTED:
         raise ConfigError(
             f"KKT_DRIVER_TYPE: {settings.driver_type!r} has no driver in this version; allowed: 'mock' (the emulated "
-            "KKT), 'atol' (an ATOL KKT through ATOL Web Requests)"
+            "KKT), 'atol' (an ATOL KKT through ATOL Web Requests), 'shtrih' (a Shtrih-M KKT, its native protocol)"
         )
 
 
@@ -30,6 +30,10 @@ def make_driver(settings: Settings, clock: Clock) -> FiscalDriver:
         from kkt_adapter.devices.atol import from_settings
 
         return from_settings(settings, clock)
+    if settings.driver_type == "shtrih":
+        from kkt_adapter.devices.shtrih import from_settings as shtrih_driver
+
+        return shtrih_driver(settings, clock)
     from kkt_adapter.devices.emulated import EmulatedDriver
 
     return EmulatedDriver(
