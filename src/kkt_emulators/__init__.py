@@ -1,5 +1,5 @@
 """The outside world of a fiscal adapter, emulated: the KKT with its fiscal drive, its ATOL Web Requests
-server, the OFD and the ERP endpoint.
+server and its Shtrih-M native protocol, the OFD and the ERP endpoint.
 
 This package never imports ``kkt_adapter``: it is an independent oracle of the fiscal contracts, usable by any
 project's test suite.
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     )
     from kkt_emulators.odoo import MockOdooServer
     from kkt_emulators.ofd import MockOFDServer
+    from kkt_emulators.shtrih import MockShtrihServer
 
 __all__ = [
     "DOC_CORRECTION",
@@ -72,6 +73,7 @@ __all__ = [
     "MockAtolServer",
     "MockOFDServer",
     "MockOdooServer",
+    "MockShtrihServer",
     "PaperOut",
     "ReceiptTask",
     "Registration",
@@ -91,6 +93,7 @@ _ELSEWHERE = {
     "MockAtolServer": "kkt_emulators.atol",
     "MockOFDServer": "kkt_emulators.ofd",
     "MockOdooServer": "kkt_emulators.odoo",
+    "MockShtrihServer": "kkt_emulators.shtrih",
 }
 
 

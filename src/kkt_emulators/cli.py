@@ -24,8 +24,11 @@ from typing import Annotated, Any
 import typer
 
 from kkt_emulators.emulator import EmulatorServer
+from kkt_emulators.shtrih.cli import shtrih as shtrih_command
 
-app = typer.Typer(help="Run the OFD, ERP and ATOL emulators standalone.", no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help="Run the OFD, ERP, ATOL and Shtrih-M emulators standalone.", no_args_is_help=True, rich_markup_mode=None
+)
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on (loopback by default).")]
 PortOption = Annotated[int, typer.Option(min=0, help="Port to listen on; 0 picks a free one.")]
@@ -236,6 +239,9 @@ def atol(
         program.disconnect()
     typer.echo(f"emulated KKT in {server.kkt.state_dir}: FN {server.kkt.registration.fn_number}")
     serve_until_signalled([server])
+
+
+app.command(name="shtrih")(shtrih_command)
 
 
 @app.command(name="all")

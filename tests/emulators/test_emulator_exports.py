@@ -33,6 +33,7 @@ EXPECTED = [
     "MockAtolServer",
     "MockOFDServer",
     "MockOdooServer",
+    "MockShtrihServer",
     "PaperOut",
     "ReceiptTask",
     "Registration",

@@ -35,7 +35,7 @@ class DeviceOut(OpenModel):
 
     name: str
     primary: bool
-    driver: Literal["emulated", "atol"]
+    driver: Literal["emulated", "atol", "shtrih"]
     usable: bool
     problem: str | None
     faults: list[str] = Field(description="offline, paper_out, fn_blocked, shift_expired, or the last refusal's code.")

@@ -15,7 +15,7 @@ class DeviceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
-    driver: Literal["emulated", "mock", "atol"]
+    driver: Literal["emulated", "mock", "atol", "shtrih"]
     # The emulated KKT.
     state_dir: Path | None = None
     print_delay_ms: int | None = Field(default=None, ge=0, le=60_000)
@@ -28,18 +28,27 @@ class DeviceConfig(BaseModel):
     poll_interval: float | None = Field(default=None, gt=0, le=10)
     job_timeout: float | None = Field(default=None, gt=0, le=3_600)
     dialect: Literal["auto", "v2", "legacy"] | None = None
+    # A Shtrih-M KKT over its native protocol (url: tcp://host:port or serial:///dev/...; password as for ATOL).
+    protocol: Literal["auto", "v1", "v2"] | None = None
 
     @property
-    def kind(self) -> Literal["emulated", "atol"]:
-        """``emulated`` or ``atol`` (``mock`` is the emulated KKT's old name)."""
-        return "atol" if self.driver == "atol" else "emulated"
+    def kind(self) -> Literal["emulated", "atol", "shtrih"]:
+        """``emulated``, ``atol`` or ``shtrih`` (``mock`` is the emulated KKT's old name)."""
+        return "emulated" if self.driver in ("emulated", "mock") else self.driver  # type: ignore[return-value]
 
     @model_validator(mode="after")
     def _fields_of_its_driver(self) -> DeviceConfig:
-        emulated = ("state_dir", "print_delay_ms", "fn_life_months")
-        atol = ("url", "device_id", "user", "password", "poll_interval", "job_timeout", "dialect")
-        wrong = [name for name in (atol if self.kind == "emulated" else emulated) if getattr(self, name) is not None]
+        takes = FIELDS_OF[self.kind]
+        every = {name for names in FIELDS_OF.values() for name in names}
+        wrong = sorted(name for name in every - set(takes) if getattr(self, name) is not None)
         if wrong:
-            takes = ", ".join(emulated if self.kind == "emulated" else atol)
-            raise ValueError(f"{', '.join(wrong)} do not apply to driver {self.driver!r} (it takes {takes})")
+            raise ValueError(f"{', '.join(wrong)} do not apply to driver {self.driver!r} (it takes {', '.join(takes)})")
         return self
+
+
+#: The settings each kind of device takes in its ``KKT_DEVICES`` entry.
+FIELDS_OF: dict[str, tuple[str, ...]] = {
+    "emulated": ("state_dir", "print_delay_ms", "fn_life_months"),
+    "atol": ("url", "device_id", "user", "password", "poll_interval", "job_timeout", "dialect"),
+    "shtrih": ("url", "password", "protocol"),
+}

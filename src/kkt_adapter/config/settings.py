@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     )
 
     mode: Literal["mock", "production"] = "mock"
-    driver_type: Literal["mock", "atol"] = "mock"
+    driver_type: Literal["mock", "atol", "shtrih"] = "mock"
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
@@ -118,6 +118,13 @@ class Settings(BaseSettings):
     atol_poll_interval: float = Field(default=0.1, gt=0, le=10)
     atol_job_timeout: float = Field(default=30.0, gt=0, le=3_600)
     atol_dialect: Literal["auto", "v2", "legacy"] = "auto"
+
+    # The Shtrih-M driver (KKT_DRIVER_TYPE=shtrih), its group in config/shtrih.py; docs/hardware.md.
+    shtrih_url: str | None = None
+    shtrih_protocol: Literal["auto", "v1", "v2"] = "auto"
+    shtrih_password: SecretStr | None = None
+    shtrih_admin_password: SecretStr | None = None
+    shtrih_answer_timeout: float = Field(default=30.0, gt=0, le=600)
 
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -299,7 +306,9 @@ class Settings(BaseSettings):
         """``KKT_DEVICES``, or the one device the single-device settings describe (named ``main``)."""
         if self.devices is not None:
             return self.devices
-        return (DeviceConfig(name=DEFAULT_DEVICE, driver="atol" if self.driver_type == "atol" else "emulated"),)
+        return (
+            DeviceConfig(name=DEFAULT_DEVICE, driver="emulated" if self.driver_type == "mock" else self.driver_type),
+        )
 
     def for_device(self, index: int) -> Settings:
         """These settings as device ``index``'s driver reads them (its fields in place of the single-device ones);
@@ -307,8 +316,10 @@ class Settings(BaseSettings):
         if self.devices is None:
             return self
         device = self.devices[index]
-        updates: dict[str, object] = {"driver_type": "atol" if device.kind == "atol" else "mock"}
-        if device.kind == "emulated":
+        updates: dict[str, object] = {"driver_type": "mock" if device.kind == "emulated" else device.kind}
+        if device.kind == "shtrih":
+            pairs = {"url": "shtrih_url", "password": "shtrih_password", "protocol": "shtrih_protocol"}
+        elif device.kind == "emulated":
             state_dir = device.state_dir or self.data_dir / f"kkt-{device.name}"
             updates |= {"data_dir": self.data_dir, "device_state_dir": state_dir}
             pairs = {"print_delay_ms": "emulator_print_delay_ms", "fn_life_months": "emulator_fn_life_months"}
@@ -331,7 +342,7 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             lines = [
                 re.sub(
-                    r"KKT_ATOL_([A-Z_]+)",
+                    r"KKT_(?:ATOL|SHTRIH)_([A-Z_]+)",
                     lambda m: f"KKT_DEVICES[{index}].{m.group(1).lower()}",
                     describe(error).removeprefix("configuration: Value error, "),
                 )

@@ -10,11 +10,16 @@ __all__ = ["FiscalDriver", "check_supported", "make_driver"]
 
 
 #: The drivers this version ships, by ``KKT_DRIVER_TYPE``.
-SUPPORTED = ("mock", "atol")
+SUPPORTED = ("mock", "atol", "shtrih")
 
 
 #: What each choice of ``KKT_DRIVER_TYPE`` is, for the messages that list them.
-CHOICES = "'mock' (the emulated KKT), 'atol' (an ATOL KKT through ATOL Web Requests)"
+CHOICES = (
+    "'mock' (the emulated KKT), 'atol' (an ATOL KKT through ATOL Web Requests), 'shtrih' (a Shtrih-M KKT, its native "
+    "protocol)"
+)
+#: The real devices' choices, for the messages that refuse the emulated KKT in production.
+REAL = "'atol' (an ATOL KKT through ATOL Web Requests), 'shtrih' (a Shtrih-M KKT over TCP or a serial line)"
 
 
 def check_supported(settings: Settings) -> None:
@@ -30,14 +35,14 @@ def check_supported(settings: Settings) -> None:
     if settings.devices is None and emulated:
         raise ConfigError(
             "KKT_DRIVER_TYPE: KKT_MODE=production needs a real fiscal device, and the driver is the emulated KKT "
-            f"({settings.driver_type!r}, the default), whose documents are not fiscal; allowed in production: 'atol' "
-            "(an ATOL KKT through ATOL Web Requests). For a trial without a KKT, use KKT_MODE=mock"
+            f"({settings.driver_type!r}, the default), whose documents are not fiscal; allowed in production: {REAL}. "
+            "For a trial without a KKT, use KKT_MODE=mock"
         )
     if emulated:
         raise ConfigError(
             f"KKT_DEVICES: KKT_MODE=production needs real fiscal devices, and {', '.join(emulated)} "
             f"{'is' if len(emulated) == 1 else 'are'} the emulated KKT, whose documents are not fiscal; allowed "
-            "drivers in production: 'atol'. For a trial without a KKT, use KKT_MODE=mock"
+            f"drivers in production: {REAL}. For a trial without a KKT, use KKT_MODE=mock"
         )
 
 
@@ -49,6 +54,10 @@ def make_driver(settings: Settings, clock: Clock) -> FiscalDriver:
         from kkt_adapter.devices.atol import from_settings
 
         return from_settings(settings, clock)
+    if settings.driver_type == "shtrih":
+        from kkt_adapter.devices.shtrih import from_settings as shtrih_driver
+
+        return shtrih_driver(settings, clock)
     from kkt_adapter.devices.emulated import EmulatedDriver
 
     return EmulatedDriver(

@@ -1,0 +1,212 @@
+"""The Shtrih-M KKT as a :class:`~kkt_adapter.devices.protocol.FiscalDriver` (``KKT_DRIVER_TYPE=shtrih``).
+
+Exactly once without keys in the FN. Before a print the driver records the key with the FN's last FD number
+(:mod:`.keys`), prepares the KKT (an open receipt cancelled, a stopped print continued), then sends 8Dh, FF46h per
+item, FF0Ch (cashier) and FF45h. What the FN holds afterwards decides, not the answer: if FF45h's answer is lost, or
+it answers 6Bh because the paper ran out while printing, the FN's last FD number tells whether the receipt was made,
+and FF0Ah reads it back by number (type, operation, total) — the original document is answered, never a second one.
+After a paper-out the driver continues the print with B0h once the paper is back (or the next print does).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kkt_adapter.devices.shtrih import commands, results
+from kkt_adapter.devices.shtrih.channel import AnswerLost, NotDelivered
+from kkt_adapter.devices.shtrih.commands import CommandFailed
+from kkt_adapter.devices.shtrih.device import ShtrihDevice
+from kkt_adapter.devices.shtrih.errors import PAPER_OUT, ShtrihOutcomeUnknown, refusal, shift_conflict, unavailable
+from kkt_adapter.devices.shtrih.keys import KeyFile, KeyRecord
+from kkt_adapter.devices.shtrih.link import LinkDown
+from kkt_adapter.domain.correction import Correction
+from kkt_adapter.domain.device import DeviceState, FNStatus, JournalEntry, ShiftReport
+from kkt_adapter.domain.errors import DeviceRefused, ShiftConflict
+from kkt_adapter.domain.fiscal import FiscalResult
+from kkt_adapter.domain.receipt import Cashier, Receipt
+from kkt_clock import Clock
+
+log = logging.getLogger(__name__)
+LINE_ERRORS = (NotDelivered, AnswerLost, LinkDown)
+
+
+class ShtrihDriver:
+    """Prints on a Shtrih-M KKT through ``device``; keys are kept in ``state_dir``. ``paper_wait_s`` bounds the wait
+    for paper after a paper-out during the close (the receipt is answered either way)."""
+
+    def __init__(
+        self,
+        device: ShtrihDevice,
+        state_dir: Path,
+        *,
+        clock: Clock,
+        paper_wait_s: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.device = device
+        self.keys = KeyFile(state_dir)
+        self.clock = clock
+        self.paper_wait_s = paper_wait_s
+        self.sleep = sleep
+        self.max_batch = 1
+
+    # -- printing -----------------------------------------------------------------------------------------------
+
+    def print_receipt(self, receipt: Receipt, *, idempotency_key: str) -> FiscalResult:
+        plan = results.receipt_plan(receipt, self.device)
+        return self._print(idempotency_key, plan)
+
+    def print_correction(self, correction: Correction, *, idempotency_key: str) -> FiscalResult:
+        plan = results.correction_plan(correction, self.device)
+        return self._print(idempotency_key, plan)
+
+    def open_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> FiscalResult:
+        # The cashier (tag 1021) is not yet written to the Shtrih-M's shift reports: the KKT prints its operator's.
+        return self._print(idempotency_key, results.shift_plan(self.device, opening=True))
+
+    def close_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> tuple[FiscalResult, ShiftReport]:
+        before = self.shift_report() if self.device.shift().open else None
+        result = self._print(idempotency_key, results.shift_plan(self.device, opening=False))
+        report = before or results.empty_report(result.shift_number)
+        return result, results.closed(report)
+
+    def print_x_report(self) -> ShiftReport:
+        """Print an X report (40h): not a fiscal document; the open shift's counters as the device reports them."""
+        if not self.device.shift().open:
+            raise ShiftConflict("shift_not_open", "no shift is open: open one (or sell) before the X report")
+        self.device.query(0x40, admin=True)
+        return self.shift_report()
+
+    def _print(self, key: str, plan: results.Plan) -> FiscalResult:
+        known = self._settle(key, plan)
+        if known is not None:
+            return known
+        status = self.device.prepare()
+        if plan.doc_type in (2, 5) and (status.mode in (2, 3)) == (plan.doc_type == 2):
+            raise shift_conflict(status.mode in (2, 3))
+        before = self.device.fn().last_fd
+        self.keys.put(KeyRecord(key, "printing", before, None, plan.doc_type, plan.operation, plan.total_kop))
+        try:
+            signed = self._run(plan)
+        except DeviceRefused:
+            self.keys.put(KeyRecord(key, "refused"))
+            raise
+        except (CommandFailed, *LINE_ERRORS) as exc:
+            return self._after_failure(key, plan, before, exc)
+        if signed is not None:
+            return self._done(key, plan, results.from_signed(signed, plan, self.device))
+        found = self._made_after(before, plan)  # a shift report answers no fiscal data: read it by number
+        if found is None:
+            raise ShtrihOutcomeUnknown(f"{plan.doc_type=}: the KKT answered, yet the FN holds no new document")
+        return self._done(key, plan, results.from_document(found, plan, self.device))
+
+    def _run(self, plan: results.Plan) -> commands.Signed | None:
+        """The plan's commands; a refusal before the last one cancels the receipt and is raised as definite."""
+        *steps, (last, command) = plan.steps
+        for message, step_command in steps:
+            try:
+                self.device.send(message, step_command)
+            except CommandFailed as exc:
+                self.device.cancel_quietly()
+                raise refusal(exc.code, exc.command) from exc
+            except NotDelivered as exc:
+                self.device.cancel_quietly()
+                raise unavailable(str(exc)) from exc
+        return plan.read(self.device.send(last, command))
+
+    def _after_failure(self, key: str, plan: results.Plan, before: int, exc: Exception) -> FiscalResult:
+        """The last command failed or its answer was lost: the FN says whether the document was made."""
+        try:
+            found = self._made_after(before, plan)
+        except DeviceRefused as unreachable:
+            raise ShtrihOutcomeUnknown(f"{exc}; the FN cannot be read: {unreachable.reason}") from exc
+        if found is not None:
+            log.warning("the document was made despite %s: answering FD %s", exc, found.fd_number)
+            if isinstance(exc, CommandFailed) and exc.code == PAPER_OUT:
+                self.device.wait_continue(deadline_s=self.paper_wait_s, now=self.clock.time)
+            return self._done(key, plan, results.from_document(found, plan, self.device))
+        self.device.cancel_quietly()
+        self.keys.put(KeyRecord(key, "refused"))
+        if isinstance(exc, CommandFailed):
+            raise refusal(exc.code, exc.command) from exc
+        raise unavailable(f"{exc}; the FN holds no new document") from exc
+
+    def _made_after(self, before: int, plan: results.Plan) -> commands.Document | None:
+        last = self.device.fn().last_fd
+        if last <= before:
+            return None
+        document = self.device.find(before + 1)
+        if document is None or not plan.matches(document):
+            raise ShtrihOutcomeUnknown(f"FD {before + 1} does not match the document printed ({document})")
+        return document
+
+    def _done(self, key: str, plan: results.Plan, result: FiscalResult) -> FiscalResult:
+        self.keys.put(KeyRecord(key, "printed", None, result.to_dict(), plan.doc_type, plan.operation, plan.total_kop))
+        return result
+
+    def _settle(self, key: str, plan: results.Plan | None) -> FiscalResult | None:
+        """A key seen before: its document (checked against the FN), or ``None`` when nothing was printed."""
+        record = self.keys.get(key)
+        if record is None or record.state == "refused":
+            return None
+        if record.state == "printed" and record.result is not None:
+            result = FiscalResult.from_dict(record.result)
+            document = self.device.find(result.fiscal_doc_number)
+            if document is None or document.fiscal_sign != int(result.fiscal_sign):
+                raise ShtrihOutcomeUnknown(f"key {key!r}: FD {result.fiscal_doc_number} in the FN does not match")
+            return result
+        assert record.before_fd is not None
+        expected = results.Plan.expecting(record)
+        found = self._made_after(record.before_fd, expected)
+        if found is None:
+            if self.device.fn().last_fd > record.before_fd:
+                raise ShtrihOutcomeUnknown(f"key {key!r}: documents followed its print, none of them its own")
+            return None
+        return self._done(key, expected, results.from_document(found, expected, self.device))
+
+    def print_batch(self, jobs: Sequence[object]) -> list[FiscalResult | Exception]:  # pragma: no cover - max 1
+        raise NotImplementedError("the Shtrih-M driver prints one job at a time (max_batch = 1)")
+
+    # -- queries ------------------------------------------------------------------------------------------------
+
+    def find_by_key(self, idempotency_key: str) -> FiscalResult | None:
+        return self._settle(idempotency_key, None)
+
+    def journal(self, *, after_fd: int, limit: int) -> list[JournalEntry]:
+        last = self.device.fn().last_fd
+        keys = {r.result["fiscal_doc_number"]: r.key for r in self.keys.printed() if r.result is not None}
+        entries = []
+        for number in range(after_fd + 1, min(after_fd + limit, last) + 1):
+            document = self.device.find(number)
+            if document is not None and document.doc_type != 1:
+                entries.append(JournalEntry(results.from_found(document, self.device), keys.get(number)))
+        return entries
+
+    def acknowledge(self, fd_numbers: Sequence[int]) -> None:
+        """The FN learns acknowledgements from the OFD itself: nothing to pass on."""
+
+    def shift_report(self) -> ShiftReport:
+        return results.shift_report(self.device.shift(), self.device.status())
+
+    def fn_status(self) -> FNStatus:
+        fn = self.device.fn()
+        validity = commands.validity(self.device.query(0xFF03))
+        return results.fn_status(fn, self.device.exchange(), validity)
+
+    def state(self) -> DeviceState:
+        try:
+            status = self.device.status()
+        except DeviceRefused:
+            return results.offline_state()
+        fn, shift = self.device.fn(), self.device.shift()
+        return results.device_state(status, fn, shift, self.device.registration_number(), now=self._now())
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.time(), UTC)
+
+    def close(self) -> None:
+        self.device.close()

@@ -1,0 +1,75 @@
+"""The driver's own record of idempotency keys: the FN stores none, so the key of each print is kept beside the
+device state, written before the print (with the FN's last FD number then) and after it (with the document).
+
+Why a file and not only the FN: after a restart the adapter asks :meth:`find_by_key`; the FN can only answer "what
+is document N", never "which document had key K". The file says which N to ask about, and the FN decides: a record
+is trusted only when the FN's document under that number has the same type, operation and total. A record "printing"
+without its document (the process died mid-print) is settled from the FN by the first document after its recorded
+number. The file is append-only JSON lines, fsynced per record; the last record of a key wins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FILE_NAME = "shtrih-keys.jsonl"
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """One key's state: ``printing`` (with the last FD before it), ``printed`` (with its result) or ``refused``."""
+
+    key: str
+    state: str
+    before_fd: int | None = None
+    result: dict[str, Any] | None = None
+    doc_type: int = 3
+    operation: int | None = None
+    total_kop: int = 0
+
+
+class KeyFile:
+    """The key records of one device, in ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / FILE_NAME
+        self._lock = threading.Lock()
+        self._records: dict[str, KeyRecord] = {}
+        if self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    record = KeyRecord(**json.loads(line))
+                except (ValueError, TypeError):
+                    continue  # a line cut by a crash mid-write: the record before it stands
+                self._records[record.key] = record
+
+    def get(self, key: str) -> KeyRecord | None:
+        """The key's last record."""
+        with self._lock:
+            return self._records.get(key)
+
+    def printing(self) -> list[KeyRecord]:
+        """The records left ``printing`` (a print whose end was not recorded)."""
+        with self._lock:
+            return [record for record in self._records.values() if record.state == "printing"]
+
+    def printed(self) -> list[KeyRecord]:
+        """The records of documents printed."""
+        with self._lock:
+            return [record for record in self._records.values() if record.state == "printed"]
+
+    def put(self, record: KeyRecord) -> None:
+        """Append ``record`` durably (fsynced before returning)."""
+        line = json.dumps(record.__dict__, ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self._lock:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+            self._records[record.key] = record
