@@ -123,7 +123,7 @@ class ShtrihMachine:
         status = self.kkt.status()
         if not status.shift_open:
             return 4
-        return 3 if status.shift_expired else 2
+        return 3 if status.shift_expired or self.faults.shift_over_24h else 2
 
     def current_submode(self) -> int:
         """The submode now: paper put back after running out while printing gives 3 (waiting for B0h)."""
@@ -140,6 +140,15 @@ class ShtrihMachine:
             raise ShtrihError(errors.COVER_OPEN)
         if self.submode in (1, 2):
             raise ShtrihError(errors.NO_PAPER)
+
+    def _fn_takes_documents(self) -> None:
+        """The FN's refusals of any new fiscal document, as the fault switches set them."""
+        if self.faults.fn_expired:
+            raise ShtrihError(errors.FN_LIFE_OVER)
+        if self.faults.fn_full:
+            raise ShtrihError(errors.FN_ARCHIVE_FULL)
+        if self.faults.ofd_30_days:
+            raise ShtrihError(errors.FN_OFD_30_DAYS)
 
     # -- reading -------------------------------------------------------------------------------------------------
 
@@ -189,6 +198,7 @@ class ShtrihMachine:
         operator = self.operator(reader)
         if self.mode() != 4:
             raise ShtrihError(errors.WRONG_MODE)
+        self._fn_takes_documents()
         self._ready_to_print()
         self.kkt.open_shift(idempotency_key=_key("shift-open"))
         return bytes([operator])
@@ -207,6 +217,7 @@ class ShtrihMachine:
             raise ShtrihError(errors.WRONG_MODE)
         self._ready_to_print()
         self.kkt.close_shift(idempotency_key=_key("shift-close"))
+        self.faults.shift_over_24h = False  # the shift it described is closed; the next one starts afresh
         return bytes([operator])
 
     def _continue_print(self, reader: Reader) -> bytes:
@@ -227,6 +238,7 @@ class ShtrihMachine:
             raise ShtrihError(errors.RECEIPT_OPEN)
         if self.mode() == 3:
             raise ShtrihError(errors.SHIFT_OVER_24H)
+        self._fn_takes_documents()
         self._ready_to_print()
         self.receipt = OpenReceipt(OPERATION_OF_TYPE[kind])
         return b""
@@ -317,6 +329,9 @@ class ShtrihMachine:
         self.operator(reader)
         if self.receipt is not None:
             raise ShtrihError(errors.RECEIPT_OPEN)
+        if self.mode() == 3:
+            raise ShtrihError(errors.SHIFT_OVER_24H)
+        self._fn_takes_documents()
         correction_type, operation, total = reader.uint(1), reader.uint(1), reader.uint(5)
         payments = [reader.uint(5) for _ in range(5)]
         for _ in range(6):
