@@ -180,17 +180,44 @@ def test_the_command_lists_the_server_and_the_usb_devices(
 ) -> None:
     """`device detect` prints a line per finding and a summary, and exits 0 when something was found."""
     monkeypatch.setenv("KKT_ATOL_URL", atol_server)
-    result = CliRunner().invoke(build_app(), ["device", "detect", "--sysfs", str(sysfs)])
+    result = CliRunner().invoke(build_app(), ["device", "detect", "--sysfs", str(sysfs), *no_shtrih(sysfs)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith(f"ATOL Web Requests at {atol_server}: reachable")
     assert "USB 1-1: ATOL (2912:0005), manufacturer 'ATOL', product 'FPrint-22PTK', serial '0123'" in lines
-    assert lines[-1] == "summary: server reachable, 1 device(s) listed; 2 USB device(s) of a known KKT maker"
+    assert lines[-1] == (
+        "summary: server reachable, 1 device(s) listed; 2 USB device(s) of a known KKT maker; no Shtrih-M KKT"
+    )
 
 
 def test_the_command_exits_1_when_nothing_is_found(tmp_path: Path) -> None:
     """No server on the URL given and no known USB device: exit status 1 and a summary saying so."""
     url = f"http://127.0.0.1:{free_port()}"
-    result = CliRunner().invoke(build_app(), ["device", "detect", "--url", url, "--sysfs", str(tmp_path)])
+    command = ["device", "detect", "--url", url, "--sysfs", str(tmp_path), *no_shtrih(tmp_path)]
+    result = CliRunner().invoke(build_app(), command)
     assert result.exit_code == 1, result.output
-    assert result.output.splitlines()[-1] == "summary: server not reachable; no USB device of a known KKT maker"
+    assert result.output.splitlines()[-1] == (
+        "summary: server not reachable; no USB device of a known KKT maker; no Shtrih-M KKT"
+    )
+
+
+def no_shtrih(tmp_path: Path) -> list[str]:
+    """Options that point the Shtrih-M probe at a closed port and a missing serial port (nothing on this machine)."""
+    return ["--shtrih-url", f"tcp://127.0.0.1:{free_port()}", "--serial-port", str(tmp_path / "no-tty")]
+
+
+def test_the_command_finds_a_shtrih_on_tcp_and_on_a_serial_port(tmp_path: Path) -> None:
+    """The emulated Shtrih-M answers FCh on its TCP port and on its serial device file (a pty): both are listed with
+    the model and protocol, and the command exits 0."""
+    from kkt_emulators.shtrih import MockShtrihServer
+
+    url = f"http://127.0.0.1:{free_port()}"
+    with MockShtrihServer(port=0, data_dir=tmp_path / "kkt", pty_path=tmp_path / "tty") as kkt:
+        tcp = kkt.url
+        command = ["device", "detect", "--url", url, "--sysfs", str(tmp_path), "--shtrih-url", tcp]
+        result = CliRunner().invoke(build_app(), [*command, "--serial-port", str(tmp_path / "tty")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith(f"Shtrih-M at {tcp}: ") and "(protocol v2)" in line for line in lines), lines
+    assert any(line.startswith(f"Shtrih-M at serial://{tmp_path / 'tty'}?baud=115200: ") for line in lines), lines
+    assert lines[-1].endswith("; 2 Shtrih-M KKT(s) answering")

@@ -19,14 +19,28 @@ def detect(
     timeout: Annotated[
         float, typer.Option(min=0.1, max=60, help="Seconds to wait for each answer of the server.")
     ] = 3.0,
+    shtrih_url: Annotated[
+        str, typer.Option(help="Where to ask for a Shtrih-M KKT on TCP (default: KKT_SHTRIH_URL's tcp:// address).")
+    ] = "",
+    serial_port: Annotated[
+        list[str] | None,
+        typer.Option(help="A serial port to probe for a Shtrih-M (repeatable; default: /dev/ttyUSB*, /dev/ttyACM*)."),
+    ] = None,
 ) -> None:
     """Find the KKT: ask the ATOL Web Requests server for its versions and devices (Basic auth from KKT_ATOL_USER and
-    KKT_ATOL_PASSWORD), and list the USB devices of known KKT makers. Exit status 1 when neither finds anything."""
+    KKT_ATOL_PASSWORD), list the USB devices of known KKT makers, and ask for a Shtrih-M's type (FCh) on TCP and on
+    the serial ports that open. Exit status 1 when nothing is found."""
+    import os
+
     from kkt_adapter.devices.detect import atol_connection, probe_server, report_lines, scan_usb
+    from kkt_adapter.devices.detect_shtrih import DEFAULT_SHTRIH_URL, probe_all
 
     connection = atol_connection()
     server = probe_server(url or connection.url, user=connection.user, password=connection.password, timeout=timeout)
-    lines, found = report_lines(server, scan_usb(sysfs))
+    configured = os.environ.get("KKT_SHTRIH_URL", "")
+    tcp = shtrih_url or (configured if configured.startswith("tcp://") else DEFAULT_SHTRIH_URL)
+    shtrih = probe_all(tcp, serial_paths=serial_port or None, timeout=min(timeout, 1.0))
+    lines, found = report_lines(server, scan_usb(sysfs), shtrih)
     for line in lines:
         typer.echo(line)
     raise typer.Exit(code=0 if found else 1)

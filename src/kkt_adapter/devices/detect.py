@@ -1,6 +1,7 @@
 """``kkt-adapter device detect``: is there a KKT, and is ATOL Web Requests in front of it?
 
-Two independent looks, each saying what it found or why it found nothing:
+Independent looks, each saying what it found or why it found nothing (the Shtrih-M's, on TCP 7778 and the serial
+ports, is :mod:`.detect_shtrih`'s):
 
 - the ATOL Web Requests server (``KKT_ATOL_URL``, Basic auth from ``KKT_ATOL_USER``/``KKT_ATOL_PASSWORD``):
   ``GET /api/v2/serverInfo`` for its versions and ``GET /api/v2/devices`` for the devices it drives;
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from kkt_adapter.devices.detect_shtrih import ShtrihReport
 
 DEFAULT_ATOL_URL = "http://127.0.0.1:16732"
 SYSFS_USB = Path("/sys/bus/usb/devices")
@@ -234,7 +237,7 @@ def atol_connection(env: Mapping[str, str] | None = None) -> AtolConnection:
     )
 
 
-def report_lines(server: ServerReport, usb: UsbScan) -> tuple[list[str], bool]:
+def report_lines(server: ServerReport, usb: UsbScan, shtrih: Sequence[ShtrihReport] = ()) -> tuple[list[str], bool]:
     """The report, a line per finding and a summary, and whether anything was found."""
     lines: list[str] = []
     if server.reachable:
@@ -251,6 +254,8 @@ def report_lines(server: ServerReport, usb: UsbScan) -> tuple[list[str], bool]:
     if usb.problem is not None:
         lines.append(f"USB: {usb.problem}")
     lines.extend(device.line() for device in usb.devices)
+    lines.extend(report.line() for report in shtrih)
+    shtrih_found = sum(report.found for report in shtrih)
     server_part = (
         f"server reachable, {len(server.devices)} device(s) listed" if server.reachable else "server not reachable"
     )
@@ -261,5 +266,8 @@ def report_lines(server: ServerReport, usb: UsbScan) -> tuple[list[str], bool]:
         if usb.devices
         else "no USB device of a known KKT maker"
     )
-    lines.append(f"summary: {server_part}; {usb_part}")
-    return lines, server.reachable or bool(usb.devices)
+    shtrih_part = (
+        "" if not shtrih else f"; {shtrih_found} Shtrih-M KKT(s) answering" if shtrih_found else "; no Shtrih-M KKT"
+    )
+    lines.append(f"summary: {server_part}; {usb_part}{shtrih_part}")
+    return lines, server.reachable or bool(usb.devices) or bool(shtrih_found)

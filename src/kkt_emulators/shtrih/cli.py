@@ -42,6 +42,14 @@ def shtrih(
     nak: Annotated[int, typer.Option("--nak", min=0, help="Answer the next N requests NAK.")] = 0,
     busy: Annotated[int, typer.Option("--busy", min=0, help="Refuse the next N commands with 50h.")] = 0,
     cover_open: Annotated[bool, typer.Option("--cover-open", help="Cover open: printing refused.")] = False,
+    shift_over_24h: Annotated[
+        bool, typer.Option("--shift-over-24h", help="The open shift is past 24 h (4Eh until the Z report).")
+    ] = False,
+    fn_expired: Annotated[bool, typer.Option("--fn-expired", help="The FN's life is over (05h).")] = False,
+    fn_full: Annotated[bool, typer.Option("--fn-full", help="The FN's archive is full (06h).")] = False,
+    ofd_30_days: Annotated[
+        bool, typer.Option("--ofd-30-days", help="The FN is blocked by the 30-day rule (15h).")
+    ] = False,
 ) -> None:
     """Run the emulated Shtrih-M KKT (native protocol v1/v2) over an emulated KKT and FN."""
     from kkt_emulators.shtrih import MockShtrihServer
@@ -63,6 +71,10 @@ def shtrih(
         nak=nak,
         busy=busy,
         cover_open=cover_open,
+        shift_over_24h=shift_over_24h,
+        fn_expired=fn_expired,
+        fn_full=fn_full,
+        ofd_30_days=ofd_30_days,
     )
     stop = threading.Event()
 

@@ -3,6 +3,20 @@ as the KKT's own)."""
 
 from __future__ import annotations
 
+from kkt_emulators.device.errors import (
+    DeviceError,
+    DeviceOffline,
+    FNArchiveFull,
+    FNBlocked,
+    FNExpired,
+    FNOfdTimeout,
+    InvalidTask,
+    PaperOut,
+    ShiftAlreadyOpen,
+    ShiftExpired,
+    ShiftNotOpen,
+)
+
 UNKNOWN_COMMAND = 0x01  # FN: unknown command or format (also the KKT's answer to a command it lacks)
 FN_FAILURE = 0x03
 FN_LIFE_OVER = 0x05
@@ -32,3 +46,26 @@ class ShtrihError(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(f"error {code:02X}h")
         self.code = code
+
+
+def device_error_code(exc: DeviceError) -> int:
+    """The Shtrih-M error code for the emulated device's refusal."""
+    if isinstance(exc, PaperOut):
+        return NO_PAPER
+    if isinstance(exc, DeviceOffline):
+        return FN_NOT_ANSWERING
+    if isinstance(exc, ShiftExpired):
+        return SHIFT_OVER_24H
+    if isinstance(exc, ShiftAlreadyOpen | ShiftNotOpen):
+        return WRONG_MODE
+    if isinstance(exc, FNExpired):
+        return FN_LIFE_OVER
+    if isinstance(exc, FNArchiveFull):
+        return FN_ARCHIVE_FULL
+    if isinstance(exc, FNOfdTimeout):
+        return FN_OFD_30_DAYS
+    if isinstance(exc, FNBlocked):
+        return FN_RESOURCE_EXHAUSTED
+    if isinstance(exc, InvalidTask):
+        return BAD_PARAMS
+    return FN_FAILURE

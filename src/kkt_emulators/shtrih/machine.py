@@ -15,23 +15,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from kkt_emulators.device.errors import (
-    DeviceError,
-    DeviceOffline,
-    FNArchiveFull,
-    FNBlocked,
-    FNExpired,
-    FNOfdTimeout,
-    InvalidTask,
-    PaperOut,
-    ShiftAlreadyOpen,
-    ShiftExpired,
-    ShiftNotOpen,
-)
+from kkt_emulators.device.errors import DeviceError
 from kkt_emulators.device.kkt import EmulatedKKT
 from kkt_emulators.device.models import CorrectionTask, FiscalDocument, ReceiptTask, TaskItem
 from kkt_emulators.shtrih import answers, errors
-from kkt_emulators.shtrih.errors import ShtrihError
+from kkt_emulators.shtrih.errors import ShtrihError, device_error_code
 from kkt_emulators.shtrih.faults import ShtrihFaults
 from kkt_emulators.shtrih.fields import NOT_GIVEN, Reader, Truncated, uint
 from kkt_emulators.shtrih.vat import vat_code
@@ -48,6 +36,7 @@ class OpenReceipt:
     operation: int
     items: list[TaskItem] = field(default_factory=list)
     cashier: str | None = None
+    cashier_inn: str | None = None
     contact: str | None = None
 
 
@@ -60,6 +49,8 @@ class ShtrihMachine:
         #: Table 17 field 71: 1 (default) the KKT turns 20 % into 22 % from 2026, 2 prints the rate sent.
         self.vat_mode = vat_mode
         self.receipt: OpenReceipt | None = None
+        #: FF0Ch outside a receipt: the cashier (1021, 1203) for the next shift report (E0h or 41h).
+        self.shift_cashier = OpenReceipt(0)
         self.submode = 0
         self.lock = threading.RLock()
         self.executed = 0
@@ -123,7 +114,7 @@ class ShtrihMachine:
         status = self.kkt.status()
         if not status.shift_open:
             return 4
-        return 3 if status.shift_expired else 2
+        return 3 if status.shift_expired or self.faults.shift_over_24h else 2
 
     def current_submode(self) -> int:
         """The submode now: paper put back after running out while printing gives 3 (waiting for B0h)."""
@@ -140,6 +131,15 @@ class ShtrihMachine:
             raise ShtrihError(errors.COVER_OPEN)
         if self.submode in (1, 2):
             raise ShtrihError(errors.NO_PAPER)
+
+    def _fn_takes_documents(self) -> None:
+        """The FN's refusals of any new fiscal document, as the fault switches set them."""
+        if self.faults.fn_expired:
+            raise ShtrihError(errors.FN_LIFE_OVER)
+        if self.faults.fn_full:
+            raise ShtrihError(errors.FN_ARCHIVE_FULL)
+        if self.faults.ofd_30_days:
+            raise ShtrihError(errors.FN_OFD_30_DAYS)
 
     # -- reading -------------------------------------------------------------------------------------------------
 
@@ -189,8 +189,12 @@ class ShtrihMachine:
         operator = self.operator(reader)
         if self.mode() != 4:
             raise ShtrihError(errors.WRONG_MODE)
+        self._fn_takes_documents()
         self._ready_to_print()
-        self.kkt.open_shift(idempotency_key=_key("shift-open"))
+        cashier, self.shift_cashier = self.shift_cashier, OpenReceipt(0)
+        self.kkt.open_shift(
+            idempotency_key=_key("shift-open"), cashier_name=cashier.cashier, cashier_inn=cashier.cashier_inn
+        )
         return bytes([operator])
 
     def _x_report(self, reader: Reader) -> bytes:
@@ -206,7 +210,11 @@ class ShtrihMachine:
         if self.mode() not in (2, 3):
             raise ShtrihError(errors.WRONG_MODE)
         self._ready_to_print()
-        self.kkt.close_shift(idempotency_key=_key("shift-close"))
+        cashier, self.shift_cashier = self.shift_cashier, OpenReceipt(0)
+        self.kkt.close_shift(
+            idempotency_key=_key("shift-close"), cashier_name=cashier.cashier, cashier_inn=cashier.cashier_inn
+        )
+        self.faults.shift_over_24h = False  # the shift it described is closed; the next one starts afresh
         return bytes([operator])
 
     def _continue_print(self, reader: Reader) -> bytes:
@@ -227,8 +235,10 @@ class ShtrihMachine:
             raise ShtrihError(errors.RECEIPT_OPEN)
         if self.mode() == 3:
             raise ShtrihError(errors.SHIFT_OVER_24H)
+        self._fn_takes_documents()
         self._ready_to_print()
         self.receipt = OpenReceipt(OPERATION_OF_TYPE[kind])
+        self.shift_cashier = OpenReceipt(0)
         return b""
 
     def _open(self) -> OpenReceipt:
@@ -255,13 +265,15 @@ class ShtrihMachine:
 
     def _tlv(self, reader: Reader) -> bytes:
         self.operator(reader)
-        receipt = self._open()
+        receipt = self.receipt if self.receipt is not None else self.shift_cashier
         data = reader.rest()
         while len(data) >= 4:
             tag, size = int.from_bytes(data[:2], "little"), int.from_bytes(data[2:4], "little")
             value = data[4 : 4 + size].decode("cp866", errors="replace")
             if tag == 1021:
                 receipt.cashier = value
+            elif tag == 1203:
+                receipt.cashier_inn = value
             elif tag == 1008:
                 receipt.contact = value
             data = data[4 + size :]
@@ -285,6 +297,7 @@ class ShtrihMachine:
             credit_kop=payments[14],
             provision_kop=payments[15],
             cashier_name=receipt.cashier,
+            cashier_inn=receipt.cashier_inn,
             customer_contact=receipt.contact,
             taxation=taxation,
         )
@@ -317,6 +330,9 @@ class ShtrihMachine:
         self.operator(reader)
         if self.receipt is not None:
             raise ShtrihError(errors.RECEIPT_OPEN)
+        if self.mode() == 3:
+            raise ShtrihError(errors.SHIFT_OVER_24H)
+        self._fn_takes_documents()
         correction_type, operation, total = reader.uint(1), reader.uint(1), reader.uint(5)
         payments = [reader.uint(5) for _ in range(5)]
         for _ in range(6):
@@ -352,26 +368,3 @@ def _key(kind: str) -> str:
 
 def _with_cash(task: ReceiptTask, cash: int) -> ReceiptTask:
     return replace(task, cash_kop=cash)
-
-
-def device_error_code(exc: DeviceError) -> int:
-    """The Shtrih-M error code for the emulated device's refusal."""
-    if isinstance(exc, PaperOut):
-        return errors.NO_PAPER
-    if isinstance(exc, DeviceOffline):
-        return errors.FN_NOT_ANSWERING
-    if isinstance(exc, ShiftExpired):
-        return errors.SHIFT_OVER_24H
-    if isinstance(exc, ShiftAlreadyOpen | ShiftNotOpen):
-        return errors.WRONG_MODE
-    if isinstance(exc, FNExpired):
-        return errors.FN_LIFE_OVER
-    if isinstance(exc, FNArchiveFull):
-        return errors.FN_ARCHIVE_FULL
-    if isinstance(exc, FNOfdTimeout):
-        return errors.FN_OFD_30_DAYS
-    if isinstance(exc, FNBlocked):
-        return errors.FN_RESOURCE_EXHAUSTED
-    if isinstance(exc, InvalidTask):
-        return errors.BAD_PARAMS
-    return errors.FN_FAILURE

@@ -65,12 +65,11 @@ class ShtrihDriver:
         return self._print(idempotency_key, plan)
 
     def open_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> FiscalResult:
-        # The cashier (tag 1021) is not yet written to the Shtrih-M's shift reports: the KKT prints its operator's.
-        return self._print(idempotency_key, results.shift_plan(self.device, opening=True))
+        return self._print(idempotency_key, results.shift_plan(self.device, opening=True, cashier=cashier))
 
     def close_shift(self, *, idempotency_key: str, cashier: Cashier | None = None) -> tuple[FiscalResult, ShiftReport]:
         before = self.shift_report() if self.device.shift().open else None
-        result = self._print(idempotency_key, results.shift_plan(self.device, opening=False))
+        result = self._print(idempotency_key, results.shift_plan(self.device, opening=False, cashier=cashier))
         report = before or results.empty_report(result.shift_number)
         return result, results.closed(report)
 

@@ -13,7 +13,7 @@ from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.device import DeviceState, FNStatus, ShiftReport
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.money import rubles
-from kkt_adapter.domain.receipt import OPERATION_CODES, Receipt
+from kkt_adapter.domain.receipt import OPERATION_CODES, Cashier, Receipt
 
 if TYPE_CHECKING:
     from kkt_adapter.devices.shtrih.device import ShtrihDevice
@@ -81,8 +81,7 @@ def receipt_plan(receipt: Receipt, device: ShtrihDevice) -> Plan:
             name=item.name,
         )
         steps.append((message, 0xFF46))
-    if receipt.cashier is not None:
-        steps.append((commands.tlv(admin, 1021, receipt.cashier.name), 0xFF0C))
+    steps += cashier_steps(admin, receipt.cashier)
     if receipt.customer_contact:
         steps.append((commands.tlv(admin, 1008, receipt.customer_contact), 0xFF0C))
     close = commands.close_receipt(admin, payments=_payments(receipt), taxation=receipt.taxation or 0)
@@ -109,11 +108,23 @@ def correction_plan(correction: Correction, device: ShtrihDevice) -> Plan:
     return Plan(31, operation, receipt.total_kop, (step,), lambda data: commands.signed(data, skip=2))
 
 
-def shift_plan(device: ShtrihDevice, *, opening: bool) -> Plan:
-    """E0h (opening, cashier's password) or 41h (Z report, the administrator's): no fiscal answer, read by number."""
+def cashier_steps(password: int, cashier: Cashier | None) -> list[Step]:
+    """FF0Ch with the cashier (1021) and the cashier's INN (1203, when known); nothing without a cashier."""
+    if cashier is None:
+        return []
+    steps = [(commands.tlv(password, 1021, cashier.name), 0xFF0C)]
+    if cashier.inn:
+        steps.append((commands.tlv(password, 1203, cashier.inn), 0xFF0C))
+    return steps
+
+
+def shift_plan(device: ShtrihDevice, *, opening: bool, cashier: Cashier | None = None) -> Plan:
+    """E0h (opening, cashier's password) or 41h (Z report, the administrator's), the named cashier sent before it
+    with FF0Ch (the KKT puts it on that report): no fiscal answer, read by number."""
+    steps = cashier_steps(device.admin_password, cashier)
     if opening:
-        return Plan(2, None, 0, ((commands.request(0xE0, device.password), 0xE0),))
-    return Plan(5, None, 0, ((commands.request(0x41, device.admin_password), 0x41),))
+        return Plan(2, None, 0, (*steps, (commands.request(0xE0, device.password), 0xE0)))
+    return Plan(5, None, 0, (*steps, (commands.request(0x41, device.admin_password), 0x41)))
 
 
 def _qr(when: datetime, total: int, fn: str, fd: int, sign: int, operation: int) -> str:
