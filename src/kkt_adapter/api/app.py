@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from kkt_adapter import __version__, bootstrap
 from kkt_adapter.api import errors, middleware, qr, routes, ui
 from kkt_adapter.api.fast_receipt import FastReceipt
+from kkt_adapter.api.json_body import UntypedJson
 from kkt_adapter.bootstrap.announce import started_line
 from kkt_adapter.config import Settings
 from kkt_adapter.devices.protocol import FiscalDriver
@@ -56,6 +57,7 @@ def create_app(
     app.state.text_policy = settings.text_policy
     errors.install(app)
     app.add_middleware(FastReceipt)  # added first: innermost, behind every defence
+    app.add_middleware(UntypedJson)  # a body without a JSON content type reaches the short path typed, or is refused
     middleware.install(app, settings)
     app.include_router(routes.router)
     app.include_router(qr.router)

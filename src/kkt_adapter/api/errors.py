@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from kkt_adapter.api.json_body import json_problem
 from kkt_adapter.api.text import safe_problem
 from kkt_adapter.domain import errors
 from kkt_adapter.service import STORAGE_FAULTS
@@ -77,7 +78,8 @@ async def storage_error_handler(request: Request, exc: Exception) -> JSONRespons
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """422 naming each wrong field: JSON-safe (``NaN``, ``1e309``, lone surrogates), only excerpts of the input."""
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": [safe_problem(error) for error in exc.errors()]}, status_code=422)
+    problems = [safe_problem(json_problem(error, exc.body)) for error in exc.errors()]
+    return JSONResponse({"detail": problems}, status_code=422)
 
 
 def install(app: FastAPI) -> None:

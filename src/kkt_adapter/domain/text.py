@@ -67,6 +67,8 @@ REPLACEMENTS: Final[Mapping[str, str]] = {
     "½": "1/2",
     "¼": "1/4",
     "¾": "3/4",
+    # the box of an eyewear frame's size (ISO 8624: lens width □ bridge, "49□21"), written "49-21" in plain text
+    "□": "-",
     "₽": "руб.",
     "€": "EUR",
     # letters without a decomposition to a base letter

@@ -119,7 +119,14 @@ def open_unit(
     )
     recovery = Recovery(buffer, lane, unstored=unstored, metrics=metrics, printing=fiscalizer.printing)
     shifts = ShiftService(
-        lane, buffer, clock, close_at=close_at, tz=tz, key_prefix="" if primary else f"{name}:", on_printed=on_printed
+        lane,
+        buffer,
+        clock,
+        close_at=close_at,
+        tz=tz,
+        key_prefix="" if primary else f"{name}:",
+        on_printed=on_printed,
+        unstored=unstored,
     )
     return DeviceUnit(name, primary, kind, lane, fiscalizer, recovery, shifts)
 

@@ -60,6 +60,11 @@ class _Printable:
     request: Receipt | Correction
     doc_type: int
 
+    @property
+    def what(self) -> str:
+        """The document's name in a client's message."""
+        return "correction" if self.doc_type == DOC_CORRECTION else "receipt"
+
     @staticmethod
     def of(request: Receipt | Correction) -> _Printable:
         if isinstance(request, Correction):
@@ -137,7 +142,7 @@ class Fiscalizer:
     async def _accept(self, job: _Printable, key: str) -> str | Redirect:
         left = self.unstored.get(key)
         decision = await self._storage(
-            asyncio.wrap_future(self._begin(job, key)), printed=None if left is None else left.result
+            asyncio.wrap_future(self._begin(job, key)), printed=None if left is None else left.result, what=job.what
         )
         if isinstance(decision, InFlight):
             if decision.device != self.name:
@@ -183,6 +188,7 @@ class Fiscalizer:
                     self.buffer.submit_complete_print(decision.receipt_id, found, preceding=preceding, device=self.name)
                 ),
                 printed=found,
+                what=job.what,
             )
             self.unstored.forget(key)
             return Replay(decision.receipt_id, response)
@@ -190,10 +196,11 @@ class Fiscalizer:
             return decision
         reason = "abandoned before printing" if left is None else "the buffer failed before recording the outcome"
         await self._storage(
-            asyncio.to_thread(self.buffer.fail_print, decision.receipt_id, code=INTERRUPTED, reason=reason)
+            asyncio.to_thread(self.buffer.fail_print, decision.receipt_id, code=INTERRUPTED, reason=reason),
+            what=job.what,
         )
         self.unstored.forget(key)
-        return await self._storage(asyncio.wrap_future(self._begin(job, key)))
+        return await self._storage(asyncio.wrap_future(self._begin(job, key)), what=job.what)
 
     async def _find_by_key(self, key: str) -> FiscalResult | None:
         """The device's document for ``key``; a device that cannot tell yet (a real KKT's job still running) is
@@ -238,7 +245,7 @@ class Fiscalizer:
                 "the buffer failed after the device printed: the result is kept for the resend",
                 extra={"receipt_id": receipt_id, "key": key, "fd": result.fiscal_doc_number, "error": _describe(exc)},
             )
-            raise self._unavailable(exc, printed=result) from exc
+            raise self._unavailable(exc, printed=result, what=job.what) from exc
         self.metrics.printed.inc()
         self._printed_here.inc()
         log.debug("printed", extra={"receipt_id": receipt_id, "key": key, "fd": result.fiscal_doc_number})
@@ -287,23 +294,23 @@ class Fiscalizer:
 
     # -- storage faults ------------------------------------------------------------------------------------------
 
-    async def _storage(self, work: Awaitable[T], *, printed: FiscalResult | None = None) -> T:
+    async def _storage(self, work: Awaitable[T], *, printed: FiscalResult | None = None, what: str) -> T:
         """Await a buffer call; its storage fault becomes :class:`StorageUnavailable` (saying if the KKT printed)."""
         try:
             return await work
         except STORAGE_ERRORS as exc:
-            raise self._unavailable(exc, printed=printed) from exc
+            raise self._unavailable(exc, printed=printed, what=what) from exc
 
-    def _unavailable(self, exc: BaseException, *, printed: FiscalResult | None) -> StorageUnavailable:
+    def _unavailable(self, exc: BaseException, *, printed: FiscalResult | None, what: str) -> StorageUnavailable:
         if printed is None:
             message = (
-                f"the buffer cannot store the receipt ({_describe(exc)}); nothing was printed; "
+                f"the buffer cannot store the {what} ({_describe(exc)}); nothing was printed; "
                 "retry with the same Idempotency-Key"
             )
         else:
             message = (
-                f"the KKT printed this receipt (FD {printed.fiscal_doc_number}), but the buffer could not store it "
-                f"({_describe(exc)}); resend the same Idempotency-Key and body to get the receipt once storage is "
+                f"the KKT printed this {what} (FD {printed.fiscal_doc_number}), but the buffer could not store it "
+                f"({_describe(exc)}); resend the same Idempotency-Key and body to get the {what} once storage is "
                 "back: nothing is printed again"
             )
         return StorageUnavailable(message, retry_after_s=STORAGE_RETRY_AFTER_S, printed=printed is not None)

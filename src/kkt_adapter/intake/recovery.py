@@ -64,6 +64,7 @@ class Recovery:
         since ``older_than`` and not being printed here (``skip``). Blocking: run it in a thread.
         """
         driver, name = self.lane.driver, self.lane.name
+        self.store_unstored_documents()
         recovered = not_printed = 0
         for row in self.buffer.in_flight(older_than=older_than, device=name):
             if row.idempotency_key in skip:
@@ -101,6 +102,20 @@ class Recovery:
         if recovered or not_printed:
             log.warning("reconciled interrupted receipts", extra={"recovered": recovered, "not_printed": not_printed})
         return ReconcileReport(recovered=recovered, not_printed=not_printed)
+
+    def store_unstored_documents(self) -> int:
+        """Store the shift reports the device printed while the buffer refused writes (kept in memory); how many.
+        A buffer that still refuses keeps them for the next pass."""
+        waiting = self.unstored.documents()
+        if not waiting:
+            return 0
+        self.buffer.store_entries(waiting, device=self.lane.name)
+        self.unstored.forget_documents(waiting)
+        log.warning(
+            "stored the documents kept in memory while the buffer refused writes",
+            extra={"fd_numbers": [entry.result.fiscal_doc_number for entry in waiting]},
+        )
+        return len(waiting)
 
     def catch_up(self) -> int:
         """At start, after :meth:`reconcile`: keep every document of the device's journal that the buffer lacks, in

@@ -4,6 +4,11 @@ Shift reports are fiscal documents: the opening and the Z report each take an FD
 and delivered to the OFD like receipts, in FD order. The device prints them on its lane, after the receipts already
 queued. An expired shift under ``KKT_SHIFT_EXPIRED_POLICY=auto`` is closed by the lane before the next sale;
 ``KKT_SHIFT_CLOSE_AT`` closes the open shift at a local time every day (:meth:`ShiftService.close_if_due`).
+
+A buffer that refuses the report once the device signed it (disk full, I/O error, a read-only file) is answered with
+:class:`StorageUnavailable` saying what the device did; the report is kept in memory
+(:class:`~kkt_adapter.intake.unstored.UnstoredResults`) and stored with the next shift report or by the periodic
+reconcile, and a resend of the same key answers it (the device finds the key: nothing is printed again).
 """
 
 from __future__ import annotations
@@ -16,16 +21,21 @@ from dataclasses import asdict
 from datetime import datetime, time, tzinfo
 from typing import Any
 
+from kkt_adapter.buffer.connection import STORAGE_ERRORS
 from kkt_adapter.buffer.store import Buffer
 from kkt_adapter.devices.lane import DeviceLane
 from kkt_adapter.domain.device import JournalEntry, ShiftReport
-from kkt_adapter.domain.errors import ShiftConflict
+from kkt_adapter.domain.errors import ShiftConflict, StorageUnavailable
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.money import rubles
 from kkt_adapter.domain.receipt import Cashier
+from kkt_adapter.intake.unstored import UnstoredResults
 from kkt_clock import Clock
 
 log = logging.getLogger(__name__)
+
+#: Retry-After for a storage fault: a short wait, as for receipts.
+STORAGE_RETRY_AFTER_S = 5
 
 
 class ShiftService:
@@ -42,6 +52,7 @@ class ShiftService:
         tz: tzinfo,
         key_prefix: str = "",
         on_printed: Callable[[], None] = lambda: None,
+        unstored: UnstoredResults | None = None,
     ) -> None:
         #: Put before every shift report's key (a device other than the primary: its keys never meet another's, in the
         #: buffer or on a Web Requests server that serves both devices).
@@ -50,6 +61,8 @@ class ShiftService:
         self.driver = lane.driver
         self.buffer = buffer
         self.on_printed = on_printed
+        #: Documents printed while the buffer refused writes (shared with the device's recovery, which stores them).
+        self.unstored = unstored or UnstoredResults()
         self.clock = clock
         self.close_at = close_at
         self.tz = tz
@@ -71,6 +84,7 @@ class ShiftService:
     async def open(self, *, key: str | None = None, cashier: Cashier | None = None) -> dict[str, Any]:
         """Open a shift (the shift opening report, under ``cashier``: else the configured one) and keep the report
         for the OFD."""
+        keyed = key is not None
         key = self.key_prefix + (key or f"shift-open:{uuid.uuid4()}")
 
         def on_device() -> tuple[FiscalResult, list[JournalEntry]]:
@@ -78,12 +92,13 @@ class ShiftService:
             return result, [*self.lane.journal.after_print(result), JournalEntry(result, key)]
 
         result, entries = await self.lane.run(on_device)
-        await self._keep(entries)
+        await self._keep(entries, result, what=f"the shift opening of shift {result.shift_number}", keyed=keyed)
         return {"status": "opened"} | document_view(result)
 
     async def close(self, *, key: str | None = None, cashier: Cashier | None = None) -> dict[str, Any]:
         """Close the open shift (the Z report, under ``cashier``), keep the report for the OFD, and answer it with the
         shift's totals."""
+        keyed = key is not None
         key = self.key_prefix + (key or f"shift-close:{uuid.uuid4()}")
 
         def on_device() -> tuple[FiscalResult, ShiftReport, list[JournalEntry]]:
@@ -91,7 +106,8 @@ class ShiftService:
             return result, report, [*self.lane.journal.after_print(result), JournalEntry(result, key)]
 
         result, report, entries = await self.lane.run(on_device)
-        await self._keep(entries)
+        what = f"the Z report closing shift {result.shift_number}"
+        await self._keep(entries, result, what=what, keyed=keyed)
         summary = report_view(report)
         return (
             {"status": "closed", "report": "Z"}
@@ -119,9 +135,38 @@ class ShiftService:
         await self.close(key=f"close-at:{due.isoformat()}:{report.shift_number}")
         return True
 
-    async def _keep(self, entries: list[JournalEntry]) -> None:
-        await asyncio.wrap_future(self.buffer.submit_store_entries(entries, device=self.lane.name))
+    async def _keep(self, entries: list[JournalEntry], result: FiscalResult, *, what: str, keyed: bool) -> None:
+        """Store the report the device signed (``what``, with the documents it signed before it, and any kept from an
+        earlier storage fault); a buffer that refuses is :class:`StorageUnavailable` saying the device printed."""
+        waiting = self.unstored.documents()
+        try:
+            await asyncio.wrap_future(self.buffer.submit_store_entries(_once(waiting, entries), device=self.lane.name))
+        except STORAGE_ERRORS as exc:
+            self.unstored.keep_documents(entries)
+            error = f"{type(exc).__name__}: {exc}"
+            log.error(
+                "the buffer failed after the device printed a shift report: it is kept in memory",
+                extra={"fd": result.fiscal_doc_number, "key": entries[-1].key, "error": error},
+            )
+            retry = (
+                "resend the same Idempotency-Key to get the report once storage is back: nothing is printed again"
+                if keyed
+                else "do not repeat the request: send an Idempotency-Key to make such a retry safe"
+            )
+            raise StorageUnavailable(
+                f"the KKT printed {what} (FD {result.fiscal_doc_number}), but the buffer could not store it ({error});"
+                f" the adapter keeps it in memory and stores it when the buffer takes writes again; {retry}",
+                retry_after_s=STORAGE_RETRY_AFTER_S,
+                printed=True,
+            ) from exc
+        self.unstored.forget_documents(waiting)
         self.on_printed()
+
+
+def _once(*groups: list[JournalEntry]) -> list[JournalEntry]:
+    """The entries of ``groups`` in FD order, each document once (a resend's report may be kept already)."""
+    by_number = {(e.result.fn_number, e.result.fiscal_doc_number): e for group in groups for e in group}
+    return [by_number[number] for number in sorted(by_number)]
 
 
 def document_view(result: FiscalResult) -> dict[str, Any]:

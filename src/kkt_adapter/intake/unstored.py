@@ -5,6 +5,10 @@ The device's result is kept here by idempotency key, so that the client's resend
 it as soon as the buffer takes writes again, without asking the device. Bounded: the oldest are dropped first (the
 periodic reconcile still finds them in the device's journal). Read by the reconcile on the lane's thread too, hence
 the lock.
+
+Shift reports (the opening, the Z report) have no row before they are printed: the documents the buffer failed to
+store are kept here as journal entries (:meth:`UnstoredResults.keep_documents`), stored with the next shift report
+or by the periodic reconcile, whichever comes first.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class UnstoredResults:
     def __init__(self, *, limit: int = UNSTORED_LIMIT) -> None:
         self._limit = limit
         self._by_key: OrderedDict[str, Unstored] = OrderedDict()
+        self._documents: dict[tuple[str, int], JournalEntry] = {}
         self._lock = threading.Lock()
 
     def keep(self, key: str, unstored: Unstored) -> None:
@@ -60,3 +65,20 @@ class UnstoredResults:
     def forget(self, key: str) -> None:
         with self._lock:
             self._by_key.pop(key, None)
+
+    def keep_documents(self, entries: Sequence[JournalEntry]) -> None:
+        """Keep documents the device signed that the buffer failed to store (by FN and FD number: once each)."""
+        with self._lock:
+            for entry in entries:
+                self._documents[(entry.result.fn_number, entry.result.fiscal_doc_number)] = entry
+
+    def documents(self) -> list[JournalEntry]:
+        """The documents kept by :meth:`keep_documents`, in FD order."""
+        with self._lock:
+            return [self._documents[number] for number in sorted(self._documents)]
+
+    def forget_documents(self, entries: Sequence[JournalEntry]) -> None:
+        """Drop documents the buffer has stored now."""
+        with self._lock:
+            for entry in entries:
+                self._documents.pop((entry.result.fn_number, entry.result.fiscal_doc_number), None)

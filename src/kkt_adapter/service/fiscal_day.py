@@ -12,12 +12,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kkt_adapter.buffer import Buffer, StoredReceipt
-from kkt_adapter.domain.errors import NotFound
+from kkt_adapter.domain.errors import NotFound, StorageUnavailable
 from kkt_adapter.domain.money import rubles
 from kkt_adapter.domain.receipt import Cashier, Receipt
 from kkt_adapter.domain.refunds import refundable
 from kkt_adapter.domain.states import ReceiptState
 from kkt_adapter.intake.devices import Devices
+from kkt_adapter.service.errors import STORAGE_FAULTS
+
+#: Retry-After for a buffer that cannot be read: a short wait, as for receipts.
+STORAGE_RETRY_AFTER_S = 5
 
 
 @dataclass(frozen=True)
@@ -93,10 +97,17 @@ class FiscalDay:
     async def refund_check(self, reference: str | int) -> RefundCheck:
         """May the sale ``reference`` (its receipt id or FD number) be refunded now? :class:`NotFound` if no such
         sale."""
-        sale = await asyncio.to_thread(self._buffer.find, reference)
+        try:
+            sale = await asyncio.to_thread(self._buffer.find, reference)
+            left = None if sale is None else await asyncio.to_thread(self._left_to_refund, sale)
+        except STORAGE_FAULTS as exc:
+            raise StorageUnavailable(
+                f"the buffer cannot be read ({type(exc).__name__}: {exc}): the refund check has no answer; nothing was"
+                " printed or changed; ask again later",
+                retry_after_s=STORAGE_RETRY_AFTER_S,
+            ) from exc
         if sale is None:
             raise NotFound(f"no receipt {reference!r} (give its receipt_id or its FD number)")
-        left = await asyncio.to_thread(self._left_to_refund, sale)
         if sale.state is ReceiptState.SYNCED and left == 0:
             reason = "the sale was refunded in full: nothing is left to refund"
             return RefundCheck(False, sale.receipt_id, sale.state.value, reason=reason, left_kop=0)
