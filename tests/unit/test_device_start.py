@@ -105,6 +105,26 @@ class TestDeferredStart:
             unit.close()
             buffer.close()
 
+    def test_a_status_probe_that_the_device_answers_makes_its_start_due_at_once(self, tmp_path: Path) -> None:
+        """Health asking a held device that answers again: the next check settles it without waiting its backoff."""
+        driver = SwitchedDriver()
+        driver.down = True
+        buffer = Buffer(tmp_path / "buffer.sqlite3", clock=FakeClock())
+        unit = _unit(buffer, driver)
+
+        async def scenario() -> None:
+            assert await unit.start.step() == "waiting"
+            driver.down = False
+            assert await unit.start.step() == "not_due"
+            assert (await unit.device_status()).problem is not None, "still held until settled"
+            assert await unit.start.step() == "settled"
+
+        try:
+            asyncio.run(scenario())
+        finally:
+            unit.close()
+            buffer.close()
+
     def test_a_name_that_reaches_another_fn_under_undecided_rows_does_not_print(self, tmp_path: Path) -> None:
         """The buffer recorded another FN for ``main`` and a row bound to it is accepted: the start holds the device,
         naming both FNs and what to do, and neither settles nor prints anything."""

@@ -100,6 +100,11 @@ class DeviceStart:
         """The device's FN was checked and its journal read since this process started."""
         return self._settled
 
+    def answered(self) -> None:
+        """The device answered a status probe while not settled: settle it at the next check, not after its backoff."""
+        if not self._settled:
+            self._due_at = 0.0
+
     def settle(self) -> FnSeen:
         """On the lane's thread: check the device's FN against the name's, then settle its undecided rows and store
         what its journal has that the buffer lacks. Raises the device's error, or :class:`FnChanged`."""

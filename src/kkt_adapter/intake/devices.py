@@ -88,7 +88,11 @@ class DeviceUnit:
         """The device's state; while its start is not settled, why it does not print (even if it answers)."""
         snapshot = await self.lane.status()
         held = self.start.gate.reason
-        return snapshot if held is None else dataclasses.replace(snapshot, last_error=held)
+        if held is None:
+            return snapshot
+        if snapshot.last_error is None:
+            self.start.answered()
+        return dataclasses.replace(snapshot, last_error=held)
 
     def close(self) -> None:
         """Stop the lane's thread (after the queued work); the driver is closed by its owner."""
