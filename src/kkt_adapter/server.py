@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import uvicorn
 
 from kkt_adapter.api.app import create_app
+from kkt_adapter.bootstrap.preflight import StartRefused, check_device_fns
 from kkt_adapter.buffer.connection import StorageError
 from kkt_adapter.buffer.integrity import open_check
 from kkt_adapter.config import ApiSettings, Settings
@@ -38,6 +39,9 @@ EXIT_STORAGE = 3
 EXIT_ADDRESS = 4
 #: The exit status of a start that failed in the application itself (its log says why).
 EXIT_STARTUP = 5
+#: The exit status of a start refused because a device name now reaches another FN while receipts bound to it are
+#: undecided (renamed or swapped devices).
+EXIT_DEVICE = 6
 #: How many connections may wait for their first whole request head, per allowed connection, before new ones are
 #: closed at once (each waits at most the timeouts; this bounds the memory a flood of them can take).
 WAITING_PER_CONNECTION = 10
@@ -170,6 +174,11 @@ def run(settings: Settings, *, warnings: Sequence[str] = ()) -> None:
     except StorageError as exc:
         print(f"kkt-adapter: cannot start: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_STORAGE) from None
+    try:
+        check_device_fns(settings)
+    except StartRefused as exc:
+        print(f"kkt-adapter: cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_DEVICE) from None
     api = ApiSettings.of(settings)
     sock = listen(api.host, api.port)
     warn_if_unauthenticated(settings)

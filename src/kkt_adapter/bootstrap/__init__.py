@@ -5,6 +5,9 @@ import time.
   complete, into an :class:`Adapter` (:mod:`~kkt_adapter.bootstrap.adapter`);
 - :func:`open_devices` and :func:`start` (:mod:`~kkt_adapter.bootstrap.startup`) settle the devices before serving and
   hand the background work to the runtime;
+- :func:`~kkt_adapter.bootstrap.preflight.check_device_fns` (:mod:`~kkt_adapter.bootstrap.preflight`), run by
+  ``kkt-adapter serve`` before it listens, refuses a start where a device name reaches another FN under undecided
+  receipts;
 - the command line's device commands open their driver and unit here too (:func:`device_driver`,
   :func:`offline_device`, :func:`make_unit`, in :mod:`~kkt_adapter.bootstrap.devices`), so a device is chosen and
   wired in one place.

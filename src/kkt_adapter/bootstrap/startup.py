@@ -1,6 +1,10 @@
 """Start the built adapter: settle each device from its journal before serving, then hand the background work to
 the :class:`~kkt_adapter.runtime.Runtime`, which supervises it: the heartbeat, the trackers or the sync worker, and
 the periodic jobs (settling abandoned receipts, the daily shift closing, retention, the FN's exchange status).
+
+A device that does not answer at start does not stop the adapter: it serves, that device refuses its prints (503,
+health says why and what to check), and a periodic job settles it the first time it answers, before it prints
+(:mod:`~kkt_adapter.intake.device_start`).
 """
 
 from __future__ import annotations
@@ -16,15 +20,18 @@ RETENTION_PERIOD_S = 3600.0
 MAINTENANCE_PERIOD_S = 60.0
 
 
+#: How often a device not settled at start is looked at (its own backoff spaces the attempts out).
+SETTLE_CHECK_S = 1.0
+
+
 async def open_devices(adapter: Adapter) -> None:
     """Before serving: name the rows written before documents named their device (the primary's), then settle each
-    device's receipts caught between store and print from its own journal, keep what its journal has that the buffer
-    lacks, and ask it for its state."""
+    device that answers (its FN checked against its name's, its receipts caught between store and print settled from
+    its own journal, what its journal has that the buffer lacks kept); one that does not answer is settled later
+    (:func:`start`), and prints nothing until then."""
     await asyncio.to_thread(adapter.devices.rows.name_unnamed, adapter.devices.primary.name)
     for unit in adapter.devices.units:
-        await asyncio.to_thread(unit.recovery.reconcile)
-        await asyncio.to_thread(unit.recovery.catch_up)
-        await unit.lane.probe()
+        await unit.start.step()
 
 
 def _task(adapter: Adapter, unit: DeviceUnit, name: str) -> str:
@@ -45,6 +52,8 @@ async def start(adapter: Adapter) -> None:
     # The start settled every row already (before serving): the first periodic pass comes a period later, and does
     # not occupy the device's thread while the first requests arrive.
     for unit in adapter.devices.units:
+        if not unit.start.settled:
+            runtime.every(_task(adapter, unit, "device-start"), SETTLE_CHECK_S, unit.start.step)
         runtime.every(
             _task(adapter, unit, "reconcile"),
             MAINTENANCE_PERIOD_S,

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _SYNCHRONOUS_FULL = 2
 #: SQLite's result codes for a file that is not (or no longer) a valid database.
 _DAMAGED_CODES = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})

@@ -25,12 +25,14 @@ so sales return to the primary once it prints.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, time, tzinfo
 from typing import Literal
 
+from kkt_adapter.buffer.device_fns import DeviceFns
 from kkt_adapter.buffer.device_rows import DeviceRows
 from kkt_adapter.buffer.store import Buffer
 from kkt_adapter.devices.lane import DeviceLane, ShiftPolicy
@@ -39,6 +41,7 @@ from kkt_adapter.devices.protocol import FiscalDriver
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.errors import DeviceError, DeviceRefused, NoDeviceCouldPrint, OutcomeUnknown, may_move
 from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.intake.device_start import DeviceStart, StartGate
 from kkt_adapter.intake.fiscalizer import Fiscalizer
 from kkt_adapter.intake.recovery import Recovery
 from kkt_adapter.intake.shifts import ShiftService
@@ -71,6 +74,8 @@ class DeviceUnit:
     fiscalizer: Fiscalizer
     recovery: Recovery
     shifts: ShiftService
+    #: Settles the device before it prints: at the adapter's start, or the first time it answers after.
+    start: DeviceStart
     last_refusal: Refusal | None = None
     #: Sales naming no device skip this one until then (it refused one; see ``KKT_FAILOVER_RECHECK_S``).
     skipped_until: float | None = None
@@ -80,7 +85,14 @@ class DeviceUnit:
         return self.lane.driver
 
     async def device_status(self) -> DeviceSnapshot:
-        return await self.lane.status()
+        """The device's state; while its start is not settled, why it does not print (even if it answers)."""
+        snapshot = await self.lane.status()
+        held = self.start.gate.reason
+        if held is None:
+            return snapshot
+        if snapshot.last_error is None:
+            self.start.answered()
+        return dataclasses.replace(snapshot, last_error=held)
 
     def close(self) -> None:
         """Stop the lane's thread (after the queued work); the driver is closed by its owner."""
@@ -108,6 +120,7 @@ def open_unit(
     in the buffer or on a Web Requests server that serves both devices). ``on_printed`` wakes the sync worker."""
     lane = DeviceLane(driver, clock=clock, name=name, shift_policy=shift_policy)
     unstored = UnstoredResults()
+    gate = StartGate()
     fiscalizer = Fiscalizer(
         buffer,
         lane,
@@ -116,6 +129,7 @@ def open_unit(
         metrics=metrics,
         unstored=unstored,
         on_printed=on_printed,
+        gate=gate,
     )
     recovery = Recovery(buffer, lane, unstored=unstored, metrics=metrics, printing=fiscalizer.printing)
     shifts = ShiftService(
@@ -127,8 +141,12 @@ def open_unit(
         key_prefix="" if primary else f"{name}:",
         on_printed=on_printed,
         unstored=unstored,
+        gate=gate,
     )
-    return DeviceUnit(name, primary, kind, lane, fiscalizer, recovery, shifts)
+    start = DeviceStart(
+        lane, recovery, DeviceFns(buffer.db, clock=clock), clock, kind=kind, gate=gate, printing=fiscalizer.printing
+    )
+    return DeviceUnit(name, primary, kind, lane, fiscalizer, recovery, shifts, start)
 
 
 @dataclass

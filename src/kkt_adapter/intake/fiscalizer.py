@@ -41,6 +41,7 @@ from kkt_adapter.domain.errors import (
 )
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Receipt
+from kkt_adapter.intake.device_start import StartGate
 from kkt_adapter.intake.unstored import Unstored, UnstoredResults
 from kkt_adapter.status.metrics import Metrics
 
@@ -94,6 +95,7 @@ class Fiscalizer:
         on_printed: Callable[[], None] = lambda: None,
         metrics: Metrics | None = None,
         unstored: UnstoredResults | None = None,
+        gate: StartGate | None = None,
     ) -> None:
         #: The device's configured name: the rows it prints are bound to it.
         self.name = lane.name
@@ -105,6 +107,8 @@ class Fiscalizer:
         self.on_printed = on_printed
         self.metrics = metrics or Metrics()
         self.unstored = unstored or UnstoredResults()
+        #: Shut while the device's start is not settled: nothing is printed before its undecided rows are.
+        self.gate = gate or StartGate()
         self._printed_here = self.metrics.device_printed.labels(self.name)
         self._in_flight: dict[str, tuple[str, asyncio.Future[str | Redirect]]] = {}
 
@@ -218,6 +222,7 @@ class Fiscalizer:
         preceding: list[JournalEntry] = []
         completion: str | BaseException | None = None
         try:
+            self.gate.check()
             printed = await self.lane.print(PrintJob(job.request, key), token=receipt_id, complete=self._complete)
             result, preceding, completion = printed.result, printed.preceding, printed.completion
         except DeviceRefused as refused:

@@ -19,13 +19,16 @@ from dataclasses import dataclass
 
 from kkt_adapter.buffer.store import Buffer
 from kkt_adapter.devices.lane import DeviceLane
-from kkt_adapter.domain.device import JournalEntry
+from kkt_adapter.domain.device import DOC_CORRECTION, DOC_RECEIPT, JournalEntry
 from kkt_adapter.domain.errors import INTERRUPTED
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.intake.unstored import UnstoredResults
 from kkt_adapter.status.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+#: The documents that make an FN's first sale: before one, a new FN's journal holds only what it made by itself.
+SALE_DOCS = frozenset({DOC_RECEIPT, DOC_CORRECTION})
 
 
 @dataclass(frozen=True)
@@ -119,34 +122,54 @@ class Recovery:
 
     def catch_up(self) -> int:
         """At start, after :meth:`reconcile`: keep every document of the device's journal that the buffer lacks, in
-        FD order, queued for the OFD. Returns how many documents were stored. Blocking: run it in a thread."""
+        FD order, queued for the OFD. Returns how many documents were stored. Blocking: run it in a thread.
+
+        Only documents the buffer had lost count as restored (logged, counted, audited). A buffer that has never
+        followed this FN (no journal mark for it) did not lose what the FN signed before its first receipt or
+        correction (the registration, a shift opening): those are a new FN's first documents, stored quietly.
+        """
         driver, name = self.lane.driver, self.lane.name
         fn_number = driver.state().fn_number
-        stored = 0
-        numbers: list[int] = []
-        for batch in self.lane.journal.catch_up(fn_number, self.buffer.journal_marks().get(fn_number)):
-            inserted = self.buffer.store_entries(batch, device=name)
-            stored += len(inserted)
-            if inserted:
-                numbers.extend(self.buffer.fd_numbers_of(inserted))
-        if stored:
-            low, high = (min(numbers), max(numbers)) if numbers else (0, 0)
-            fd_range = f"FD {low}" if low == high else f"FD {low}-{high}"
-            log.warning(
-                "stored documents from the device's journal that the buffer lacked",
-                extra={"stored": stored, "fn_number": fn_number, "fd_range": fd_range},
+        mark = self.buffer.journal_marks().get(fn_number)
+        first_only = mark is None  # until the FN's first sale, what the journal holds was never the buffer's
+        restored: list[str] = []
+        first = 0
+        for batch in self.lane.journal.catch_up(fn_number, mark):
+            if first_only:
+                cut = next((i for i, entry in enumerate(batch) if entry.result.doc_type in SALE_DOCS), len(batch))
+                first_only = cut == len(batch)
+                if cut:
+                    first += len(self.buffer.store_entries(batch[:cut], device=name))
+                batch = batch[cut:]
+            if batch:
+                restored.extend(self.buffer.store_entries(batch, device=name))
+        if first:
+            log.info(
+                "stored the fiscal drive's documents made before its first sale",
+                extra={"stored": first, "fn_number": fn_number, "device": name},
             )
-            self.metrics.restored.inc(stored)
-            self.buffer.record_event(
-                "restore", f"{stored} documents restored from the device's journal: FN {fn_number}, {fd_range}"
-            )
+        if restored:
+            self._report_restore(fn_number, len(restored), self.buffer.fd_numbers_of(restored))
         # Acknowledgements the FN missed (the adapter stopped between the OFD's answer and passing it on).
         first_unsent = driver.fn_status().first_unsent_fd_number
         if first_unsent is not None:
             synced = self.buffer.synced_fd_numbers(fn_number, from_fd=first_unsent)
             if synced:
                 driver.acknowledge(synced)
-        return stored
+        return first + len(restored)
+
+    def _report_restore(self, fn_number: str, stored: int, numbers: Sequence[int]) -> None:
+        """Log, count and audit documents the buffer had lost and took back from the journal."""
+        low, high = (min(numbers), max(numbers)) if numbers else (0, 0)
+        fd_range = f"FD {low}" if low == high else f"FD {low}-{high}"
+        log.warning(
+            "stored documents from the device's journal that the buffer lacked",
+            extra={"stored": stored, "fn_number": fn_number, "fd_range": fd_range},
+        )
+        self.metrics.restored.inc(stored)
+        self.buffer.record_event(
+            "restore", f"{stored} documents restored from the device's journal: FN {fn_number}, {fd_range}"
+        )
 
     async def reconcile_stale(self) -> ReconcileReport:
         """:meth:`reconcile` for rows left ``accepted`` longer than ``stale_after_s``, on the lane's thread."""

@@ -29,6 +29,7 @@ from kkt_adapter.domain.errors import ShiftConflict, StorageUnavailable
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.money import rubles
 from kkt_adapter.domain.receipt import Cashier
+from kkt_adapter.intake.device_start import StartGate
 from kkt_adapter.intake.unstored import UnstoredResults
 from kkt_clock import Clock
 
@@ -53,6 +54,7 @@ class ShiftService:
         key_prefix: str = "",
         on_printed: Callable[[], None] = lambda: None,
         unstored: UnstoredResults | None = None,
+        gate: StartGate | None = None,
     ) -> None:
         #: Put before every shift report's key (a device other than the primary: its keys never meet another's, in the
         #: buffer or on a Web Requests server that serves both devices).
@@ -63,6 +65,8 @@ class ShiftService:
         self.on_printed = on_printed
         #: Documents printed while the buffer refused writes (shared with the device's recovery, which stores them).
         self.unstored = unstored or UnstoredResults()
+        #: Shut while the device's start is not settled: no shift document is made before its journal is read.
+        self.gate = gate or StartGate()
         self.clock = clock
         self.close_at = close_at
         self.tz = tz
@@ -84,6 +88,7 @@ class ShiftService:
     async def open(self, *, key: str | None = None, cashier: Cashier | None = None) -> dict[str, Any]:
         """Open a shift (the shift opening report, under ``cashier``: else the configured one) and keep the report
         for the OFD."""
+        self.gate.check()
         keyed = key is not None
         key = self.key_prefix + (key or f"shift-open:{uuid.uuid4()}")
 
@@ -98,6 +103,7 @@ class ShiftService:
     async def close(self, *, key: str | None = None, cashier: Cashier | None = None) -> dict[str, Any]:
         """Close the open shift (the Z report, under ``cashier``), keep the report for the OFD, and answer it with the
         shift's totals."""
+        self.gate.check()
         keyed = key is not None
         key = self.key_prefix + (key or f"shift-close:{uuid.uuid4()}")
 
