@@ -259,7 +259,10 @@ class Fiscalizer:
 
     async def _outcome_from_journal(self, receipt_id: str, key: str, exc: Exception) -> FiscalResult:
         """After an unexpected driver error, the device's journal says whether the receipt was printed."""
-        log.warning("print outcome unknown, asking the device's journal", extra={"receipt_id": receipt_id, "key": key})
+        log.warning(
+            "print outcome unknown, asking the device's journal",
+            extra={"receipt_id": receipt_id, "key": key, "error": _describe(exc)},
+        )
         try:
             found = await self.lane.run(self.lane.driver.find_by_key, key)
         except Exception as lookup_error:

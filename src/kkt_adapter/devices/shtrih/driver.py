@@ -164,6 +164,9 @@ class ShtrihDriver:
         if found is None:
             if self.device.fn().last_fd > record.before_fd:
                 raise ShtrihOutcomeUnknown(f"key {key!r}: documents followed its print, none of them its own")
+            # Settled: nothing was made. Left "printing", the record would be judged again after other keys' prints
+            # and FD before+1, theirs, would make this key's outcome unknown for ever.
+            self.keys.put(KeyRecord(key, "refused"))
             return None
         return self._done(key, expected, results.from_document(found, expected, self.device))
 
