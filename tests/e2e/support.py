@@ -121,14 +121,22 @@ def run_threads(target: Callable[[int], None], count: int) -> None:
         raise errors[0]
 
 
-def careful_till(adapter: AdapterProcess, n: int, stop: threading.Event, acked: dict[str, dict[str, Any]]) -> None:
+def careful_till(
+    adapter: AdapterProcess,
+    n: int,
+    stop: threading.Event,
+    acked: dict[str, dict[str, Any]],
+    sent: dict[str, dict[str, Any]] | None = None,
+) -> None:
     """Sell until ``stop``; after a lost answer, a 409 or a 503 resend the same key until a final answer, like a
-    careful POS (the keys are ``c{n}-{i}``)."""
+    careful POS (the keys are ``c{n}-{i}``; ``sent`` collects each key's body, before its first send)."""
     rng = random.Random(n)
     with httpx.Client(timeout=5) as http:
         i = 0
         while not stop.is_set():
             key, body = f"c{n}-{i}", sale(rng.randint(0, 10**6))
+            if sent is not None:
+                sent[key] = body
             deadline = time.monotonic() + 60
             while True:
                 assert time.monotonic() < deadline, f"{key} got no final answer"
@@ -147,17 +155,22 @@ def careful_till(adapter: AdapterProcess, n: int, stop: threading.Event, acked: 
 
 
 def sigkills_under_tills(
-    adapter: AdapterProcess, *, kills: int, rng: random.Random, tills: int = 4
+    adapter: AdapterProcess,
+    *,
+    kills: int,
+    rng: random.Random,
+    tills: int = 4,
+    sent: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """SIGKILL and restart ``adapter`` ``kills`` times at random instants while ``tills`` careful tills sell; the
-    answers the tills got, by key (fails the test if a till failed)."""
+    answers the tills got, by key (fails the test if a till failed; ``sent`` collects the bodies sent, by key)."""
     acked: dict[str, dict[str, Any]] = {}
     stop = threading.Event()
     failures: list[BaseException] = []
 
     def run(n: int) -> None:
         try:
-            careful_till(adapter, n, stop, acked)
+            careful_till(adapter, n, stop, acked, sent)
         except BaseException as exc:
             failures.append(exc)
 
