@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import abuse, accept, atol, devices, drain, memory, plots, queue, report, scaling, scrape, status
+from bench import abuse, accept, atol, devices, drain, memory, plots, queue, report, scaling, scrape, shtrih, status
 from bench.common import Figure, Skipped, machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,7 @@ def _emulators(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
 GROUPS: dict[str, GroupRun] = {
     "accept": accept.run,
     "atol": atol.run,
+    "shtrih": shtrih.run,
     "devices": devices.run,
     "drain": drain.run,
     "emulators": _emulators,

@@ -30,13 +30,38 @@ from kkt_emulators.shtrih.session import Closed, LineState, Session
 DEFAULT_PORT = 7778
 
 
-class SocketStream:
-    """A TCP connection as a :class:`~.session.Stream`."""
+class Traffic:
+    """What crossed the TCP line, both ways: bytes from the host and to it, and the turns, the times the KKT began
+    to answer after the host had spoken (one per request answered, whatever the framing: a round trip)."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.bytes_in = self.bytes_out = self.turns = 0
+
+    def heard(self, count: int) -> None:
+        with self._lock:
+            self.bytes_in += count
+
+    def said(self, count: int, *, turn: bool) -> None:
+        with self._lock:
+            self.bytes_out += count
+            self.turns += turn
+
+    def snapshot(self) -> dict[str, int]:
+        """The counts so far (subtract two snapshots for a window)."""
+        with self._lock:
+            return {"bytes_in": self.bytes_in, "bytes_out": self.bytes_out, "turns": self.turns}
+
+
+class SocketStream:
+    """A TCP connection as a :class:`~.session.Stream`, counted in ``traffic``."""
+
+    def __init__(self, sock: socket.socket, traffic: Traffic | None = None) -> None:
         self.sock = sock
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a KKT answers byte by byte: no Nagle delays
         self._pending = bytearray()
+        self.traffic = traffic if traffic is not None else Traffic()
+        self._heard = False  # the host spoke since the KKT last wrote
 
     def read_byte(self, timeout: float | None) -> int | None:
         if not self._pending:
@@ -48,10 +73,14 @@ class SocketStream:
             if not data:
                 raise Closed
             self._pending += data
+            self.traffic.heard(len(data))
+            self._heard = True
         return self._pending.pop(0)
 
     def write(self, data: bytes) -> None:
         self.sock.sendall(data)
+        self.traffic.said(len(data), turn=self._heard)
+        self._heard = False
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -122,6 +151,7 @@ class MockShtrihServer:
         self.faults = ShtrihFaults()
         self.machine = ShtrihMachine(kkt, self.faults, vat_mode=vat_mode)
         self.line = LineState()
+        self.traffic = Traffic()  # of every TCP connection (the pty is not counted)
         self.ofd_link = None if ofd_url is None else OfdLink(kkt, ofd_url, interval_s=ofd_interval_s)
         self.host = host
         self._requested_port = port
@@ -176,7 +206,7 @@ class MockShtrihServer:
                 continue
             except OSError:
                 return
-            stream = SocketStream(conn)
+            stream = SocketStream(conn, self.traffic)
             self._streams.append(stream)
             session = Session(stream, self.machine, self.line, self._line_lock, noise=True)
             self._spawn(session.serve, "shtrih-conn", self._stop)
