@@ -3,7 +3,7 @@
 import { api, problem } from "./api.js";
 import { select } from "./documents.js";
 import { $, el, message } from "./dom.js";
-import { time } from "./format.js";
+import { money, time } from "./format.js";
 import { guarded, refreshNow } from "./refreshing.js";
 import { T } from "./texts.js";
 
@@ -28,7 +28,7 @@ export function renderDlq(answer) {
           ),
         ),
         el("td", { class: "num" }, item.fd_number ?? "—"),
-        el("td", { class: "num" }, (item.total_kop / 100).toFixed(2)),
+        el("td", { class: "num" }, money(item.total_kop / 100)),
         el("td", { class: "num" }, item.attempts),
         el("td", { class: "reason" }, item.reason),
         el(

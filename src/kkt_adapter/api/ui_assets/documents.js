@@ -3,17 +3,24 @@
 
 import { api } from "./api.js";
 import { $, badge, el, fill, message } from "./dom.js";
-import { fiscalTime, isoTime, time } from "./format.js";
+import { fiscalTime, isoTime, money, time } from "./format.js";
 import { forgetImages, hasQr, qrImage } from "./qr.js";
 import { failed } from "./refreshing.js";
 import { state } from "./state.js";
 import { T } from "./texts.js";
 
-function documentName(receipt) {
-  if (receipt.document_type === "receipt" || receipt.document_type === "correction") {
-    return `${receipt.document_type} · ${receipt.type}`;
-  }
-  return receipt.document_type.replace("_", " ");
+// The document's kind in words; a refund or a correction is marked as such (a badge of its own colour).
+export function documentName(receipt) {
+  const fiscal = receipt.document_type === "receipt" || receipt.document_type === "correction";
+  const key = fiscal ? `${receipt.document_type}/${receipt.type}` : receipt.document_type;
+  const text = T.documentTypes[key] || key;
+  if (receipt.document_type === "correction") return badge(text, "correction");
+  if (receipt.type === "refund") return badge(text, "refund");
+  return text;
+}
+
+export function stateBadge(value) {
+  return el("span", { class: "badge " + value, "data-state": value }, T.states[value] || value);
 }
 
 export function renderReceipts(answer) {
@@ -34,8 +41,8 @@ export function renderReceipts(answer) {
       },
       el("td", {}, time(receipt.created_at)),
       el("td", {}, documentName(receipt)),
-      el("td", {}, badge(receipt.state)),
-      el("td", { class: "num" }, receipt.total),
+      el("td", {}, stateBadge(receipt.state)),
+      el("td", { class: "num" }, money(receipt.total)),
       el("td", { class: "num" }, receipt.fiscal_doc ? receipt.fiscal_doc.fiscal_doc_number : "—"),
       el("td", {}, el("code", { title: receipt.receipt_id }, receipt.receipt_id.slice(0, 8))),
       el("td", { class: "qr-cell" }, hasQr(receipt) ? qrImage(receipt.receipt_id, "thumb") : null),
@@ -72,8 +79,8 @@ export async function renderDetail() {
   $("detail-id").textContent = id;
   fill($("detail-fiscal"), [
     [T.document, documentName(receipt)],
-    [T.state, el("span", { "data-testid": "detail-state" }, badge(receipt.state))],
-    [T.total, receipt.total],
+    [T.state, el("span", { "data-testid": "detail-state", "data-state": receipt.state }, stateBadge(receipt.state))],
+    [T.total, money(receipt.total)],
     [T.pos, receipt.pos_id],
     [T.idempotencyKey, el("code", {}, receipt.idempotency_key)],
     [T.accepted, time(receipt.created_at)],

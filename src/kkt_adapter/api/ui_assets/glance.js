@@ -2,7 +2,7 @@
 // and, with several KKTs, the devices table.
 
 import { $, badge, el, fill, yesNo } from "./dom.js";
-import { DAY, age, isoTime, time } from "./format.js";
+import { DAY, age, date, isoTime, time } from "./format.js";
 import { state } from "./state.js";
 import { T } from "./texts.js";
 
@@ -10,8 +10,9 @@ const FN_BLOCK_DAYS = 30;
 
 function renderHealth(health) {
   const verdict = $("verdict");
-  verdict.textContent = health.status;
+  verdict.textContent = T.verdict[health.status] || health.status;
   verdict.className = "verdict " + health.status;
+  verdict.dataset.status = health.status;
   $("reasons").replaceChildren(...health.reasons.map((reason) => el("li", {}, reason)));
 }
 
@@ -138,7 +139,7 @@ function renderDevice(health, shift, fn) {
   rows.push([T.fn, device.fn_number]);
   if (fn) {
     const daysLeft = Math.floor((Date.parse(fn.validity_date) - Date.now()) / (DAY * 1000));
-    rows.push([T.fnValidUntil, T.fnValidity(fn.validity_date, daysLeft), daysLeft <= 30 ? "bad" : null]);
+    rows.push([T.fnValidUntil, T.fnValidity(date(fn.validity_date), daysLeft), daysLeft <= 30 ? "bad" : null]);
     rows.push([T.ffd, fn.ffd_version]);
     if (fn.first_unsent_at) {
       rows.push([T.fnOldestUnsent, T.fnOldestUnsentAt(fn.first_unsent_fd_number, isoTime(fn.first_unsent_at))]);

@@ -2,7 +2,7 @@
 
 import { api, problem } from "./api.js";
 import { $, fill, message } from "./dom.js";
-import { fiscalTime, isoTime } from "./format.js";
+import { fiscalTime, isoTime, money } from "./format.js";
 import { refreshNow } from "./refreshing.js";
 import { state } from "./state.js";
 import { T } from "./texts.js";
@@ -18,8 +18,8 @@ function totals(report) {
   const by = (map) =>
     Object.entries(map || {})
       .filter(([, amount]) => amount !== "0.00")
-      .map(([name, amount]) => `${name} ${amount}`)
-      .join(", ") || "0.00";
+      .map(([name, amount]) => `${(T.operations && T.operations[name]) || name} ${money(amount)}`)
+      .join(", ") || money(0);
   return [
     [T.byOperation, by(t.by_operation)],
     [T.byPayment, by(t.by_payment)],

@@ -6,13 +6,13 @@ import { TOKEN_KEY, api } from "./api.js";
 import { renderDlq, requeue } from "./dlq.js";
 import { closeDetail, renderDetail, renderReceipts } from "./documents.js";
 import { $ } from "./dom.js";
-import { time } from "./format.js";
+import { clock } from "./format.js";
 import { renderGlance } from "./glance.js";
 import { forgetAllImages } from "./qr.js";
 import { failed, guarded, refreshNow, startRefreshing } from "./refreshing.js";
 import { xReport, zReport } from "./reports.js";
 import { state } from "./state.js";
-import { T } from "./texts.js";
+import { LANG, T, chosenLanguage, setLanguage } from "./texts.js";
 
 // The shift and the FN are read from the device, which answers between prints: ask it less often.
 const DEVICE_REFRESH_MS = 10000;
@@ -56,10 +56,23 @@ async function refresh() {
   if (receipts.ok) renderReceipts(receipts.body);
   if (dlq.ok) renderDlq(dlq.body);
   await renderDetail();
-  $("updated").textContent = T.updated(time(Date.now() / 1000).slice(11));
+  $("updated").textContent = T.updated(clock(Date.now() / 1000));
+}
+
+// Every fixed text, the title and the switch in ``code``; what the refreshes draw follows at the next one (now).
+function speak(code, remember) {
+  setLanguage(code, remember);
+  $("lang").value = LANG;
+  document.title = `${T.pageTitle} — ${document.body.dataset.adapterId}`;
 }
 
 function start() {
+  speak(chosenLanguage(), false);
+  $("lang").addEventListener("change", (event) => {
+    speak(event.target.value, true);
+    state.deviceReadAt = 0;
+    refreshNow();
+  });
   $("x-report").addEventListener("click", guarded(xReport));
   $("z-report").addEventListener("click", guarded(zReport));
   $("detail-close").addEventListener("click", closeDetail);
