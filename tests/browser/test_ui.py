@@ -29,7 +29,7 @@ def test_page_shows_the_state_at_a_glance(page: Page, adapter: AdapterProcess) -
     page.goto("/ui")
     expect(page.get_by_test_id("verdict")).to_have_attribute("data-status", "healthy")
     expect(page.get_by_test_id("buffer-card")).to_contain_text("unsent")
-    expect(page.get_by_test_id("delivery-card")).to_contain_text("blocks the KKT at 30 days")
+    expect(page.get_by_test_id("delivery-card")).to_contain_text("the FN blocks the KKT at 30 days")
     expect(page.get_by_test_id("oldest-age")).to_have_text("nothing unsent")
     expect(page.get_by_test_id("breaker")).to_contain_text("CLOSED")
     expect(page.get_by_test_id("shift")).to_contain_text(re.compile(r"open #\d+ since \d\d/\d\d/\d{4}"))
@@ -116,9 +116,9 @@ def test_a_failing_ofd_shows_and_a_requeued_dead_letter_is_delivered(
     page.goto("/ui")
     printed = sale(adapter.url, "ui-dlq-1", "77.70")
     receipt_id = printed["receipt_id"]
-    expect(page.get_by_test_id("delivery-state")).to_contain_text("failing")
+    expect(page.get_by_test_id("delivery-state")).to_have_attribute("data-kind", "bad")
     expect(page.get_by_test_id("verdict")).to_have_attribute("data-status", "degraded")
-    expect(page.get_by_test_id("reasons")).to_contain_text("OFD")
+    expect(page.get_by_test_id("reasons")).to_contain_text("Check the internet connection: the OFD does not answer")
     dead = page.locator(f'#dlq tr[data-receipt-id="{receipt_id}"]')
     expect(dead).to_contain_text("503")
     expect(page.get_by_test_id("dlq-count")).to_have_text("1")
@@ -135,7 +135,7 @@ def test_a_failing_ofd_shows_and_a_requeued_dead_letter_is_delivered(
     expect(page.locator(f'#receipts tr[data-receipt-id="{receipt_id}"]')).to_have_attribute("data-state", "synced")
     expect(page.get_by_test_id("detail-state")).to_have_attribute("data-state", "synced")
     expect(page.get_by_test_id("detail-requeue")).to_be_hidden()
-    expect(page.get_by_test_id("delivery-state")).to_have_text("delivering")
+    expect(page.get_by_test_id("delivery-state")).to_have_text("yes")
     expect(page.get_by_test_id("verdict")).to_have_attribute("data-status", "healthy")
     assert state_of(adapter, receipt_id) == "synced"
 

@@ -8,10 +8,11 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.support import FAST, sale
+from browser.support import FAST, sale, screenshot
 from kkt_adapter.testing import AdapterProcess
 from kkt_emulators import MockOFDServer
 from kkt_emulators.device import EmulatedKKT
@@ -47,3 +48,24 @@ def test_each_device_has_a_row_and_a_device_out_of_paper_shows_it(page: Page, ad
     expect(main).to_contain_text(re.compile("paper|бумаг", re.IGNORECASE))
     expect(backup).to_contain_text("ok")
     expect(page.get_by_test_id("verdict")).to_have_attribute("data-status", "degraded")
+
+
+@pytest.mark.parametrize("locale", ["ru-RU"])
+def test_paper_out_on_the_second_device_names_it_and_says_what_to_do(page: Page, adapter: AdapterProcess) -> None:
+    """Device 2 of 2 out of paper: health lists the problem by its code with the device's name, and the page says in
+    Russian which KKT needs paper while the other prints."""
+    page.goto("/ui")
+    expect(page.get_by_test_id("verdict")).to_have_text("Всё в порядке")
+    with EmulatedKKT(adapter.data_dir / "kkt-backup", print_delay_ms=0) as kkt:
+        kkt.set_fault("paper_out", True)
+    reasons = page.get_by_test_id("reasons")
+    expect(reasons).to_contain_text("Заправьте бумагу в ККТ «backup»; пока чеки печатает другая")
+    expect(page.get_by_test_id("device-backup")).to_contain_text("нет бумаги")
+    expect(page.get_by_test_id("verdict")).to_have_text("Работает, есть проблемы")
+    problems = httpx.get(adapter.url + "/v1/health", timeout=5).json()["problems"]
+    assert {
+        "code": "device_paper_out",
+        "severity": "degraded",
+        "params": {"device": "backup", "detail": "paper out", "others_print": True},
+    } in problems
+    screenshot(page, "ui-ru-paper-out")

@@ -90,6 +90,52 @@ export const EN = {
   offline: (error, seconds) => `The adapter does not answer (${error}); retrying every ${seconds} s.`,
   // ui.js
   updated: (clock) => "updated " + clock,
+  // glance.js: health's problems by code (docs/api.md), each with what to do; f.device(name), f.age(seconds)
+  problems: {
+    database_not_writable: () => "Call support: the receipts' database cannot be written (check the disk's free space)",
+    device_offline: (p, f) =>
+      `Check the power and cable of ${f.device(p.device)}: it does not answer` +
+      (p.others_print ? "; another prints the receipts" : ""),
+    device_paper_out: (p, f) =>
+      `Load paper into ${f.device(p.device)}` + (p.others_print ? "; another prints the receipts meanwhile" : ""),
+    device_fn_blocked: (p, f) => `Call support: the FN of ${f.device(p.device)} refuses documents`,
+    device_shift_expired: (p, f) => `Close the shift (Z report) on ${f.device(p.device)}: it is open for over 24 h`,
+    device_error: (p, f) => `Check ${f.device(p.device)}: it cannot print` + (p.detail ? ` (${p.detail})` : ""),
+    no_device_can_print: (p, f) =>
+      "No receipts can be printed: " +
+      p.devices.map((d) => f.problem(d.code, { device: d.device, detail: d.detail })).join("; "),
+    shift_expired: () => "Close the shift (Z report): it is open for over 24 h and sales are refused",
+    shift_expires_soon: (p) => `Close the shift (Z report): it expires in ${p.minutes} min`,
+    clock_behind: (p) => `Check the computer's date and time: the clock is ${p.minutes} min behind`,
+    fn_replace_soon: (p, f) => `Order a new FN for ${f.device(p.device)}: this one's validity ends within 30 days`,
+    fn_resource_exhausted: (p, f) => `Replace the FN of ${f.device(p.device)} now: its validity ends within 3 days`,
+    fn_memory_nearly_full: (p, f) => `Order a new FN for ${f.device(p.device)}: its memory is 90% full`,
+    fn_ofd_timeout: (p, f) => `Check the OFD connection: the FN of ${f.device(p.device)} waits long for acknowledgements`,
+    fn_warning: (p, f) => `Call support: the FN of ${f.device(p.device)} warns (${p.warning})`,
+    task_stopped: (p) => `Restart the adapter: its task ${p.task} stopped`,
+    buffer_full: (p) =>
+      `Restore the OFD connection: the buffer is full (${p.unsynced} of ${p.capacity} unsent), sales are refused`,
+    buffer_filling: (p) => `Check the OFD connection: the buffer is ${p.percent}% full`,
+    fn_block_near: (p) =>
+      `Restore the OFD connection: a document has waited ${p.days_old} days; the FN blocks in ${p.days_left} days`,
+    fn_block_reached: (p) =>
+      `Call support and restore the OFD connection: a document has waited ${p.days_old} days, the FN blocks the KKT`,
+    ofd_unreachable: (p, f) =>
+      "Check the internet connection: the OFD does not answer" +
+      (p.down_seconds !== null ? " for " + f.age(p.down_seconds) : "") +
+      (p.days_left !== null ? `; the FN blocks in ${p.days_left} days` : ""),
+    ofd_not_configured: () => "Configure the OFD (KKT_OFD_API_URL): receipts are not delivered",
+    ofd_exchange_unread: () => "Check the KKT: how it delivers documents to the OFD could not be read",
+    fn_untracked: (p) => `Check in the OFD's account that ${p.count} documents of the old FN ${p.fn_number} arrived`,
+  },
+  theDevice: (name) => (name ? `the KKT “${name}”` : "the KKT"),
+  deviceFaults: {
+    device_offline: "offline",
+    device_paper_out: "paper out",
+    device_fn_blocked: "FN blocked",
+    device_shift_expired: "shift over 24 h",
+    device_error: "error",
+  },
   // glance.js: the buffer
   unsynced: "unsent",
   unsyncedOf: (queued, capacity, percent) => `${queued} of ${capacity} (${percent}%)`,
@@ -99,6 +145,15 @@ export const EN = {
   synced: "delivered",
   printFailures: "print failures",
   // glance.js: OFD delivery
+  ofdLink: "OFD connection",
+  ofdLinkUp: "yes",
+  ofdLinkDown: "no",
+  ofdLinkDownSince: (since) => `no, since ${since}`,
+  ofdLinkChecking: "being checked",
+  ofdLinkNotYet: "no exchange yet",
+  waitingDocuments: "documents waiting to be sent",
+  lastDelivered: "last delivered",
+  engineerDetails: "Details for an engineer",
   deliveryOff: "off: no OFD configured",
   deliveryDeviceUnread: "by the KKT: its exchange status could not be read",
   deliveryDeviceNotPolled: "by the KKT: not polled yet",
@@ -118,7 +173,7 @@ export const EN = {
   unsentInFn: "unsent in the FN",
   ofd: "OFD",
   nothingUnsynced: "nothing unsent",
-  oldestAge: (age, daysLeft) => `${age} old — ${daysLeft} days before the 30-day block`,
+  oldestAge: (age, daysLeft) => `waiting ${age} — ${daysLeft} days before the FN blocks`,
   // glance.js: the device and the devices
   primary: " (primary)",
   ok: "ok",

@@ -90,6 +90,50 @@ export const RU = {
   offline: (error, seconds) => `Адаптер не отвечает (${error}); повтор каждые ${seconds} с.`,
   // ui.js
   updated: (clock) => "обновлено в " + clock,
+  // glance.js: health's problems by code (docs/api.md), each with what to do; f.device(name), f.age(seconds)
+  problems: {
+    database_not_writable: () => "Позвоните в поддержку: база чеков не записывается (проверьте место на диске)",
+    device_offline: (p, f) =>
+      `Проверьте питание и кабель ${f.device(p.device)}: она не на связи` + (p.others_print ? "; чеки печатает другая" : ""),
+    device_paper_out: (p, f) =>
+      `Заправьте бумагу в ${f.device(p.device)}` + (p.others_print ? "; пока чеки печатает другая" : ""),
+    device_fn_blocked: (p, f) => `Позвоните в поддержку: ФН ${f.device(p.device)} не принимает документы`,
+    device_shift_expired: (p, f) => `Закройте смену (Z-отчёт) на ${f.device(p.device)}: она открыта больше 24 ч`,
+    device_error: (p, f) => `Проверьте ${f.device(p.device)}: она не может печатать` + (p.detail ? ` (${p.detail})` : ""),
+    no_device_can_print: (p, f) =>
+      "Чеки не пробиваются: " + p.devices.map((d) => f.problem(d.code, { device: d.device, detail: d.detail })).join("; "),
+    shift_expired: () => "Закройте смену (Z-отчёт): она открыта больше 24 ч, продажи остановлены",
+    shift_expires_soon: (p) => `Закройте смену (Z-отчёт): она истекает через ${p.minutes} мин`,
+    clock_behind: (p) => `Проверьте дату и время на компьютере: часы отстали на ${p.minutes} мин`,
+    fn_replace_soon: (p, f) => `Закажите новый ФН для ${f.device(p.device)}: срок текущего кончается в течение 30 дн.`,
+    fn_resource_exhausted: (p, f) => `Замените ФН ${f.device(p.device)} сейчас: срок кончается в течение 3 дн.`,
+    fn_memory_nearly_full: (p, f) => `Закажите замену ФН ${f.device(p.device)}: его память заполнена на 90%`,
+    fn_ofd_timeout: (p, f) => `Проверьте связь с ОФД: ФН ${f.device(p.device)} давно ждёт подтверждений`,
+    fn_warning: (p, f) => `Позвоните в поддержку: ФН ${f.device(p.device)} предупреждает (${p.warning})`,
+    task_stopped: (p) => `Перезапустите адаптер: остановилась его задача ${p.task}`,
+    buffer_full: (p) =>
+      `Восстановите связь с ОФД: буфер полон (${p.unsynced} из ${p.capacity} не отправлены), продажи остановлены`,
+    buffer_filling: (p) => `Проверьте связь с ОФД: буфер заполнен на ${p.percent}%`,
+    fn_block_near: (p) =>
+      `Восстановите связь с ОФД: документ ждёт отправки ${p.days_old} дн.; до блокировки ФН ${p.days_left} дн.`,
+    fn_block_reached: (p) =>
+      `Позвоните в поддержку и восстановите связь с ОФД: документ ждёт ${p.days_old} дн., ФН блокирует ККТ`,
+    ofd_unreachable: (p, f) =>
+      "Проверьте подключение к интернету: ОФД не отвечает" +
+      (p.down_seconds !== null ? " " + f.age(p.down_seconds) : "") +
+      (p.days_left !== null ? `; до блокировки ФН ${p.days_left} дн.` : ""),
+    ofd_not_configured: () => "Настройте ОФД (KKT_OFD_API_URL): чеки не отправляются",
+    ofd_exchange_unread: () => "Проверьте ККТ: не удалось прочитать, как она передаёт документы в ОФД",
+    fn_untracked: (p) => `Проверьте в кабинете ОФД, что ${p.count} документов старого ФН ${p.fn_number} доставлены`,
+  },
+  theDevice: (name) => (name ? `ККТ «${name}»` : "ККТ"),
+  deviceFaults: {
+    device_offline: "не на связи",
+    device_paper_out: "нет бумаги",
+    device_fn_blocked: "ФН заблокирован",
+    device_shift_expired: "смена больше 24 ч",
+    device_error: "ошибка",
+  },
   // glance.js: the buffer
   unsynced: "не отправлено",
   unsyncedOf: (queued, capacity, percent) => `${queued} из ${capacity} (${percent}%)`,
@@ -99,6 +143,15 @@ export const RU = {
   synced: "в ОФД",
   printFailures: "не напечатаны",
   // glance.js: OFD delivery
+  ofdLink: "Связь с ОФД",
+  ofdLinkUp: "есть",
+  ofdLinkDown: "нет",
+  ofdLinkDownSince: (since) => `нет с ${since}`,
+  ofdLinkChecking: "проверяется",
+  ofdLinkNotYet: "обмена ещё не было",
+  waitingDocuments: "документы ждут отправки",
+  lastDelivered: "последняя отправка",
+  engineerDetails: "Подробности для инженера",
   deliveryOff: "выключена: ОФД не настроен",
   deliveryDeviceUnread: "через ККТ: её состояние обмена не прочитано",
   deliveryDeviceNotPolled: "через ККТ: ещё не опрошена",
