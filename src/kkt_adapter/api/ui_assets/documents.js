@@ -2,9 +2,10 @@
 // its delivery to the OFD, its QR code and its events.
 
 import { api } from "./api.js";
-import { $, badge, el, fill, message } from "./dom.js";
+import { $, badge, el, fill, fold, message } from "./dom.js";
 import { fiscalTime, isoTime, money, time } from "./format.js";
 import { forgetImages, hasQr, qrImage } from "./qr.js";
+import { receiptView } from "./receipt.js";
 import { failed } from "./refreshing.js";
 import { state } from "./state.js";
 import { T } from "./texts.js";
@@ -81,8 +82,6 @@ export async function renderDetail() {
     [T.document, documentName(receipt)],
     [T.state, el("span", { "data-testid": "detail-state", "data-state": receipt.state }, stateBadge(receipt.state))],
     [T.total, money(receipt.total)],
-    [T.pos, receipt.pos_id],
-    [T.idempotencyKey, el("code", {}, receipt.idempotency_key)],
     [T.accepted, time(receipt.created_at)],
     [T.fdNumber, fiscal.fiscal_doc_number],
     [T.fiscalSign, fiscal.fiscal_sign],
@@ -94,17 +93,23 @@ export async function renderDetail() {
     ],
     [T.qrString, fiscal.qr_code_data ? el("code", { class: "wrap" }, fiscal.qr_code_data) : null],
     [T.printError, receipt.print_error, "bad"],
-    [T.refundOf, receipt.original_receipt_id ? el("code", {}, receipt.original_receipt_id) : null],
   ]);
+  $("detail-receipt").replaceChildren(...receiptView(receipt, select));
   fill($("detail-sync"), [
     [T.attempts, sync.attempts],
     [T.lastError, sync.last_error, sync.last_error ? "bad" : null],
     [T.nextAttempt, time(sync.next_attempt_at)],
-    [T.ofdId, sync.ofd_id],
     [T.ofdTime, isoTime(sync.ofd_server_time)],
     [T.synced, time(sync.synced_at)],
-    [T.hlc, receipt.hlc],
   ]);
+  $("detail-more").replaceChildren(
+    fold(T.ids, [
+      [T.pos, receipt.pos_id],
+      [T.idempotencyKey, el("code", {}, receipt.idempotency_key)],
+      [T.ofdId, sync.ofd_id],
+      [T.hlc, receipt.hlc],
+    ]),
+  );
   $("detail-qr").replaceChildren(hasQr(receipt) ? qrImage(id, "big") : el("span", { class: "muted" }, T.noQrCode));
   $("detail-requeue").hidden = receipt.state !== "dlq";
   $("detail-events").replaceChildren(
