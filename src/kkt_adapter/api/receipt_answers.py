@@ -145,6 +145,7 @@ class ReceiptListOut(OpenModel):
     items: list[ReceiptRowOut]
     count: int
     q: str | None
+    device: str | None = None
 
 
 class EventOut(OpenModel):

@@ -24,8 +24,30 @@ export function stateBadge(value) {
   return el("span", { class: "badge " + value, "data-state": value }, T.states[value] || value);
 }
 
+// With several KKTs: the device column and the filter's choices ("all devices" and each by name).
+export function renderDeviceFilter(devices) {
+  const names = devices ? Object.keys(devices) : [];
+  $("receipts-table").classList.toggle("single", names.length === 0);
+  $("device-filter-label").hidden = names.length === 0;
+  const select = $("device-filter");
+  const wanted = ["", ...names].join("|") + "|" + T.allDevices;
+  if (select.dataset.made === wanted) return;
+  select.dataset.made = wanted;
+  select.replaceChildren(
+    el("option", { value: "" }, T.allDevices),
+    ...names.map((name) => el("option", { value: name }, name)),
+  );
+  select.value = state.deviceFilter || "";
+}
+
+// The rows are drawn again only when something in them changed, so that a row keeps the keyboard's focus.
+let drawn = null;
+
 export function renderReceipts(answer) {
   const items = answer.items;
+  const mark = JSON.stringify([answer, state.selected, T.pageTitle]);
+  if (mark === drawn) return;
+  drawn = mark;
   $("receipts-title").textContent =
     answer.q === null ? T.latestDocuments : T.searchFound(answer.q, items.length);
   $("receipts-empty").hidden = items.length > 0;
@@ -41,6 +63,7 @@ export function renderReceipts(answer) {
         onkeydown: (event) => event.key === "Enter" && select(receipt.receipt_id),
       },
       el("td", {}, time(receipt.created_at)),
+      el("td", { class: "device-col" }, receipt.device || "—"),
       el("td", {}, documentName(receipt)),
       el("td", {}, stateBadge(receipt.state)),
       el("td", { class: "num" }, money(receipt.total)),

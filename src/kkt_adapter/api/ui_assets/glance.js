@@ -4,6 +4,8 @@
 
 import { $, badge, el, fill, fold, yesNo } from "./dom.js";
 import { DAY, age, date, isoTime, since, time } from "./format.js";
+import { guarded } from "./refreshing.js";
+import { xReport, zReport } from "./reports.js";
 import { state } from "./state.js";
 import { T } from "./texts.js";
 
@@ -129,11 +131,17 @@ function troubleBadge(health, name, problem) {
   return badge(deviceTrouble(health, name) || problem, "bad");
 }
 
+let drawnDevices = null;
+
 // With several KKTs (KKT_DEVICES), one row per device from health's devices component; hidden with one.
 function renderDevices(health) {
   const devices = health.components.devices;
   $("devices-panel").hidden = !devices;
   if (!devices) return;
+  // Drawn again only when a device changed, so that its buttons keep the keyboard's focus between refreshes.
+  const mark = JSON.stringify([devices, health.problems, T.pageTitle]);
+  if (mark === drawnDevices) return;
+  drawnDevices = mark;
   $("devices").replaceChildren(
     ...Object.entries(devices).map(([name, device]) => {
       let shiftText = "—";
@@ -151,6 +159,26 @@ function renderDevices(health) {
         el("td", {}, shiftText),
         el("td", { class: "num" }, device.last_fd_number === null ? "—" : String(device.last_fd_number)),
         el("td", {}, device.fn_number || "—"),
+        el(
+          "td",
+          { class: "actions" },
+          el(
+            "button",
+            { type: "button", "data-testid": "x-" + name, "aria-label": T.xReportFor(name), onclick: guarded(() => xReport(name)) },
+            T.xShort,
+          ),
+          el(
+            "button",
+            {
+              type: "button",
+              class: "danger",
+              "data-testid": "z-" + name,
+              "aria-label": T.zReportFor(name),
+              onclick: guarded(() => zReport(name)),
+            },
+            T.zShort,
+          ),
+        ),
       );
     }),
   );

@@ -4,7 +4,7 @@
 
 import { TOKEN_KEY, api } from "./api.js";
 import { renderDlq, requeue } from "./dlq.js";
-import { closeDetail, renderDetail, renderReceipts } from "./documents.js";
+import { closeDetail, renderDetail, renderDeviceFilter, renderReceipts } from "./documents.js";
 import { $ } from "./dom.js";
 import { clock } from "./format.js";
 import { renderGlance } from "./glance.js";
@@ -33,7 +33,8 @@ async function refreshDevice() {
 }
 
 async function refresh() {
-  const query = state.query ? `&q=${encodeURIComponent(state.query)}` : "";
+  let query = state.query ? `&q=${encodeURIComponent(state.query)}` : "";
+  if (state.deviceFilter) query += `&device=${encodeURIComponent(state.deviceFilter)}`;
   const [health, buffer, dlq, receipts] = await Promise.all([
     api("/v1/health"),
     api("/v1/kkt/buffer/status"),
@@ -53,6 +54,7 @@ async function refresh() {
     refreshDevice().catch(failed);
   }
   renderGlance();
+  renderDeviceFilter(state.health.components.devices);
   if (receipts.ok) renderReceipts(receipts.body);
   if (dlq.ok) renderDlq(dlq.body);
   await renderDetail();
@@ -73,8 +75,12 @@ function start() {
     state.deviceReadAt = 0;
     refreshNow();
   });
-  $("x-report").addEventListener("click", guarded(xReport));
-  $("z-report").addEventListener("click", guarded(zReport));
+  $("x-report").addEventListener("click", guarded(() => xReport()));
+  $("z-report").addEventListener("click", guarded(() => zReport()));
+  $("device-filter").addEventListener("change", (event) => {
+    state.deviceFilter = event.target.value || null;
+    refreshNow();
+  });
   $("detail-close").addEventListener("click", closeDetail);
   $("message").addEventListener("click", () => ($("message").hidden = true));
   $("detail-requeue").addEventListener("click", guarded(() => requeue(state.selected)));
