@@ -22,9 +22,16 @@ export function renderDlq(answer) {
           "td",
           {},
           el(
-            "code",
-            { title: item.receipt_id, class: "link", onclick: () => select(item.receipt_id) },
-            item.receipt_id.slice(0, 8),
+            "a",
+            {
+              href: "#" + item.receipt_id,
+              title: item.receipt_id,
+              onclick: (event) => {
+                event.preventDefault();
+                select(item.receipt_id);
+              },
+            },
+            el("code", {}, item.receipt_id.slice(0, 8)),
           ),
         ),
         el("td", { class: "num" }, item.fd_number ?? "—"),
