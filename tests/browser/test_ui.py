@@ -74,7 +74,7 @@ def test_a_printed_receipt_appears_with_its_qr_code_and_detail(page: Page, adapt
     expect(detail).to_contain_text(printed["fiscal_doc"]["fiscal_sign"])
     expect(detail).to_contain_text("ui-qr-1")
     expect(detail).to_contain_text("OFD-")
-    expect(page.get_by_test_id("detail-events")).to_contain_text("synced")
+    expect(page.get_by_test_id("detail-events")).to_contain_text("delivered")
     big = detail.get_by_test_id("qr")
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=big.element_handle())
 

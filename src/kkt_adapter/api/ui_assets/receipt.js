@@ -75,7 +75,7 @@ export function receiptView(receipt, open) {
   } else if (content.original_fd_number) sale = T.refundOfFd(content.original_fd_number);
   const cashier = content.cashier ? content.cashier.name + (content.cashier.inn ? T.cashierInn(content.cashier.inn) : "") : null;
   const summary = el("dl", { "data-testid": "receipt-summary" });
-  fill(summary, [
+  const rows = [
     [T.total, el("strong", {}, money(receipt.total))],
     [T.paidBy, el("span", { "data-testid": "receipt-payments" }, payments.join(" + "))],
     [T.change, content.change !== "0.00" ? money(content.change) : null],
@@ -84,6 +84,11 @@ export function receiptView(receipt, open) {
     [T.taxation, content.taxation],
     [T.attributes, attributes(content.items)],
     [T.refundOfSale, sale],
-  ]);
+  ];
+  // What the receipt did not give is left out: a receipt shows what it holds.
+  fill(
+    summary,
+    rows.filter(([, value]) => value !== null && value !== undefined && value !== ""),
+  );
   return [el("h3", {}, T.receiptTitle), lines(content.items), summary];
 }
