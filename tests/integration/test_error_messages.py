@@ -73,3 +73,15 @@ def test_a_refused_device_and_a_wrong_request_have_codes_and_messages(client: Te
     assert wrong.status_code == 422
     assert wrong.json()["code"] == "invalid_request" and isinstance(wrong.json()["detail"], list)
     assert wrong.json()["message"].startswith("The request")
+
+
+def test_the_request_guards_answer_with_a_code_and_a_message_too(tmp_path: Path) -> None:
+    """A 401 of the token guard, answered before any route, has the same shape: ``code`` and ``message``."""
+    settings = load_settings(
+        {"KKT_DATA_DIR": str(tmp_path), "KKT_SYNC_ENABLED": "false", "KKT_API_TOKEN": "s3cret-token-0123456789"}
+    )
+    with TestClient(create_app(settings, clock=FakeClock(), driver=FakeDriver())) as c:
+        refused = c.get("/v1/kkt/buffer/status", headers={"Accept-Language": "en"})
+    assert refused.status_code == 401
+    assert refused.json()["error"] == refused.json()["code"] == "unauthorized"
+    assert refused.json()["message"] == "An API token is required."

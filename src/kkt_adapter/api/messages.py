@@ -73,7 +73,13 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Ни одна ККТ не смогла напечатать чек: причины по каждой — в devices.",
         "No KKT could print the receipt: each one's reason is under devices.",
     ),
-    "unauthorized": ("Нужен API-токен.", "An API token is required."),
+    "unauthorized": ("Нужен API-токен: введите его на странице или в настройках ERP.", "An API token is required."),
+    "host_not_allowed": (
+        "Адрес адаптера не разрешён (KKT_ALLOWED_HOSTS): откройте его по разрешённому адресу.",
+        "This address of the adapter is not allowed (KKT_ALLOWED_HOSTS): use an allowed one.",
+    ),
+    "body_too_large": ("Запрос слишком большой.", "The request is too large."),
+    "headers_too_large": ("Заголовки запроса слишком большие.", "The request's headers are too large."),
 }
 
 #: A kind's general message, for a code the table does not list.
