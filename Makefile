@@ -26,10 +26,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
-# The browser tests drive Debian's chromium (no browser build is downloaded); the OFD client's TLS test makes its
-# certificate with the openssl command; the monitoring tests run Debian's prometheus and its promtool.
-$(BROWSER_STAMP): $(BIN)/python
+# The browser tests drive Debian's chromium (no browser build is downloaded) and check the page with axe-core (npm,
+# pinned by tests/browser/axe/package-lock.json); the OFD client's TLS test makes its certificate with the openssl
+# command; the monitoring tests run Debian's prometheus and its promtool.
+AXE_LOCK := tests/browser/axe/package-lock.json
+
+$(BROWSER_STAMP): $(BIN)/python $(AXE_LOCK)
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	command -v npm >/dev/null || (apt-get update && apt-get install -y --no-install-recommends npm)
+	npm ci --prefix tests/browser/axe --no-audit --no-fund --silent
 	command -v openssl >/dev/null || (apt-get update && apt-get install -y --no-install-recommends openssl)
 	command -v promtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus)
 	touch $(BROWSER_STAMP)

@@ -50,9 +50,17 @@ def adapter(tmp_path: Path, ofd: MockOFDServer) -> Iterator[AdapterProcess]:
 
 
 @pytest.fixture
-def page(browser: Browser, adapter: AdapterProcess) -> Iterator[Page]:
-    """A fresh browser page on the adapter; a script error on the page fails the test."""
-    context = browser.new_context(base_url=adapter.url, viewport={"width": 1280, "height": 900})
+def locale() -> str:
+    """The browser's language: English for the suite's checks of words (a test asks for ``ru-RU`` to read Russian)."""
+    return "en-GB"
+
+
+@pytest.fixture
+def page(browser: Browser, adapter: AdapterProcess, locale: str) -> Iterator[Page]:
+    """A fresh browser page on the adapter in ``locale``; a script error on the page fails the test."""
+    context = browser.new_context(
+        base_url=adapter.url, viewport={"width": 1280, "height": 900}, locale=locale, timezone_id="Europe/Moscow"
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

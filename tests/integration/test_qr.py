@@ -91,7 +91,12 @@ def test_unknown_receipt_is_a_404_like_the_others(client: TestClient, kind: str)
     """An unknown id answers 404 with the body every other 404 of the API has."""
     response = client.get(f"/v1/kkt/receipt/nope/qr.{kind}")
     assert response.status_code == 404
-    assert response.json() == {"detail": "no receipt 'nope'", "error": "not_found"}
+    assert response.json() == {
+        "detail": "no receipt 'nope'",
+        "error": "not_found",
+        "code": "not_found",
+        "message": "Не найдено.",
+    }
     assert response.json().keys() == client.get("/v1/kkt/receipt/nope").json().keys()
 
 

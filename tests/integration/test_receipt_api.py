@@ -154,7 +154,12 @@ def test_device_fault_is_503_and_nothing_half_done(client: TestClient, driver: F
     driver.fault = DeviceRefused("paper_out", "paper out")
     response = post(client, "k1")
     assert response.status_code == 503
-    assert response.json() == {"detail": "paper out", "error": "paper_out"}
+    assert response.json() == {
+        "detail": "paper out",
+        "error": "paper_out",
+        "code": "paper_out",
+        "message": "В ККТ закончилась бумага: заправьте бумагу.",
+    }
     assert client.get("/v1/kkt/buffer/status").json()["failed"] == 1
     driver.fault = None
     retried = post(client, "k1")

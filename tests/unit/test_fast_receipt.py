@@ -132,7 +132,12 @@ async def test_the_fiscalizers_errors_are_answered_by_the_error_table() -> None:
     fiscalizer.error = BufferFull("Buffer full", retry_after_s=7)
     status, headers, body = await call(json.dumps(SALE).encode(), JSON | {"Idempotency-Key": "k"}, fiscalizer, route)
     assert status == 503 and headers[b"retry-after"] == b"7"
-    assert json.loads(body) == {"detail": "Buffer full", "error": "buffer_full"}
+    assert json.loads(body) == {
+        "detail": "Buffer full",
+        "error": "buffer_full",
+        "code": "buffer_full",
+        "message": "Буфер неотправленных чеков полон: продажи остановлены, пока связь с ОФД не восстановится.",
+    }
 
 
 async def test_a_named_device_is_passed_on_and_an_unknown_one_goes_to_the_route() -> None:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from kkt_adapter import __version__, bootstrap
-from kkt_adapter.api import errors, middleware, qr, routes, ui
+from kkt_adapter.api import docs, errors, middleware, qr, routes, ui
 from kkt_adapter.api.fast_receipt import FastReceipt
 from kkt_adapter.api.json_body import UntypedJson
 from kkt_adapter.bootstrap.announce import started_line
@@ -52,6 +52,9 @@ def create_app(
         version=__version__,
         description="Offline-first 54-FZ fiscalization adapter: print at once, deliver to the OFD in the background.",
         lifespan=lifespan,
+        # Served by api/docs.py from installed files instead: FastAPI's own pages load their scripts from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     # The request rules read it on every receipt (the route and its short path alike).
     app.state.text_policy = settings.text_policy
@@ -62,4 +65,5 @@ def create_app(
     app.include_router(routes.router)
     app.include_router(qr.router)
     app.include_router(ui.router)
+    app.include_router(docs.router)
     return app

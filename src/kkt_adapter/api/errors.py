@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from kkt_adapter.api.json_body import json_problem
+from kkt_adapter.api.messages import language, message
 from kkt_adapter.api.text import safe_problem
 from kkt_adapter.domain import errors
 from kkt_adapter.service import STORAGE_FAULTS
@@ -63,7 +64,13 @@ async def adapter_error_handler(request: Request, exc: Exception) -> JSONRespons
         body |= {"field": exc.field, "allowed": list(exc.allowed)}
     if isinstance(exc, errors.NoDeviceCouldPrint):
         body["devices"] = {name: {"code": one.code, "reason": one.reason} for name, one in exc.refusals.items()}
+    body |= _for_people(request, exc.code, kind="device" if isinstance(exc, errors.DeviceError) else "error")
     return JSONResponse(body, status_code=_status_of(exc), headers=headers)
+
+
+def _for_people(request: Request, code: str, *, kind: str = "error") -> dict[str, str]:
+    """The stable ``code`` and a ``message`` in the request's language (api/messages.py), beside ``detail``."""
+    return {"code": code, "message": message(code, language(request.headers.get("accept-language")), kind=kind)}
 
 
 async def storage_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -79,7 +86,8 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     """422 naming each wrong field: JSON-safe (``NaN``, ``1e309``, lone surrogates), only excerpts of the input."""
     assert isinstance(exc, RequestValidationError)
     problems = [safe_problem(json_problem(error, exc.body)) for error in exc.errors()]
-    return JSONResponse({"detail": problems}, status_code=422)
+    body = {"detail": problems} | _for_people(request, "invalid_request")
+    return JSONResponse(body, status_code=422)
 
 
 def install(app: FastAPI) -> None:

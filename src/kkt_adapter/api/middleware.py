@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kkt_adapter.api.messages import language, message
 from kkt_adapter.config import Settings
 
 #: Paths any client may GET without the token: the health probe, and the operator page's static files (the page
@@ -26,10 +27,19 @@ PUBLIC_PREFIXES = ("/ui/assets/",)
 
 
 async def answer(
-    send: Send, status: int, detail: str, error: str, *, headers: Iterable[tuple[bytes, bytes]] = ()
+    send: Send,
+    status: int,
+    detail: str,
+    error: str,
+    *,
+    headers: Iterable[tuple[bytes, bytes]] = (),
+    scope: Scope | None = None,
 ) -> None:
-    """Send one JSON error answer, in the shape of the API's other errors."""
-    body = json.dumps({"detail": detail, "error": error}).encode("utf-8")
+    """Send one JSON error answer, in the shape of the API's other errors (with ``code`` and a ``message`` in the
+    language the request's ``Accept-Language`` asks, Russian by default)."""
+    asked = None if scope is None else _header(scope, b"accept-language")
+    lang = language(None if asked is None else asked.decode("latin-1"))
+    body = json.dumps({"detail": detail, "error": error, "code": error, "message": message(error, lang)}).encode()
     start_headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode("ascii")),
@@ -100,7 +110,7 @@ class HostCheck:
                     await send({"type": "websocket.close", "code": 1008})
                     return
                 detail = "the Host header names no address of this adapter (KKT_ALLOWED_HOSTS)"
-                await answer(send, 400, detail, "host_not_allowed")
+                await answer(send, 400, detail, "host_not_allowed", scope=scope)
                 return
         await self.app(scope, receive, send)
 
@@ -130,7 +140,7 @@ class BearerAuth:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self.is_public(scope) and not self.authorized(scope):
             detail = "send the API token: Authorization: Bearer <KKT_API_TOKEN>"
-            await answer(send, 401, detail, "unauthorized", headers=[(b"www-authenticate", b"Bearer")])
+            await answer(send, 401, detail, "unauthorized", headers=[(b"www-authenticate", b"Bearer")], scope=scope)
             return
         await self.app(scope, receive, send)
 
@@ -154,7 +164,7 @@ class HeaderLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.size(scope) > self.max_bytes:
             detail = f"the request's headers are larger than {self.max_bytes} bytes (KKT_MAX_HEADER_BYTES)"
-            await answer(send, 431, detail, "headers_too_large", headers=[(b"connection", b"close")])
+            await answer(send, 431, detail, "headers_too_large", headers=[(b"connection", b"close")], scope=scope)
             return
         await self.app(scope, receive, send)
 
@@ -175,9 +185,9 @@ class BodyLimit:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, scope: Scope) -> None:
         detail = f"the request body is larger than {self.max_bytes} bytes (KKT_MAX_BODY_BYTES)"
-        await answer(send, 413, detail, "body_too_large", headers=[(b"connection", b"close")])
+        await answer(send, 413, detail, "body_too_large", headers=[(b"connection", b"close")], scope=scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -185,7 +195,7 @@ class BodyLimit:
             return
         declared = _header(scope, b"content-length")
         if declared is not None and declared.strip().isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(send, scope)
             return
         received = 0
         started = False
@@ -200,7 +210,7 @@ class BodyLimit:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     if not started:
-                        await self._refuse(send)
+                        await self._refuse(send, scope)
                         refused = True
                     raise _BodyTooLarge
             return message

@@ -78,6 +78,40 @@ class TextAsSentOut(OpenModel):
     warnings: list[TextWarningOut]
 
 
+class ContentLineOut(OpenModel):
+    name: str
+    quantity: str
+    measure: str | int = Field(description="The measure's name as the request takes it (piece, kg, l, ...).")
+    price: str
+    vat_rate: str | int
+    sum: str
+    payment_method: str | int
+    payment_object: str | int
+    mark_code: str | None
+
+
+class ContentPaymentOut(OpenModel):
+    type: str
+    amount: str
+
+
+class ContentCashierOut(OpenModel):
+    name: str
+    inn: str | None
+
+
+class ReceiptContentOut(OpenModel):
+    """A receipt's lines, payments, change (cash over the total), cashier, customer contact and taxation."""
+
+    items: list[ContentLineOut]
+    payments: list[ContentPaymentOut]
+    change: str
+    cashier: ContentCashierOut | None
+    customer_contact: str | None
+    taxation: str | int | None
+    original_fd_number: int | None
+
+
 class ReceiptViewOut(OpenModel):
     """One stored document: its state, totals, fiscal data and delivery."""
 
@@ -98,6 +132,9 @@ class ReceiptViewOut(OpenModel):
     text_as_sent: list[TextAsSentOut] = Field(
         description="The texts the text policy normalized: each as sent and as printed (empty when none was)."
     )
+    content: ReceiptContentOut | None = Field(
+        default=None, description="What was sold and how it was paid; null for a document that sold nothing."
+    )
 
 
 class ReceiptRowOut(ReceiptViewOut):
@@ -108,6 +145,7 @@ class ReceiptListOut(OpenModel):
     items: list[ReceiptRowOut]
     count: int
     q: str | None
+    device: str | None = None
 
 
 class EventOut(OpenModel):

@@ -28,11 +28,22 @@ class BufferStatusOut(OpenModel):
     cb_state: str = Field(description="The circuit breaker's state.")
 
 
+class ProblemOut(OpenModel):
+    """One reason for the verdict: a stable code (see docs/api.md) and the values its message needs."""
+
+    code: str = Field(examples=["device_paper_out", "ofd_unreachable", "fn_block_near"])
+    severity: Literal["unhealthy", "degraded"]
+    params: dict[str, Any]
+
+
 class HealthOut(OpenModel):
     """healthy or degraded (200), unhealthy (503), with the reasons and each component's state."""
 
     status: Literal["healthy", "degraded", "unhealthy"]
     reasons: list[str]
+    problems: list[ProblemOut] = Field(
+        description="The reasons for machines and people in any language: a stable code each (docs/api.md)."
+    )
     version: str
     adapter_id: str
     uptime_seconds: float

@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, Response
 from kkt_adapter import __version__
 from kkt_adapter.api import responses as r
 from kkt_adapter.api.receipt_answers import EventListOut, ReceiptListOut
+from kkt_adapter.api.request_rules import known_device
 from kkt_adapter.domain.errors import NotFound
 from kkt_adapter.service import AppService
 from kkt_adapter.service.queries import MIN_PREFIX
@@ -97,8 +98,12 @@ async def receipts(
             "number.",
         ),
     ] = None,
+    device: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Only this device's documents (KKT_DEVICES).")
+    ] = None,
 ) -> dict[str, Any]:
-    return await _service(request).queries.latest(limit=limit, search=q)
+    service = _service(request)
+    return await service.queries.latest(limit=limit, search=q, device=known_device(service, device, "query"))
 
 
 @router.get(

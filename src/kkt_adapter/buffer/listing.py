@@ -11,6 +11,7 @@ from typing import Any
 
 from kkt_adapter.buffer import StoredReceipt
 from kkt_adapter.buffer.connection import Database
+from kkt_adapter.domain.device import DEFAULT_DEVICE
 
 #: The shortest query that also matches the beginnings of ids and keys (a UUID's first group).
 MIN_PREFIX = 8
@@ -29,14 +30,25 @@ SELECT * FROM receipts WHERE fn_number IN (SELECT fn FROM fns) AND fd_number = ?
 """
 
 
-def latest(db: Database, *, limit: int, query: str | None = None) -> list[StoredReceipt]:
+def latest(db: Database, *, limit: int, query: str | None = None, device: str | None = None) -> list[StoredReceipt]:
     """The newest ``limit`` documents, or those whose id or key is ``query`` (or starts with it, from
-    :data:`MIN_PREFIX` characters on) or whose FD number it is; newest first. Every lookup goes by an index."""
+    :data:`MIN_PREFIX` characters on) or whose FD number it is; newest first. Every lookup goes by an index.
+
+    ``device`` keeps that device's documents only (an older buffer's unnamed rows are the default device's). Without
+    a search it walks the newest rows back until ``limit`` match: quick for a device that prints, longer on a big
+    buffer for one that printed nothing lately (no index by device yet).
+    """
+    names = None if device is None else ((device, "") if device == DEFAULT_DEVICE else (device,))
     with db.read() as conn:
-        if query is None:
+        if query is None and names is None:
             rows = conn.execute("SELECT * FROM receipts ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+        elif query is None:
+            marks = ", ".join("?" * len(names or ()))
+            sql = f"SELECT * FROM receipts WHERE device IN ({marks}) ORDER BY seq DESC LIMIT ?"
+            rows = conn.execute(sql, (*(names or ()), limit)).fetchall()
         else:
-            rows = _search(conn, query, limit)
+            rows = _search(conn, query, limit if names is None else 10 * limit)
+            rows = [row for row in rows if names is None or row["device"] in names][:limit]
     return [StoredReceipt.from_row(row) for row in rows]
 
 

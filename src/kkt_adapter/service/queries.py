@@ -46,12 +46,13 @@ class Queries:
         events = await asyncio.to_thread(self._buffer.events, receipt_id=receipt_id, limit=limit)
         return {"receipt_id": receipt_id, "items": events}
 
-    async def latest(self, *, limit: int, search: str | None = None) -> dict[str, Any]:
-        """The newest ``limit`` documents, or those ``search`` finds (see :func:`~kkt_adapter.buffer.listing.latest`);
-        a search of blanks only is no search."""
+    async def latest(self, *, limit: int, search: str | None = None, device: str | None = None) -> dict[str, Any]:
+        """The newest ``limit`` documents, or those ``search`` finds (see :func:`~kkt_adapter.buffer.listing.latest`),
+        of one ``device`` when it is named; a search of blanks only is no search."""
         query = None if search is None else search.strip() or None
-        found = await asyncio.to_thread(latest, self._buffer.db, limit=limit, query=query)
-        return {"items": [views.listed(stored) for stored in found], "count": len(found), "q": query}
+        found = await asyncio.to_thread(latest, self._buffer.db, limit=limit, query=query, device=device)
+        listed = {"items": [views.listed(stored) for stored in found], "count": len(found), "q": query}
+        return listed | {"device": device}
 
     async def qr_data(self, receipt_id: str) -> str:
         """The receipt's FNS QR string; :class:`NotFound` for no receipt or a document without one (shift reports)."""

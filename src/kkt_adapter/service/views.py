@@ -9,6 +9,7 @@ from kkt_adapter.domain.device import DOC_TYPE_NAMES
 from kkt_adapter.domain.money import rubles
 from kkt_adapter.domain.states import ReceiptState
 from kkt_adapter.domain.text import normalize_fiscal_text, text_warnings
+from kkt_adapter.service.receipt_content import content
 
 
 def receipt(stored: StoredReceipt) -> dict[str, Any]:
@@ -25,6 +26,7 @@ def receipt(stored: StoredReceipt) -> dict[str, Any]:
         if stored.fiscal
         else None,
         "text_as_sent": _texts_as_sent(stored.request),
+        "content": content(stored.request),
         "print_error": stored.print_error,
         "original_receipt_id": stored.original_receipt_id,
         "device": stored.device or None,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from kkt_adapter.buffer.queries import BufferCounts
 from kkt_adapter.domain.device import DeviceState
-from kkt_adapter.status.health import DeviceHealth, HealthInputs, age_since, assess, network_status
+from kkt_adapter.status.health import DeviceHealth, HealthInputs, age_since, judge, network_status
 from kkt_adapter.status.ports import (
     BufferReads,
     DeliveryView,
@@ -210,7 +210,7 @@ class StatusBoard:
         breaker = self.delivery.breaker_snapshot()
         state = device.state
         fn = self.fn_exchange()
-        verdict, reasons = assess(
+        verdict, problems = judge(
             HealthInputs(
                 database_ok=database_ok,
                 devices=tuple(judged or [_judged("", device)]),
@@ -235,11 +235,14 @@ class StatusBoard:
                 fn_status_known=fn["fn_number"] is not None,
                 fn_read_error=fn["error"],
                 untracked=self.delivery.untracked,
+                ofd_last_success_at=self.delivery.last_success_at,
+                now=self.clock.time(),
             )
         )
         return {
             "status": verdict,
-            "reasons": reasons,
+            "reasons": [problem.text for problem in problems],
+            "problems": [problem.public() for problem in problems],
             "version": self.limits.version,
             "adapter_id": limits.adapter_id,
             "uptime_seconds": round(self.clock.time() - self.started_at, 3),
@@ -265,6 +268,7 @@ class StatusBoard:
                     "url": self.delivery.ofd_url,
                     "last_exchange_ok": self.delivery.last_exchange_ok,
                     "last_exchange_at": self.delivery.last_exchange_at,
+                    "last_success_at": self.delivery.last_success_at,
                     "untracked": self.delivery.untracked,
                 },
                 "fn": fn,
@@ -357,6 +361,7 @@ def _judged(name: str, device: DeviceView) -> DeviceHealth:
         problem=device.problem,
         shift_expired=state is not None and state.shift_expired,
         fn_warnings=() if state is None else state.fn_warnings,
+        fault=None if device.usable else next(iter(device_faults(state)), "error") if state else "error",
     )
 
 

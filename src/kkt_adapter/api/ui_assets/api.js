@@ -1,6 +1,7 @@
 // The adapter's v1 API as the page calls it: JSON, never cached, with the API token when one is saved.
 
 import { $ } from "./dom.js";
+import { LANG } from "./texts.js";
 
 export const TOKEN_KEY = "kkt-api-token";
 
@@ -23,7 +24,7 @@ export function authHeaders() {
 export async function api(path, method = "GET") {
   const response = await fetch(path, {
     method,
-    headers: { Accept: "application/json", ...authHeaders() },
+    headers: { Accept: "application/json", "Accept-Language": LANG, ...authHeaders() },
     cache: "no-store",
   });
   if (response.status === 401) {
@@ -39,8 +40,9 @@ export async function api(path, method = "GET") {
   return { status: response.status, ok: response.ok, body };
 }
 
-// What an error answer says, in one line.
+// What an error answer says, in one line: its message in the page's language when it has one.
 export function problem(answer) {
+  if (answer.body && typeof answer.body.message === "string") return answer.body.message;
   const detail = answer.body && answer.body.detail;
   if (typeof detail === "string") return detail;
   if (Array.isArray(detail)) return detail.map((d) => d.msg).join("; ");

@@ -3,7 +3,7 @@
 import { api, problem } from "./api.js";
 import { select } from "./documents.js";
 import { $, el, message } from "./dom.js";
-import { time } from "./format.js";
+import { money, time } from "./format.js";
 import { guarded, refreshNow } from "./refreshing.js";
 import { T } from "./texts.js";
 
@@ -22,13 +22,20 @@ export function renderDlq(answer) {
           "td",
           {},
           el(
-            "code",
-            { title: item.receipt_id, class: "link", onclick: () => select(item.receipt_id) },
-            item.receipt_id.slice(0, 8),
+            "a",
+            {
+              href: "#" + item.receipt_id,
+              title: item.receipt_id,
+              onclick: (event) => {
+                event.preventDefault();
+                select(item.receipt_id);
+              },
+            },
+            el("code", {}, item.receipt_id.slice(0, 8)),
           ),
         ),
         el("td", { class: "num" }, item.fd_number ?? "—"),
-        el("td", { class: "num" }, (item.total_kop / 100).toFixed(2)),
+        el("td", { class: "num" }, money(item.total_kop / 100)),
         el("td", { class: "num" }, item.attempts),
         el("td", { class: "reason" }, item.reason),
         el(

@@ -2,22 +2,52 @@
 // its delivery to the OFD, its QR code and its events.
 
 import { api } from "./api.js";
-import { $, badge, el, fill, message } from "./dom.js";
-import { fiscalTime, isoTime, time } from "./format.js";
+import { $, badge, el, fill, fold, message } from "./dom.js";
+import { fiscalTime, isoTime, money, time } from "./format.js";
 import { forgetImages, hasQr, qrImage } from "./qr.js";
+import { receiptView } from "./receipt.js";
 import { failed } from "./refreshing.js";
 import { state } from "./state.js";
 import { T } from "./texts.js";
 
-function documentName(receipt) {
-  if (receipt.document_type === "receipt" || receipt.document_type === "correction") {
-    return `${receipt.document_type} · ${receipt.type}`;
-  }
-  return receipt.document_type.replace("_", " ");
+// The document's kind in words; a refund or a correction is marked as such (a badge of its own colour).
+export function documentName(receipt) {
+  const fiscal = receipt.document_type === "receipt" || receipt.document_type === "correction";
+  const key = fiscal ? `${receipt.document_type}/${receipt.type}` : receipt.document_type;
+  const text = T.documentTypes[key] || key;
+  if (receipt.document_type === "correction") return badge(text, "correction");
+  if (receipt.type === "refund") return badge(text, "refund");
+  return text;
 }
+
+export function stateBadge(value) {
+  return el("span", { class: "badge " + value, "data-state": value }, T.states[value] || value);
+}
+
+// With several KKTs: the device column and the filter's choices ("all devices" and each by name).
+export function renderDeviceFilter(devices) {
+  const names = devices ? Object.keys(devices) : [];
+  $("receipts-table").classList.toggle("single", names.length === 0);
+  $("device-filter-label").hidden = names.length === 0;
+  const select = $("device-filter");
+  const wanted = ["", ...names].join("|") + "|" + T.allDevices;
+  if (select.dataset.made === wanted) return;
+  select.dataset.made = wanted;
+  select.replaceChildren(
+    el("option", { value: "" }, T.allDevices),
+    ...names.map((name) => el("option", { value: name }, name)),
+  );
+  select.value = state.deviceFilter || "";
+}
+
+// The rows are drawn again only when something in them changed, so that a row keeps the keyboard's focus.
+let drawn = null;
 
 export function renderReceipts(answer) {
   const items = answer.items;
+  const mark = JSON.stringify([answer, state.selected, T.pageTitle]);
+  if (mark === drawn) return;
+  drawn = mark;
   $("receipts-title").textContent =
     answer.q === null ? T.latestDocuments : T.searchFound(answer.q, items.length);
   $("receipts-empty").hidden = items.length > 0;
@@ -33,9 +63,10 @@ export function renderReceipts(answer) {
         onkeydown: (event) => event.key === "Enter" && select(receipt.receipt_id),
       },
       el("td", {}, time(receipt.created_at)),
+      el("td", { class: "device-col" }, receipt.device || "—"),
       el("td", {}, documentName(receipt)),
-      el("td", {}, badge(receipt.state)),
-      el("td", { class: "num" }, receipt.total),
+      el("td", {}, stateBadge(receipt.state)),
+      el("td", { class: "num" }, money(receipt.total)),
       el("td", { class: "num" }, receipt.fiscal_doc ? receipt.fiscal_doc.fiscal_doc_number : "—"),
       el("td", {}, el("code", { title: receipt.receipt_id }, receipt.receipt_id.slice(0, 8))),
       el("td", { class: "qr-cell" }, hasQr(receipt) ? qrImage(receipt.receipt_id, "thumb") : null),
@@ -72,10 +103,8 @@ export async function renderDetail() {
   $("detail-id").textContent = id;
   fill($("detail-fiscal"), [
     [T.document, documentName(receipt)],
-    [T.state, el("span", { "data-testid": "detail-state" }, badge(receipt.state))],
-    [T.total, receipt.total],
-    [T.pos, receipt.pos_id],
-    [T.idempotencyKey, el("code", {}, receipt.idempotency_key)],
+    [T.state, el("span", { "data-testid": "detail-state", "data-state": receipt.state }, stateBadge(receipt.state))],
+    [T.total, money(receipt.total)],
     [T.accepted, time(receipt.created_at)],
     [T.fdNumber, fiscal.fiscal_doc_number],
     [T.fiscalSign, fiscal.fiscal_sign],
@@ -87,17 +116,23 @@ export async function renderDetail() {
     ],
     [T.qrString, fiscal.qr_code_data ? el("code", { class: "wrap" }, fiscal.qr_code_data) : null],
     [T.printError, receipt.print_error, "bad"],
-    [T.refundOf, receipt.original_receipt_id ? el("code", {}, receipt.original_receipt_id) : null],
   ]);
+  $("detail-receipt").replaceChildren(...receiptView(receipt, select));
   fill($("detail-sync"), [
     [T.attempts, sync.attempts],
     [T.lastError, sync.last_error, sync.last_error ? "bad" : null],
     [T.nextAttempt, time(sync.next_attempt_at)],
-    [T.ofdId, sync.ofd_id],
     [T.ofdTime, isoTime(sync.ofd_server_time)],
     [T.synced, time(sync.synced_at)],
-    [T.hlc, receipt.hlc],
   ]);
+  $("detail-more").replaceChildren(
+    fold(T.ids, [
+      [T.pos, receipt.pos_id],
+      [T.idempotencyKey, el("code", {}, receipt.idempotency_key)],
+      [T.ofdId, sync.ofd_id],
+      [T.hlc, receipt.hlc],
+    ]),
+  );
   $("detail-qr").replaceChildren(hasQr(receipt) ? qrImage(id, "big") : el("span", { class: "muted" }, T.noQrCode));
   $("detail-requeue").hidden = receipt.state !== "dlq";
   $("detail-events").replaceChildren(
@@ -107,8 +142,8 @@ export async function renderDetail() {
         {},
         el("td", {}, time(event.at)),
         el("td", {}, event.kind),
-        el("td", {}, event.from_state || ""),
-        el("td", {}, event.to_state || ""),
+        el("td", {}, T.states[event.from_state] || event.from_state || ""),
+        el("td", {}, T.states[event.to_state] || event.to_state || ""),
         el("td", {}, event.detail || ""),
       ),
     ),

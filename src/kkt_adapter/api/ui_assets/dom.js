@@ -45,3 +45,10 @@ export function message(text, kind) {
   box.className = "banner " + (kind || "info");
   box.hidden = false;
 }
+
+// A fold for what only an engineer needs (breaker states, HLC stamps, raw ids): a definition list under a summary.
+export function fold(summary, rows, testid) {
+  const list = el("dl", {});
+  fill(list, rows);
+  return el("details", { class: "fold", "data-testid": testid || null }, el("summary", {}, summary), list);
+}

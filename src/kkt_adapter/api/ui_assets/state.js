@@ -6,6 +6,7 @@ export const state = {
   shift: null, // the last GET /v1/kkt/shift (asked less often: it is read from the device)
   fn: null, // the last GET /v1/kkt/fn (likewise)
   query: null, // the search shown, or null for the latest documents
+  deviceFilter: null, // the device whose documents are listed, or null for every device
   openSingleHit: false, // open the only hit of the search just submitted
   selected: null, // the receipt id of the open document
   deviceReadAt: 0, // when the shift and the FN were last read (ms)

@@ -1,119 +1,57 @@
-// Every text the script shows to people, keyed by a stable code: the one place a translation will replace. Texts
-// that take values are functions of them. The page's fixed texts are in index.html; values from the API (states,
-// reasons, document types, errors) are shown as the API gives them.
+// Every text the page shows to people, from one catalogue keyed by stable codes, in Russian (the default) and
+// English: texts_ru.js and texts_en.js hold them; this module chooses the language and fills index.html's fixed
+// texts (elements marked data-t, data-t-placeholder, data-t-title, data-t-aria-label). Texts that take values are
+// functions of them. Importers read ``T`` and ``LOCALE`` as live bindings: they follow a change of language.
 
-export const T = {
-  // format.js: ages
-  ageSeconds: (n) => `${n} s`,
-  ageMinutes: (n) => `${n} min`,
-  ageHours: (n) => `${n} h`,
-  ageDays: (n) => `${n} days`,
-  // dom.js
-  yes: "yes",
-  no: "no",
-  // qr.js
-  qrAlt: "QR code",
-  // refreshing.js
-  offline: (error, seconds) => `The adapter does not answer (${error}); retrying every ${seconds} s.`,
-  // ui.js
-  updated: (clock) => "updated " + clock,
-  // glance.js: the buffer
-  unsynced: "unsynced",
-  unsyncedOf: (queued, capacity, percent) => `${queued} of ${capacity} (${percent}%)`,
-  refusesSalesAt: "refuses sales at",
-  pending: "pending",
-  deadLetters: "dead letters",
-  synced: "synced",
-  printFailures: "print failures",
-  // glance.js: OFD delivery
-  deliveryOff: "off: no OFD configured",
-  deliveryDeviceUnread: "by the KKT: its exchange status could not be read",
-  deliveryDeviceNotPolled: "by the KKT: not polled yet",
-  deliveryDevice: "by the KKT itself (tracked)",
-  deliveryBreakerOpen: (retryIn) => `failing: circuit breaker open, next probe in ${retryIn}`,
-  deliveryProbing: "probing the OFD (circuit breaker half-open)",
-  deliveryLastFailed: "failing: the last exchange with the OFD failed",
-  deliveryNoExchange: "no exchange with the OFD yet",
-  delivering: "delivering",
-  delivery: "delivery",
-  network: "network",
-  circuitBreaker: "circuit breaker",
-  breakerCounts: (failures, opened) => ` ${failures} failures in a row, opened ${opened}×`,
-  lastExchange: "last exchange",
-  lastExchangeAt: (at, ok) => `${at} (${ok ? "ok" : "failed"})`,
-  unsentInBuffer: "unsent in the buffer",
-  unsentInFn: "unsent in the FN",
-  ofd: "OFD",
-  nothingUnsynced: "nothing unsynced",
-  oldestAge: (age, daysLeft) => `${age} old — ${daysLeft} days before the 30-day block`,
-  // glance.js: the device and the devices
-  primary: " (primary)",
-  ok: "ok",
-  open: "open",
-  expired: "expired",
-  closed: "closed",
-  shiftOpenShort: (state, number) => `${state} #${number}`,
-  shiftClosedShort: (number) => `closed (last #${number})`,
-  status: "status",
-  online: "online",
-  paper: "paper",
-  shift: "shift",
-  shiftLast: (number) => ` (last #${number})`,
-  shiftNumber: (number, since) => ` #${number}` + (since ? ` since ${since}` : ""),
-  shiftExpires: "shift expires",
-  inThisShift: "in this shift",
-  shiftCounts: (receipts, documents) => `receipts: ${receipts}, documents: ${documents}`,
-  fn: "FN",
-  fnValidUntil: "FN valid until",
-  fnValidity: (date, daysLeft) => `${date} (${daysLeft} days)`,
-  ffd: "FFD",
-  fnOldestUnsent: "FN oldest unsent",
-  fnOldestUnsentAt: (fd, at) => `FD ${fd} at ${at}`,
-  fnBlocked: "FN blocked",
-  fnWarnings: "FN warnings",
-  kkt: "KKT",
-  lastFdNumber: "last FD number",
-  checked: "checked",
-  // documents.js
-  latestDocuments: "Latest documents",
-  searchFound: (query, count) => `Search “${query}”: ${count} found`,
-  notInBuffer: (id) => `Document ${id} is not in the buffer.`,
-  document: "document",
-  state: "state",
-  total: "total",
-  pos: "POS",
-  idempotencyKey: "idempotency key",
-  accepted: "accepted",
-  fdNumber: "FD number",
-  fiscalSign: "fiscal sign",
-  signedAt: "signed at",
-  fnKkt: "FN / KKT",
-  shiftReceiptNo: "shift / receipt no.",
-  qrString: "QR string",
-  printError: "print error",
-  refundOf: "refund of",
-  attempts: "attempts",
-  lastError: "last error",
-  nextAttempt: "next attempt",
-  ofdId: "OFD id",
-  ofdTime: "OFD time",
-  hlc: "HLC",
-  noQrCode: "no QR code",
-  // dlq.js
-  requeue: "Requeue",
-  requeued: (id) => `Document ${id} requeued: it is pending again.`,
-  requeueFailed: (problem) => `Requeue failed: ${problem}`,
-  // reports.js
-  byOperation: "by operation",
-  byPayment: "by payment",
-  xReportFailed: (problem) => `X report: ${problem}`,
-  xReportTitle: (shift) => `X report — shift ${shift} (not a fiscal document)`,
-  opened: "opened",
-  expires: "expires",
-  receipts: "receipts",
-  documents: "documents",
-  zReportConfirm: (which) => `Close shift${which}? The KKT prints the Z report (a fiscal document).`,
-  zReportFailed: (problem) => `Z report: ${problem}`,
-  zReportTitle: (shift) => `Z report — shift ${shift} closed`,
-  shiftClosed: (shift, fd) => `Shift ${shift} closed (Z report, FD ${fd}).`,
-};
+import { EN } from "./texts_en.js";
+import { RU } from "./texts_ru.js";
+
+export const CATALOGUE = { ru: RU, en: EN };
+export const LANG_KEY = "kkt-lang";
+const LOCALES = { ru: "ru-RU", en: "en-GB" };
+
+export let LANG = "ru";
+export let T = RU;
+export let LOCALE = LOCALES.ru;
+
+function stored() {
+  try {
+    return localStorage.getItem(LANG_KEY);
+  } catch {
+    return null;
+  }
+}
+
+// The remembered choice, else the first of the browser's languages the page speaks, else Russian.
+export function chosenLanguage() {
+  const kept = stored();
+  if (kept && kept in CATALOGUE) return kept;
+  for (const tag of navigator.languages || [navigator.language || ""]) {
+    const primary = tag.toLowerCase().split("-")[0];
+    if (primary in CATALOGUE) return primary;
+  }
+  return "ru";
+}
+
+const ATTRIBUTES = ["placeholder", "title", "aria-label"];
+
+// Switch the page to ``code``: the catalogue, the document's lang, every fixed text. ``remember`` keeps the choice.
+export function setLanguage(code, remember = false) {
+  LANG = code in CATALOGUE ? code : "ru";
+  T = CATALOGUE[LANG];
+  LOCALE = LOCALES[LANG];
+  if (remember) {
+    try {
+      localStorage.setItem(LANG_KEY, LANG);
+    } catch {
+      // a browser that keeps nothing: the choice lasts for this page
+    }
+  }
+  document.documentElement.lang = LANG;
+  for (const node of document.querySelectorAll("[data-t]")) node.textContent = T[node.dataset.t];
+  for (const name of ATTRIBUTES) {
+    for (const node of document.querySelectorAll(`[data-t-${name}]`)) {
+      node.setAttribute(name, T[node.getAttribute(`data-t-${name}`)]);
+    }
+  }
+}

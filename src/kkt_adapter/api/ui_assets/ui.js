@@ -4,15 +4,15 @@
 
 import { TOKEN_KEY, api } from "./api.js";
 import { renderDlq, requeue } from "./dlq.js";
-import { closeDetail, renderDetail, renderReceipts } from "./documents.js";
+import { closeDetail, renderDetail, renderDeviceFilter, renderReceipts } from "./documents.js";
 import { $ } from "./dom.js";
-import { time } from "./format.js";
+import { clock } from "./format.js";
 import { renderGlance } from "./glance.js";
 import { forgetAllImages } from "./qr.js";
 import { failed, guarded, refreshNow, startRefreshing } from "./refreshing.js";
 import { xReport, zReport } from "./reports.js";
 import { state } from "./state.js";
-import { T } from "./texts.js";
+import { LANG, T, chosenLanguage, setLanguage } from "./texts.js";
 
 // The shift and the FN are read from the device, which answers between prints: ask it less often.
 const DEVICE_REFRESH_MS = 10000;
@@ -33,7 +33,8 @@ async function refreshDevice() {
 }
 
 async function refresh() {
-  const query = state.query ? `&q=${encodeURIComponent(state.query)}` : "";
+  let query = state.query ? `&q=${encodeURIComponent(state.query)}` : "";
+  if (state.deviceFilter) query += `&device=${encodeURIComponent(state.deviceFilter)}`;
   const [health, buffer, dlq, receipts] = await Promise.all([
     api("/v1/health"),
     api("/v1/kkt/buffer/status"),
@@ -53,15 +54,33 @@ async function refresh() {
     refreshDevice().catch(failed);
   }
   renderGlance();
+  renderDeviceFilter(state.health.components.devices);
   if (receipts.ok) renderReceipts(receipts.body);
   if (dlq.ok) renderDlq(dlq.body);
   await renderDetail();
-  $("updated").textContent = T.updated(time(Date.now() / 1000).slice(11));
+  $("updated").textContent = T.updated(clock(Date.now() / 1000));
+}
+
+// Every fixed text, the title and the switch in ``code``; what the refreshes draw follows at the next one (now).
+function speak(code, remember) {
+  setLanguage(code, remember);
+  $("lang").value = LANG;
+  document.title = `${T.pageTitle} — ${document.body.dataset.adapterId}`;
 }
 
 function start() {
-  $("x-report").addEventListener("click", guarded(xReport));
-  $("z-report").addEventListener("click", guarded(zReport));
+  speak(chosenLanguage(), false);
+  $("lang").addEventListener("change", (event) => {
+    speak(event.target.value, true);
+    state.deviceReadAt = 0;
+    refreshNow();
+  });
+  $("x-report").addEventListener("click", guarded(() => xReport()));
+  $("z-report").addEventListener("click", guarded(() => zReport()));
+  $("device-filter").addEventListener("change", (event) => {
+    state.deviceFilter = event.target.value || null;
+    refreshNow();
+  });
   $("detail-close").addEventListener("click", closeDetail);
   $("message").addEventListener("click", () => ($("message").hidden = true));
   $("detail-requeue").addEventListener("click", guarded(() => requeue(state.selected)));
