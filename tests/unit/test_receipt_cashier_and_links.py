@@ -158,7 +158,7 @@ def test_refund_names_its_sale_once() -> None:
         ({"original_receipt_id": "r" * 65}, ("original_receipt_id",)),
         ({"original_receipt_id": 42}, ("original_receipt_id",)),
         ({"idempotency_key": ""}, ("idempotency_key",)),
-        ({"idempotency_key": "with space"}, ("idempotency_key",)),
+        ({"idempotency_key": "trailing space "}, ("idempotency_key",)),
         ({"idempotency_key": "k" * 129}, ("idempotency_key",)),
         ({"idempotency_key": "a\u200bb"}, ("idempotency_key",)),
     ],

@@ -52,11 +52,14 @@ def _not_bool(value: object) -> object:
 
 
 def _idempotency_key(value: str) -> str:
-    """The body's key, from an ERP's own order number (``Заказ-000123``): any printable Unicode text, 1–128
-    characters without blanks, as the header's (which keeps HTTP's rule: printable ASCII)."""
-    if not 1 <= len(value) <= 128 or not value.isprintable() or any(char.isspace() for char in value):
+    """The body's key, from an ERP's own order number (``Заказ-000123``, ``Заказ покупателя 000123``): any printable
+    Unicode text of 1–128 characters. Spaces only between other characters, and no other blank (a tab, a no-break
+    space): an ERP that trims a key once and not the next time must not get two keys, so two prints."""
+    blanks = any(char.isspace() and char != " " for char in value) or value != value.strip()
+    if not 1 <= len(value) <= 128 or not value.isprintable() or blanks:
         raise ValueError(
-            "idempotency_key must be 1–128 printable characters of any script without blanks (e.g. Заказ-000123)"
+            "idempotency_key must be 1–128 printable characters of any script, spaces only between them "
+            "(e.g. Заказ-000123)"
         )
     try:
         value.encode("utf-8")
