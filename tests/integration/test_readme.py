@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -214,6 +215,47 @@ def test_readme_atol_device_delivery(tmp_path: Path, processes: list[subprocess.
     )
     assert detect.returncode == 0, detect.stdout + detect.stderr
     assert "serverVersion" in detect.stdout or "version" in detect.stdout.lower(), detect.stdout
+
+
+def readme_shtrih_block() -> list[str]:
+    """The two commands of the README's "A Shtrih-M KKT" block (comments stripped)."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### A Shtrih-M KKT") :]
+    block = section[section.index("```sh") + len("```sh") : section.index("```\n", section.index("```sh") + 5)]
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_shtrih(tmp_path: Path, processes: list[subprocess.Popen[bytes]]) -> None:
+    """The README's two terminals: the curl's sale prints on the Shtrih-M emulator's FN through the adapter, over the
+    native protocol on TCP, and a resend of its key prints nothing more."""
+    emulate_line, serve_line = readme_shtrih_block()
+    assert emulate_line == "kkt-adapter emulate shtrih"
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KKT_")}
+    env["KKT_DATA_DIR"] = str(tmp_path / "emulators")
+    command = [sys.executable, "-m", "kkt_adapter", *shlex.split(emulate_line)[1:], "--port", str(port)]
+    processes.append(subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL))
+
+    def listening() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    wait_for(listening, timeout=20, what="the Shtrih-M emulator")
+    settings = dict(re.findall(r"(KKT_\w+)=(\S+)", serve_line))
+    assert settings == {"KKT_DRIVER_TYPE": "shtrih"}
+    settings |= {"KKT_SHTRIH_URL": f"tcp://127.0.0.1:{port}", "KKT_SYNC_ENABLED": "false"}
+    key, body = readme_curl()
+    with AdapterProcess(tmp_path / "adapter", env=settings) as adapter, httpx.Client(timeout=30) as http:
+        answer = http.post(adapter.url + "/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key})
+        assert answer.status_code == 200, answer.text
+        again = http.post(adapter.url + "/v1/kkt/receipt", json=body, headers={"Idempotency-Key": key})
+        assert again.content == answer.content
+        fn = http.get(adapter.url + "/v1/kkt/fn").json()
+    assert fn["fn_number"] == answer.json()["fiscal_doc"]["fn_number"]
+    assert fn["documents_count"] == answer.json()["fiscal_doc"]["fiscal_doc_number"]  # the sale is its last document
 
 
 def readme_devices_block() -> list[str]:
