@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import pkgutil
+import re
 import subprocess
 import sys
 import textwrap
@@ -246,3 +247,19 @@ def test_the_files_being_split_are_still_too_long() -> None:
     fits = sorted(path for path in _BEING_SPLIT if path in counts and counts[path] <= MAX_LINES)
     assert not missing, f"no longer exist (split or moved): remove them from _BEING_SPLIT: {missing}"
     assert not fits, f"now within {MAX_LINES} lines: remove them from _BEING_SPLIT: {fits}"
+
+
+def test_the_design_notes_name_only_files_that_exist() -> None:
+    """Every file ``docs/design.md`` names (``pkg/module.py`` under ``src/kkt_adapter``, or a repository path) exists,
+    so the map a newcomer reads stays true when code moves."""
+    text = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([A-Za-z0-9_./-]+\.(?:py|js|sql|md|yml|json))`", text))
+    missing = sorted(
+        name
+        for name in named
+        if "N." not in name  # a pattern such as buffer/migrations/vN.sql
+        and not (ROOT / name).exists()
+        and not (SRC / "kkt_adapter" / name).exists()
+        and not (SRC / name).exists()
+    )
+    assert named and not missing, f"docs/design.md names files that do not exist: {missing}"
