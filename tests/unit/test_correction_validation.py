@@ -117,7 +117,7 @@ BAD_FIELDS = [
     ({"payments": []}, ("payments",)),
     ({"taxation": "usn"}, ("taxation",)),
     ({"cashier": {"name": "A", "inn": "7707083894"}}, ("cashier", "inn")),
-    ({"idempotency_key": "with space"}, ("idempotency_key",)),
+    ({"idempotency_key": "trailing space "}, ("idempotency_key",)),
     ({"customer_contact": "buyer@example.ru"}, ("customer_contact",)),
     ({"original_fd_number": 42}, ("original_fd_number",)),
 ]
