@@ -17,9 +17,10 @@ import json
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kkt_adapter.api import errors
+from kkt_adapter.api.asgi_body import read_body, replay
 from kkt_adapter.api.request_rules import KEY_BYTES, request_key, text_rule
 from kkt_adapter.api.schemas import ReceiptIn
 from kkt_adapter.domain.errors import AdapterError
@@ -48,11 +49,11 @@ class FastReceipt:
                 key, keys = value, keys + 1
             elif name == b"content-type":
                 content_type = value.lower()
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:
             return  # the client went away before its body arrived: nothing was stored, nothing to answer
         if keys != 1 or key is None or not KEY_BYTES.fullmatch(key) or content_type not in _JSON_TYPES:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         service: AppService = scope["app"].state.service
         try:
@@ -60,7 +61,7 @@ class FastReceipt:
             text_key = request_key(service, key.decode("ascii"), model)
             text_rule(scope["app"].state.text_policy, model)
         except (ValueError, ValidationError, RequestValidationError):
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         request = Request(scope, receive)
         try:
@@ -76,29 +77,3 @@ class FastReceipt:
             await send({"type": "http.response.body", "body": content})
             return
         await response(scope, receive, send)
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole body, or ``None`` if the client disconnected first."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body already read once, then whatever the connection says next."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed

@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from email.message import Message as MimeMessage
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kkt_adapter.api.asgi_body import read_body, replay
 
 #: The content types read as JSON when the body parses: none at all, and plain text.
 _UNTYPED = ("", "text/plain")
@@ -73,11 +75,11 @@ class UntypedJson:
         if content_type and is_json_type(content_type):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:
             return  # the client went away before its body arrived: nothing to answer
         if not body:
-            await self.app(scope, _replay(body, receive), send)  # no body: the route decides (many take none)
+            await self.app(scope, replay(body, receive), send)  # no body: the route decides (many take none)
             return
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type not in _UNTYPED:
@@ -95,7 +97,7 @@ class UntypedJson:
             return
         headers = [(name, value) for name, value in scope["headers"] if name != b"content-type"]
         typed = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
-        await self.app(typed, _replay(body, receive), send)
+        await self.app(typed, replay(body, receive), send)
 
 
 async def _refuse(send: Send, loc: list[str | int], message: str, *, kind: str = "json_invalid") -> None:
@@ -104,29 +106,3 @@ async def _refuse(send: Send, loc: list[str | int], message: str, *, kind: str =
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode("ascii"))]
     await send({"type": "http.response.start", "status": 422, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole body, or ``None`` if the client disconnected first."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body already read once, then whatever the connection says next."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
