@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -15,6 +13,7 @@ from kkt_emulators.atol.app import AtolCore, create_atol_app
 from kkt_emulators.atol.faults import AtolFaults
 from kkt_emulators.atol.queue import JobQueue
 from kkt_emulators.atol.tasks import TaskRunner
+from kkt_emulators.device.hosted import HostedDevice
 from kkt_emulators.device.kkt import EmulatedKKT
 from kkt_emulators.device.ofd_link import OfdLink
 from kkt_emulators.emulator import EmulatorServer
@@ -52,13 +51,10 @@ class MockAtolServer(EmulatorServer[AtolCore]):
         print_delay_ms: int = 0,
     ) -> None:
         super().__init__(host=host, port=port, clock=clock)
-        self._temp_dir: Path | None = None
-        self._owns_kkt = kkt is None
-        if kkt is None:
-            if data_dir is None:
-                data_dir = self._temp_dir = Path(tempfile.mkdtemp(prefix="mock-atol-"))
-            kkt = EmulatedKKT(Path(data_dir), print_delay_ms=print_delay_ms, clock=self.clock)
-        self.kkt = kkt
+        self._device = HostedDevice(
+            kkt, data_dir=data_dir, prefix="mock-atol-", print_delay_ms=print_delay_ms, clock=self.clock
+        )
+        kkt = self.kkt = self._device.kkt
         self.faults = AtolFaults(self.clock, kkt)
         runner = TaskRunner(kkt, self.faults)
         self.queue = JobQueue(runner, self.faults)
@@ -90,11 +86,7 @@ class MockAtolServer(EmulatorServer[AtolCore]):
         self.queue.stop()
         if self.ofd_link is not None:
             self.ofd_link.stop()
-        if self._owns_kkt:
-            self.kkt.close()
-        if self._temp_dir is not None:
-            shutil.rmtree(self._temp_dir, ignore_errors=True)
-            self._temp_dir = None
+        self._device.release()
 
     def reset(self) -> None:
         """Clear every fault and forget every job and counter (the device and its documents stay)."""

@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import shutil
 import socket
-import tempfile
 import threading
 import tty
 from pathlib import Path
@@ -20,6 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from kkt_clock import Clock, SystemClock
+from kkt_emulators.device.hosted import HostedDevice
 from kkt_emulators.device.kkt import EmulatedKKT
 from kkt_emulators.device.ofd_link import OfdLink
 from kkt_emulators.shtrih.admin import AdminServer
@@ -141,13 +140,10 @@ class MockShtrihServer:
         admin_port: int | None = None,
     ) -> None:
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self._temp_dir: Path | None = None
-        self._owns_kkt = kkt is None
-        if kkt is None:
-            if data_dir is None:
-                data_dir = self._temp_dir = Path(tempfile.mkdtemp(prefix="mock-shtrih-"))
-            kkt = EmulatedKKT(Path(data_dir), print_delay_ms=print_delay_ms, clock=self.clock)
-        self.kkt = kkt
+        self._device = HostedDevice(
+            kkt, data_dir=data_dir, prefix="mock-shtrih-", print_delay_ms=print_delay_ms, clock=self.clock
+        )
+        kkt = self.kkt = self._device.kkt
         self.faults = ShtrihFaults()
         self.machine = ShtrihMachine(kkt, self.faults, vat_mode=vat_mode)
         self.line = LineState()
@@ -247,10 +243,7 @@ class MockShtrihServer:
                 Path(self.pty_path).unlink()
         if self.ofd_link is not None:
             self.ofd_link.stop()
-        if self._owns_kkt:
-            self.kkt.close()
-        if self._temp_dir is not None:
-            shutil.rmtree(self._temp_dir, ignore_errors=True)
+        self._device.release()
 
     def __enter__(self) -> Self:
         return self.start()
