@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from health_support import inputs
 
-from kkt_adapter.buffer.queries import BufferCounts
-from kkt_adapter.status.health import DAY, HealthInputs, age_since, assess
-
-NO_ROWS = BufferCounts(accepted=0, pending=0, synced=0, print_failed=0, dlq=0)
-
-
-def inputs(**changes: Any) -> HealthInputs:
-    values: dict[str, Any] = {
-        "database_ok": True,
-        "counts": NO_ROWS,
-        "capacity": 10_000,
-        "max_size": 10_000,
-        "alert_threshold": 0.8,
-        "oldest_unsynced_age_s": None,
-        "warn_days": 25,
-        "breaker_state": "CLOSED",
-        "sync_mode": "remote",
-        "production": True,
-        "last_exchange_ok": True,
-    }
-    return HealthInputs(**(values | changes))
+from kkt_adapter.status.health import DAY, age_since, assess
 
 
 def test_device_mode_watches_the_fns_first_unsent_document() -> None:

@@ -3,32 +3,11 @@ reasons read as they always did; labelled devices are named in theirs."""
 
 from __future__ import annotations
 
-from typing import Any
+from health_support import inputs
 
-from kkt_adapter.buffer.queries import BufferCounts
-from kkt_adapter.status.health import DeviceHealth, HealthInputs, assess
+from kkt_adapter.status.health import DeviceHealth, assess
 
-NO_ROWS = BufferCounts(accepted=0, pending=0, synced=0, print_failed=0, dlq=0)
 SHIFT_REFUSED = "shift open for more than 24 hours: close the shift (Z report); sales are refused until then"
-
-
-def inputs(*devices: DeviceHealth, **changes: Any) -> HealthInputs:
-    values: dict[str, Any] = {
-        "database_ok": True,
-        "counts": NO_ROWS,
-        "capacity": 10_000,
-        "max_size": 10_000,
-        "alert_threshold": 0.8,
-        "oldest_unsynced_age_s": None,
-        "warn_days": 25,
-        "breaker_state": "CLOSED",
-        "sync_mode": "remote",
-        "production": True,
-        "last_exchange_ok": True,
-        "devices": devices,
-        "labelled": len(devices) > 1,
-    }
-    return HealthInputs(**(values | changes))
 
 
 def test_one_device_that_cannot_print_is_unhealthy_unnamed() -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from health_support import inputs
 
 from kkt_adapter.status.health import DAY, DeviceHealth, assess, judge
-from unit.test_health_devices import inputs
 
 MAIN = DeviceHealth("main")
 PAPER_OUT = DeviceHealth("till-2", usable=False, problem="paper out", fault="paper_out")
