@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from kkt_adapter.api.app import create_app
 from kkt_adapter.config import load_settings
 from kkt_adapter.testing import bodies
+from kkt_adapter.testing.polling import wait_for
 from kkt_emulators import EmulatedKKT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,33 +73,68 @@ def test_every_alert_has_a_unit_test() -> None:
     assert {rule["alert"] for rule in rules() if "alert" in rule} <= tested
 
 
-def exported(tmp_path: Path) -> str:
-    """The /metrics text of an adapter with a store and till named, one sale printed and the paper out."""
-    settings = load_settings(
+def _settings(tmp_path: Path, check_interval: str) -> Any:
+    return load_settings(
         {
             "KKT_DATA_DIR": str(tmp_path),
             "KKT_STORE": "Тверская 7",
             "KKT_TILL": "2",
             "KKT_EMULATOR_PRINT_DELAY_MS": "0",
             "KKT_SYNC_ENABLED": "false",
+            "KKT_DEVICE_CHECK_INTERVAL": check_interval,
         }
     )
-    with TestClient(create_app(settings)) as client:
+
+
+def _values(text: str) -> dict[str, float]:
+    lines = text.splitlines()
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in lines if not line.startswith("#")}
+
+
+PAPER_OUT = 'kkt_device_fault{device="main",fault="paper_out"}'
+CHECKED = 'kkt_device_checked_timestamp_seconds{device="main"}'
+
+
+def exported(tmp_path: Path) -> str:
+    """The /metrics text of an adapter with a store and till named, one sale printed and the paper out (seen by the
+    periodic device check, every 50 ms here)."""
+    with TestClient(create_app(_settings(tmp_path, "0.05"))) as client:
         assert client.post("/v1/kkt/receipt", json=bodies.sale(), headers={"Idempotency-Key": "k1"}).status_code == 200
         with EmulatedKKT(tmp_path / "kkt", print_delay_ms=0, create=False) as kkt:
             kkt.set_fault("paper_out", True)
-        return client.get("/metrics").text
+
+        def paper_out_seen() -> str | None:
+            text = client.get("/metrics").text
+            return text if _values(text)[PAPER_OUT] == 1.0 else None
+
+        return wait_for(paper_out_seen, timeout=10, interval=0.02, what="the periodic check to see the paper out")
+
+
+def test_a_scrape_reports_devices_as_last_seen_without_asking_them(tmp_path: Path) -> None:
+    """A scrape never asks a device (its cost does not grow with devices or scrapes, and it never queues behind a
+    print): a fault appears after something looked at the device — here a health check, the periodic check being an
+    hour away — and the moment of that look is exported."""
+    with TestClient(create_app(_settings(tmp_path, "3600"))) as client:
+        assert client.post("/v1/kkt/receipt", json=bodies.sale(), headers={"Idempotency-Key": "k1"}).status_code == 200
+        first = _values(client.get("/metrics").text)
+        with EmulatedKKT(tmp_path / "kkt", print_delay_ms=0, create=False) as kkt:
+            kkt.set_fault("paper_out", True)
+        again = _values(client.get("/metrics").text)
+        assert again[PAPER_OUT] == 0.0 and again[CHECKED] == first[CHECKED] > 1.7e9, "the scrape asked the device"
+        client.get("/v1/health")  # health asks an idle device afresh
+        seen = _values(client.get("/metrics").text)
+        assert seen[PAPER_OUT] == 1.0 and seen[CHECKED] > first[CHECKED]
 
 
 def test_metrics_for_rules_are_exported(tmp_path: Path) -> None:
     """The info line names the store and till, moments are timestamps, the paper fault is a series set to 1."""
-    lines = exported(tmp_path).splitlines()
-    info = next(line for line in lines if line.startswith("kkt_adapter_info{"))
+    text = exported(tmp_path)
+    info = next(line for line in text.splitlines() if line.startswith("kkt_adapter_info{"))
     for label in ('store="Тверская 7"', 'till="2"', 'device="main"', 'driver="emulated"', 'mode="mock"'):
         assert label in info
     assert re.search(r'fn_number="\d+"', info) and re.search(r'registration_number="\d+"', info)
-    value = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in lines if not line.startswith("#")}
-    assert value['kkt_device_fault{device="main",fault="paper_out"}'] == 1.0
+    value = _values(text)
+    assert value[PAPER_OUT] == 1.0
     assert value['kkt_device_fault{device="main",fault="cover_open"}'] == 0.0
     assert value['kkt_shift_opened_timestamp_seconds{device="main"}'] > 1.7e9
     assert value['kkt_fn_valid_until_timestamp_seconds{device="main"}'] > value["kkt_adapter_start_time_seconds"]

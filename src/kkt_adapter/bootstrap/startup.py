@@ -43,6 +43,7 @@ def _task(adapter: Adapter, unit: DeviceUnit, name: str) -> str:
 async def start(adapter: Adapter) -> None:
     """Start the background work under the adapter's runtime (which stops it, also if this fails half-way)."""
     settings, runtime, delivery = adapter.settings, adapter.runtime, adapter.delivery
+    device_settings = DeviceSettings.of(settings)
     for unit in adapter.devices.units:
         runtime.on_close(lambda unit=unit: unit.fiscalizer.drain(within_s=30))  # type: ignore[misc]
     heartbeat = adapter.heartbeat
@@ -54,16 +55,23 @@ async def start(adapter: Adapter) -> None:
     for unit in adapter.devices.units:
         if not unit.start.settled:
             runtime.every(_task(adapter, unit, "device-start"), SETTLE_CHECK_S, unit.start.step)
+        # Metrics report each device as last seen: an idle device is looked at on this schedule, not per scrape.
+        runtime.every(
+            _task(adapter, unit, "device-check"),
+            device_settings.check_interval,
+            unit.device_status,
+            first_after_s=device_settings.check_interval,
+        )
         runtime.every(
             _task(adapter, unit, "reconcile"),
             MAINTENANCE_PERIOD_S,
             unit.recovery.reconcile_stale,
             first_after_s=MAINTENANCE_PERIOD_S,
         )
-        if DeviceSettings.of(settings).close_at is not None:
+        if device_settings.close_at is not None:
             runtime.every(
                 _task(adapter, unit, "shift-close-at"),
-                DeviceSettings.of(settings).close_check_interval,
+                device_settings.close_check_interval,
                 unit.shifts.close_if_due,
             )
     retention_days = BufferSettings.of(settings).retention_days

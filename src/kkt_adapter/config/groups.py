@@ -150,6 +150,8 @@ class DeviceSettings:
     #: The local time the shift closes by itself (``None``: never).
     close_at: dt.time | None
     close_check_interval: float
+    #: How often each device's state is read when nothing else asks it (metrics read the last state seen).
+    check_interval: float
     #: The store's IANA time zone: ``close_at`` and a device's date-time without an offset are read in it.
     timezone: str
     failover_recheck_s: float
@@ -167,6 +169,7 @@ class DeviceSettings:
             shift_policy=settings.shift_expired_policy,
             close_at=settings.shift_close_at,
             close_check_interval=settings.shift_check_interval,
+            check_interval=settings.device_check_interval,
             timezone=settings.timezone,
             failover_recheck_s=settings.failover_recheck_s,
             refund_policy=settings.refund_device_policy,

@@ -85,14 +85,20 @@ class DeviceUnit:
         return self.lane.driver
 
     async def device_status(self) -> DeviceSnapshot:
-        """The device's state; while its start is not settled, why it does not print (even if it answers)."""
+        """The device's state, asked afresh when it is idle; while its start is not settled, why it does not print
+        (even if it answers)."""
         snapshot = await self.lane.status()
-        held = self.start.gate.reason
-        if held is None:
-            return snapshot
-        if snapshot.last_error is None:
+        if self.start.gate.reason is not None and snapshot.last_error is None:
             self.start.answered()
-        return dataclasses.replace(snapshot, last_error=held)
+        return self._held(snapshot)
+
+    def last_known(self) -> DeviceSnapshot:
+        """The device's state as last seen (by a print, a status read or the periodic check), without asking it."""
+        return self._held(self.lane.monitor.snapshot())
+
+    def _held(self, snapshot: DeviceSnapshot) -> DeviceSnapshot:
+        held = self.start.gate.reason
+        return snapshot if held is None else dataclasses.replace(snapshot, last_error=held)
 
     def close(self) -> None:
         """Stop the lane's thread (after the queued work); the driver is closed by its owner."""

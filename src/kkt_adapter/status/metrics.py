@@ -206,6 +206,11 @@ def _per_device(devices: list[dict[str, Any]]) -> Iterator[GaugeMetricFamily]:
             "When the fiscal drive's first document not acknowledged by the OFD was signed (0 when none), by device",
             labels=["device"],
         ),
+        "checked_at": GaugeMetricFamily(
+            "kkt_device_checked_timestamp_seconds",
+            "When the device last answered or failed to (a print, a status read, the periodic check), by device",
+            labels=["device"],
+        ),
         "shift_opened_at": GaugeMetricFamily(
             "kkt_shift_opened_timestamp_seconds",
             "When the open shift was opened (0 when the shift is closed), by device",

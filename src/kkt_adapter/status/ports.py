@@ -91,6 +91,8 @@ class DeviceEntry(Protocol):
 
     async def device_status(self) -> DeviceView: ...
 
+    def last_known(self) -> DeviceView: ...
+
 
 class DeliveryView(Protocol):
     """Phase 2 as status sees it."""

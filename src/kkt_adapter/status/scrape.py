@@ -1,10 +1,12 @@
 """The values ``GET /metrics`` renders at scrape time, read from what status already keeps.
 
-Nothing here asks a device anything it would not be asked for health: each device answers from its last known state
-(afresh only when it is idle), the FN's exchange status comes from the cache the periodic job refreshes, and the
-buffer is read once, in a thread. Moments are given as Unix timestamps so that alert rules compare them with
-``time()`` (an age computed here would be as old as the last scrape); ``0`` stands for "none" (no unsent document, no
-open shift, no answer yet), so that every device has every series and a rule filters ``> 0``.
+Nothing here asks a device anything: each device is reported as last seen (by its prints, health, and the periodic
+check every ``KKT_DEVICE_CHECK_INTERVAL`` seconds, whose moment ``kkt_device_checked_timestamp_seconds`` gives), the
+FN's exchange status comes from the cache its periodic job refreshes, and the buffer is read once, in a thread. So a
+scrape costs the same whatever the devices and however often Prometheus comes, and never queues behind a print.
+Moments are given as Unix timestamps so that alert rules compare them with ``time()`` (an age computed here would be
+as old as the last scrape); ``0`` stands for "none" (no unsent document, no open shift, no answer yet), so that
+every device has every series and a rule filters ``> 0``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ TALKS_TO_OFD = ("embedded", "remote")
 
 async def metrics_snapshot(board: StatusBoard) -> dict[str, Any]:
     """The scrape-time gauges' values."""
-    (device, states), view = await asyncio.gather(board.read_devices(), asyncio.to_thread(board.read_buffer))
+    states = board.known_devices()
+    device = states[0] if states else await board.device.device_status()
+    view = await asyncio.to_thread(board.read_buffer)
     counts = view.counts
     limits = board.limits
     tz = ZoneInfo(limits.timezone)
@@ -88,6 +92,7 @@ def _device(entry: DeviceEntry, view: DeviceView, fn: FnExchangeView | None, tz:
         "fn_valid_until": None if status is None else day_start(status.validity_date, tz),
         "fn_oldest_unsent_at": unsent_at,
         "shift_opened_at": opened,
+        "checked_at": view.checked_at,
     }
 
 

@@ -101,6 +101,11 @@ class StatusBoard:
         states = await self.device_states()
         return states[0], states
 
+    def known_devices(self) -> list[DeviceView]:
+        """Every device's state as last seen, without asking any device (metrics: the periodic check keeps it
+        fresh, ``KKT_DEVICE_CHECK_INTERVAL``)."""
+        return [entry.last_known() for entry in self.devices]
+
     async def devices_view(self) -> dict[str, Any]:
         """``GET /v1/kkt/devices``: each device's role, state, faults, shift, FN and last document."""
         states = await self.device_states()

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from kkt_adapter.testing.process import AdapterProcess, free_port
 
-#: What every store of the fleet runs with: a quick printer, the FN's exchange status read every second, quiet logs.
+#: What every store of the fleet runs with: a quick printer, the FN's exchange status and each device's state read every
+#: second (so a fault shows in the next scrape), quiet logs.
 FLEET_ENV = {
     "KKT_MODE": "mock",
     "KKT_EMULATOR_PRINT_DELAY_MS": "20",
     "KKT_OFD_DEVICE_POLL_S": "1",
+    "KKT_DEVICE_CHECK_INTERVAL": "1",
     "KKT_LOG_LEVEL": "WARNING",
 }
 #: Adapters started at once: each start is mostly waiting on imports and SQLite, two at a core keep the CPU busy.
