@@ -18,7 +18,7 @@ from decimal import Decimal
 from kkt_emulators.device.errors import DeviceError
 from kkt_emulators.device.kkt import EmulatedKKT
 from kkt_emulators.device.models import CorrectionTask, FiscalDocument, ReceiptTask, TaskItem
-from kkt_emulators.shtrih import answers, errors
+from kkt_emulators.shtrih import answers, errors, registers
 from kkt_emulators.shtrih.errors import ShtrihError, device_error_code
 from kkt_emulators.shtrih.faults import ShtrihFaults
 from kkt_emulators.shtrih.fields import NOT_GIVEN, Reader, Truncated, uint
@@ -57,6 +57,8 @@ class ShtrihMachine:
         self._handlers = {
             0x10: self._short_status,
             0x11: self._status,
+            0x1A: self._cash_register,
+            0x1B: self._operating_register,
             0x40: self._x_report,
             0x41: self._z_report,
             0x88: self._cancel,
@@ -159,6 +161,15 @@ class ShtrihMachine:
         operator = self.operator(reader)
         submode = self.current_submode()
         return answers.long_status(self.kkt, operator, flags=self._flags(), mode=self.mode(), submode=submode)
+
+    def _cash_register(self, reader: Reader) -> bytes:
+        operator = self.operator(reader)
+        number = reader.uint(2) if len(reader.data) - reader.pos >= 2 else reader.uint(1)
+        return bytes([operator]) + uint(registers.cash_register(self.kkt, number), 6)
+
+    def _operating_register(self, reader: Reader) -> bytes:
+        operator = self.operator(reader)
+        return bytes([operator]) + uint(registers.operating_register(self.kkt, reader.uint(1)), 2)
 
     def _fn_status(self, reader: Reader) -> bytes:
         self.operator(reader)

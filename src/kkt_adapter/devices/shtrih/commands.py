@@ -151,6 +151,11 @@ def short_status(data: bytes) -> ShortStatus:
     return ShortStatus(operator=data[0], flags=_uint(data, 1, 2), mode=data[3] & 0x0F, submode=data[4] & 0x0F)
 
 
+def register(data: bytes, *, size: int) -> int:
+    """1Ah/1Bh: the operator, then the register's value (``size`` bytes: 6 for money, 2 for a count)."""
+    return _uint(data, 1, size)
+
+
 @dataclass(frozen=True)
 class FnState:
     """FF01h: whether a shift is open, the FN's number and its last fiscal document number."""

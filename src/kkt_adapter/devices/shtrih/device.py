@@ -100,6 +100,15 @@ class ShtrihDevice:
         except (NotDelivered, AnswerLost, LinkDown) as exc:
             raise unavailable(str(exc)) from exc
 
+    def cash_register(self, number: int) -> int:
+        """Cash register ``number`` (1Ah: a one-byte number up to 255, else two bytes), in kopecks."""
+        data = number.to_bytes(1 if number <= 0xFF else 2, "little")
+        return commands.register(self.query(0x1A, data, admin=False), size=6)
+
+    def operating_register(self, number: int) -> int:
+        """Operating register ``number`` (1Bh, 0..255): a count."""
+        return commands.register(self.query(0x1B, bytes([number]), admin=False), size=2)
+
     def registration_number(self) -> str:
         """The KKT's registration number (1037), from the registration report (FD 1), read once."""
         if not self.reg_number:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kkt_adapter.devices.shtrih import commands, results
+from kkt_adapter.devices.shtrih import commands, registers, results
 from kkt_adapter.devices.shtrih.channel import AnswerLost, NotDelivered
 from kkt_adapter.devices.shtrih.commands import CommandFailed
 from kkt_adapter.devices.shtrih.device import ShtrihDevice
@@ -192,7 +192,10 @@ class ShtrihDriver:
         """The FN learns acknowledgements from the OFD itself: nothing to pass on."""
 
     def shift_report(self) -> ShiftReport:
-        return results.shift_report(self.device.shift(), self.device.status())
+        """The shift's counters; an open shift's totals too, from the registers (read before a Z report clears them)."""
+        shift = self.device.shift()
+        totals = registers.read_totals(self.device) if shift.open else None
+        return results.shift_report(shift, self.device.status(), totals)
 
     def fn_status(self) -> FNStatus:
         fn = self.device.fn()

@@ -18,6 +18,7 @@ from kkt_adapter.domain.receipt import OPERATION_CODES, Cashier, Receipt
 if TYPE_CHECKING:
     from kkt_adapter.devices.shtrih.device import ShtrihDevice
     from kkt_adapter.devices.shtrih.keys import KeyRecord
+    from kkt_adapter.devices.shtrih.registers import Totals
 
 #: The KKT's table-6 row for each FFD VAT code (1199); docs/hardware.md (rows 7..10 NOT CONFIRMED).
 TAX_ROW = {1: 1, 2: 2, 5: 3, 6: 4, 3: 5, 4: 6, 7: 7, 8: 8, 9: 9, 10: 10, 11: 11, 12: 12}
@@ -201,8 +202,9 @@ def from_found(document: commands.Document, device: ShtrihDevice) -> FiscalResul
     )
 
 
-def shift_report(shift: commands.ShiftState, status: commands.ShortStatus) -> ShiftReport:
-    """The shift's counters the KKT reports without reading its registers (totals are not read yet)."""
+def shift_report(shift: commands.ShiftState, status: commands.ShortStatus, totals: Totals | None = None) -> ShiftReport:
+    """The shift's counters (FF40h, 10h) and, for an open shift, its totals from the registers (:mod:`.registers`)."""
+    by_operation, counts, by_payment = totals or ({}, {}, {})
     return ShiftReport(
         shift_number=shift.number,
         open=shift.open,
@@ -211,6 +213,9 @@ def shift_report(shift: commands.ShiftState, status: commands.ShortStatus) -> Sh
         expired=status.mode == 3,
         receipts=shift.receipts,
         documents=0,
+        totals_by_operation=by_operation,
+        counts_by_operation=counts,
+        totals_by_payment=by_payment,
     )
 
 
