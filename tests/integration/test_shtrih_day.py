@@ -87,8 +87,8 @@ def synced(client: TestClient, receipt_id: str) -> bool:
 
 @pytest.mark.parametrize("delivery", ["device", "http"])
 def test_a_store_day_on_the_shtrih_emulator(day: Day, mock_ofd_server: MockOFDServer, delivery: str) -> None:
-    """Shift open, 50 sales, a refund tied to its sale, a correction, X, Z, the next day's first sale: FD numbers are
-    continuous in the FN's journal, and the mock OFD holds every document of the FN exactly once."""
+    """Shift open, 50 sales, a refund tied to its sale, a correction, X and Z with the shift's money, the next day's
+    first sale: FD numbers are continuous in the FN's journal, and the mock OFD holds every document exactly once."""
     client, clock, server = day(delivery)
     assert client.post("/v1/kkt/shift/open").status_code == 200
     sales = [post(client, f"sale-{i}", sale(i)) for i in range(50)]
@@ -108,6 +108,11 @@ def test_a_store_day_on_the_shtrih_emulator(day: Day, mock_ofd_server: MockOFDSe
     assert (x["open"], x["shift_number"]) == (True, 1)
     z = client.post("/v1/kkt/z_report").json()
     assert (z["status"], z["shift_number"]) == ("closed", 1)
+    sold_total = sum(Decimal(100 + i) + Decimal("0.50") for i in range(50)) + Decimal("10.00")  # and the correction
+    assert x["totals"]["by_operation"]["sale"] == str(sold_total), "the KKT's registers, read by the X report"
+    assert x["totals"]["count_by_operation"] == {"sale": 51, "expense": 0, "refund": 1, "expense_refund": 0}
+    assert x["totals"]["by_payment"]["cash"] == str(sold_total - Decimal("107.50"))
+    assert z["totals"] == x["totals"], "the Z report's money, read before 41h cleared the registers"
 
     clock.advance(10 * HOUR)
     morning = post(client, "next-day-0", sale(1))["fiscal_doc"]
