@@ -26,6 +26,11 @@ class Link(Protocol):
         """The next byte, or ``None`` after ``timeout`` seconds of silence."""
         ...
 
+    def read_upto(self, count: int, timeout: float) -> bytes:
+        """The next 1..``count`` bytes (those already received, else the first to arrive), or ``b""`` after
+        ``timeout`` seconds of silence: a frame whose length is known is read in a few calls, not one per byte."""
+        ...
+
     def write(self, data: bytes) -> None:
         """Send ``data``."""
         ...
@@ -92,6 +97,16 @@ class _Buffered:
                 return None
             self._pending += chunk
         return self._pending.pop(0)
+
+    def read_upto(self, count: int, timeout: float) -> bytes:
+        if not self._pending:
+            chunk = self._chunk(timeout)
+            if not chunk:
+                return b""
+            self._pending += chunk
+        data = bytes(self._pending[:count])
+        del self._pending[:count]
+        return data
 
     def discard_input(self) -> None:
         self._pending.clear()
