@@ -144,7 +144,10 @@ class ShtrihDriver:
         return document
 
     def _done(self, key: str, plan: results.Plan, result: FiscalResult) -> FiscalResult:
-        self.keys.put(KeyRecord(key, "printed", None, result.to_dict(), plan.doc_type, plan.operation, plan.total_kop))
+        """Record the key's document; not fsynced: lost in a power cut, the key's ``printing`` record settles to the
+        same document (:mod:`.keys`)."""
+        record = KeyRecord(key, "printed", None, result.to_dict(), plan.doc_type, plan.operation, plan.total_kop)
+        self.keys.put(record, durable=False)
         return result
 
     def _settle(self, key: str, plan: results.Plan | None) -> FiscalResult | None:
