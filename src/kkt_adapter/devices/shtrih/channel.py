@@ -37,6 +37,7 @@ class Channel(Protocol):
     """One framing over one link."""
 
     name: str
+    link: Link
 
     def exchange(self, message: bytes) -> bytes:
         """Send ``message`` and return the KKT's answer message."""

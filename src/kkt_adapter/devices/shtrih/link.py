@@ -20,7 +20,9 @@ class LinkDown(OSError):
 
 
 class Link(Protocol):
-    """A byte stream to the KKT."""
+    """A byte stream to the KKT. ``opens`` counts the connections made (a reconnect raises it)."""
+
+    opens: int
 
     def read_byte(self, timeout: float) -> int | None:
         """The next byte, or ``None`` after ``timeout`` seconds of silence."""
@@ -86,6 +88,7 @@ class _Buffered:
 
     def __init__(self) -> None:
         self._pending = bytearray()
+        self.opens = 0
 
     def _chunk(self, timeout: float) -> bytes | None:
         raise NotImplementedError
@@ -130,6 +133,7 @@ class TcpLink(_Buffered):
                 raise LinkDown(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._sock = sock
+            self.opens += 1
         return self._sock
 
     def _chunk(self, timeout: float) -> bytes | None:
@@ -183,6 +187,7 @@ class SerialLink(_Buffered):
                 self._port = serial.Serial(self.path, self.baud, timeout=0.05, write_timeout=2.0)
             except (OSError, serial.SerialException) as exc:
                 raise LinkDown(f"cannot open {self.path}: {exc}") from exc
+            self.opens += 1
         return self._port
 
     def _chunk(self, timeout: float) -> bytes | None:
