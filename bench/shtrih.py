@@ -2,11 +2,18 @@
 
 ``accept_rps_c8_shtrih`` is measured with wrk at 8 connections, print delay 0, beside ``accept_rps_c8`` of the
 emulated driver measured the same way in the same run (the reference). The driver prints one receipt at a time
-(``max_batch = 1``): 10h status, FF01h last FD, 8Dh open, FF46h per item, FF0Ch cashier, FF45h close, each a request
-answered before the next. The emulator runs in this process (``MockShtrihServer``, its own threads), and counts what
+(``max_batch = 1``): 8Dh open, FF01h the FN's last FD (read with the receipt open), FF46h per item, FF0Ch when a
+cashier is given, FF45h close, each a request answered before the next, and one fsync of the key; 10h before and
+FF40h after only when the driver's state is not known good (the first receipt, after trouble). The emulator runs in
+this process (``MockShtrihServer``, its own threads), and counts what
 crosses its TCP line (:class:`kkt_emulators.shtrih.server.Traffic`): bytes both ways and turns (the KKT answering
 after the host spoke: one round trip). Divided by the receipts the FN signed in the same window, they are
 ``shtrih_bytes_per_receipt`` and ``shtrih_round_trips_per_receipt`` (the adapter's health polls included).
+
+Measured 2026-12-08 on the shared 2-core machine, ``.venv/bin/python -m bench --only shtrih``, three runs (load average
+0.7–1.1 at their starts): 355, 337 and 350 receipts/s against 872, 849 and 888 for the emulated driver (41 %, 40 %,
+39 %: the goal of 50 % missed); 4.0 round trips and 289 bytes per receipt. Before the state reads were cut, the same
+command gave 213 against 732 (29 %, load 0.55), 7.0 round trips and 406 bytes.
 """
 
 from __future__ import annotations

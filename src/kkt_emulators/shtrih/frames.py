@@ -10,6 +10,8 @@ in docs/hardware.md.
 
 from __future__ import annotations
 
+import binascii
+
 STX = 0x02
 ENQ = 0x05
 ACK = 0x06
@@ -31,13 +33,9 @@ def lrc(data: bytes) -> int:
 
 
 def crc16_ccitt(data: bytes) -> int:
-    """CRC-16/CCITT-FALSE: polynomial 1021h, initial FFFFh, MSB first, no final XOR."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = (crc << 1 ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
-    return crc
+    """CRC-16/CCITT-FALSE: polynomial 1021h, initial FFFFh, MSB first, no final XOR (``binascii.crc_hqx`` with
+    FFFFh is this CRC, computed in C: the device computes it in firmware, the emulator should not spend its time)."""
+    return binascii.crc_hqx(data, 0xFFFF)
 
 
 def v1_frame(message: bytes) -> bytes:
@@ -56,16 +54,8 @@ def v1_check(length: int, message: bytes, checksum: int) -> bytes:
 
 
 def escape(data: bytes) -> bytes:
-    """v2 byte stuffing."""
-    out = bytearray()
-    for byte in data:
-        if byte == STX2:
-            out += b"\x9f\x81"
-        elif byte == ESC:
-            out += b"\x9f\x83"
-        else:
-            out.append(byte)
-    return bytes(out)
+    """v2 byte stuffing: 9Fh first, so that the 9Fh of an escaped 8Fh is not escaped again."""
+    return bytes(data).replace(b"\x9f", b"\x9f\x83").replace(b"\x8f", b"\x9f\x81")
 
 
 def unescape_byte(byte: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from kkt_emulators.shtrih import frames
@@ -23,6 +25,21 @@ def test_v1_check_refuses_a_wrong_lrc() -> None:
 def test_crc16_check_value() -> None:
     """CRC-16/CCITT-FALSE of "123456789" is 29B1h."""
     assert frames.crc16_ccitt(b"123456789") == 0x29B1
+
+
+def test_crc_and_escaping_equal_their_bytewise_definitions() -> None:
+    """The C CRC and the replace-based escaping give what the byte-by-byte definitions give."""
+    rng = random.Random(20261208)
+    for size in range(0, 300, 3):
+        data = bytes(rng.choice((0x00, 0x8F, 0x9F, 0x81, rng.randrange(256))) for _ in range(size))
+        crc = 0xFFFF
+        for byte in data:
+            crc ^= byte << 8
+            for _ in range(8):
+                crc = (crc << 1 ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+        assert frames.crc16_ccitt(data) == crc
+        expected = b"".join({0x8F: b"\x9f\x81", 0x9F: b"\x9f\x83"}.get(byte, bytes([byte])) for byte in data)
+        assert frames.escape(data) == expected
 
 
 def test_v2_frame_is_stuffed_after_its_start_byte() -> None:

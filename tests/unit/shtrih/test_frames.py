@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from kkt_adapter.devices.shtrih import frames
@@ -10,6 +12,22 @@ from kkt_adapter.devices.shtrih.frames import FrameError, PacketV2
 # A cancel (88h) with password 30 and its answer, as logged by a Go client (re-star-ru/shtrih-m-driver docs/out.txt).
 CANCEL_REQUEST = bytes.fromhex("02 05 88 1E 00 00 00 93")
 CANCEL_ANSWER = bytes.fromhex("02 03 88 00 1E 95")
+
+
+def crc16_bitwise(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE bit by bit, as the catalogue defines it: the reference the fast CRC is held to."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def stuff_bytewise(data: bytes) -> bytes:
+    """Stuffing byte by byte: the reference the fast stuffing is held to."""
+    return b"".join({0x8F: b"\x9f\x81", 0x9F: b"\x9f\x83"}.get(byte, bytes([byte])) for byte in data)
 
 
 class TestV1:
@@ -57,6 +75,17 @@ class TestV2:
     def test_crc16_check_value(self) -> None:
         """CRC-16/CCITT-FALSE of "123456789" is 29B1h, the catalogue's check value."""
         assert frames.crc16(b"123456789") == 0x29B1
+
+    def test_crc_and_stuffing_equal_their_bytewise_definitions(self) -> None:
+        """On data rich in 8Fh and 9Fh (and plain data), the C CRC and the replace-based stuffing give the bytes the
+        definitions give, and unstuffing undoes them."""
+        rng = random.Random(20261208)
+        for size in range(0, 300, 3):
+            for alphabet in (range(256), (0x00, 0x8F, 0x9F, 0x81, 0x83)):
+                data = bytes(rng.choice(alphabet) for _ in range(size))
+                assert frames.crc16(data) == crc16_bitwise(data)
+                assert frames.stuff(data) == stuff_bytewise(data)
+                assert frames.unstuff(frames.stuff(data)) == data
 
     def test_short_status_packet(self) -> None:
         """A short status (10h, password 30) as packet 1: 8F, LEN16, NUM16, message, CRC16, little-endian."""

@@ -37,6 +37,7 @@ class Channel(Protocol):
     """One framing over one link."""
 
     name: str
+    link: Link
 
     def exchange(self, message: bytes) -> bytes:
         """Send ``message`` and return the KKT's answer message."""
@@ -150,11 +151,11 @@ class V1Channel:
         if length is None:
             raise FrameError("v1 frame cut after STX")
         body = bytearray([length])
-        for _ in range(length + 1):
-            byte = self.link.read_byte(self.byte_timeout)
-            if byte is None:
+        while len(body) < length + 2:  # LEN, the message, LRC
+            chunk = self.link.read_upto(length + 2 - len(body), self.byte_timeout)
+            if not chunk:
                 raise FrameError("v1 frame cut short")
-            body.append(byte)
+            body += chunk
         return frames.decode_v1(bytes([STX]) + bytes(body))
 
     def close(self) -> None:
@@ -234,14 +235,15 @@ class V2Channel:
         unstuffed = 0
         needed = 2
         while unstuffed < needed:
-            byte = self.link.read_byte(self.byte_timeout)
-            if byte is None:
+            # A stuffed byte stands for at most one unstuffed byte (an escape for none), so asking for as many as
+            # are still missing never reads past the frame's end.
+            chunk = self.link.read_upto(needed - unstuffed, self.byte_timeout)
+            if not chunk:
                 return None
-            raw.append(byte)
-            if byte == frames.ESC:
-                continue
-            unstuffed += 1
-            if unstuffed == 2:
+            raw += chunk
+            first = unstuffed
+            unstuffed += len(chunk) - chunk.count(frames.ESC)
+            if first < 2 <= unstuffed:
                 needed = frames.v2_frame_length(frames.unstuff(bytes(raw[1:])))
         try:
             return frames.decode_v2(bytes(raw))

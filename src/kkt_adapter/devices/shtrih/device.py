@@ -1,6 +1,7 @@
 """The Shtrih-M KKT as the driver talks to it: commands with their passwords over a channel, the busy answer waited
-out, the state read (10h, FF01h, FF40h), and the recoveries every print starts with (an open receipt cancelled, a
-stopped print continued)."""
+out, the state read (10h, FF01h, FF40h), the recoveries a print starts with whenever the KKT's state is not known
+good (an open receipt cancelled, a stopped print continued), and the :meth:`~ShtrihDevice.generation` that tells the
+driver when what it knew may no longer hold (a command failed on the line, the link reconnected)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,19 @@ class ShtrihDevice:
         self.admin_password = admin_password
         self.sleep = sleep
         self.reg_number = ""
+        self.troubles = 0
+
+    def generation(self) -> tuple[int, int]:
+        """Changes whenever a command fails on the line (not delivered, its answer lost, the link down) and
+        whenever the link connects again: what the driver knew of the KKT before may no longer hold."""
+        return self.troubles, self.channel.link.opens
+
+    def _exchange(self, message: bytes) -> bytes:
+        try:
+            return self.channel.exchange(message)
+        except (NotDelivered, AnswerLost, LinkDown):
+            self.troubles += 1
+            raise
 
     def call(self, command: int, data: bytes = b"", *, admin: bool = False) -> bytes:
         """Run ``command`` and return its answer's data. :class:`CommandFailed` for the KKT's error code;
@@ -47,23 +61,23 @@ class ShtrihDevice:
         message = commands.request(command, password, data)
         for _ in range(BUSY_RETRIES):
             try:
-                return commands.payload(command, self.channel.exchange(message))
+                return commands.payload(command, self._exchange(message))
             except CommandFailed as exc:
                 if exc.code != BUSY:
                     raise
             self.sleep(BUSY_PAUSE_S)
-        return commands.payload(command, self.channel.exchange(message))
+        return commands.payload(command, self._exchange(message))
 
     def send(self, message: bytes, command: int) -> bytes:
         """Run a request built by :mod:`.commands` (its password inside) and return its answer's data."""
         for _ in range(BUSY_RETRIES):
             try:
-                return commands.payload(command, self.channel.exchange(message))
+                return commands.payload(command, self._exchange(message))
             except CommandFailed as exc:
                 if exc.code != BUSY:
                     raise
             self.sleep(BUSY_PAUSE_S)
-        return commands.payload(command, self.channel.exchange(message))
+        return commands.payload(command, self._exchange(message))
 
     def query(self, command: int, data: bytes = b"", *, admin: bool = True) -> bytes:
         """A command that prints nothing: any failure to reach the KKT is :class:`DeviceUnavailable`, an error code

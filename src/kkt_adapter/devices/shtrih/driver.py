@@ -1,11 +1,20 @@
 """The Shtrih-M KKT as a :class:`~kkt_adapter.devices.protocol.FiscalDriver` (``KKT_DRIVER_TYPE=shtrih``).
 
-Exactly once without keys in the FN. Before a print the driver records the key with the FN's last FD number
-(:mod:`.keys`), prepares the KKT (an open receipt cancelled, a stopped print continued), then sends 8Dh, FF46h per
-item, FF0Ch (cashier) and FF45h. What the FN holds afterwards decides, not the answer: if FF45h's answer is lost, or
-it answers 6Bh because the paper ran out while printing, the FN's last FD number tells whether the receipt was made,
-and FF0Ah reads it back by number (type, operation, total) — the original document is answered, never a second one.
-After a paper-out the driver continues the print with B0h once the paper is back (or the next print does).
+Exactly once without keys in the FN. A receipt: 8Dh opens it, FF01h then reads the FN's last FD number — exact,
+because while a receipt is open the KKT makes no other document — and the key is recorded with it (:mod:`.keys`)
+before FF46h per item, FF0Ch (cashier) and FF45h; the receipt, if made, is FD that number + 1. What the FN holds
+afterwards decides, not the answer: if FF45h's answer is lost, or it answers 6Bh because the paper ran out while
+printing, the FN's last FD number tells whether the receipt was made, and FF0Ah reads it back by number (type,
+operation, total) — the original document is answered, never a second one. After a paper-out the driver continues the
+print with B0h once the paper is back (or the next print does). Shift documents and corrections, made by one command,
+read the last FD number just before it.
+
+Before a receipt the KKT is prepared (10h; an open receipt cancelled, a stopped print continued) unless this
+driver's previous receipt succeeded and nothing failed on the line nor reconnected since (:class:`Fresh`): then 8Dh
+goes first, and a refusal of it (the KKT not in the state left) prepares the KKT and opens once more — 8Dh makes no
+document, so sending it again is safe. After the close, the shift's number and receipt count are derived instead of
+read (FF40h) only when the FN's number and last FD read with the receipt open are those left by the previous receipt
+and the close answered the next FD: then no document of anyone came between.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +44,18 @@ log = logging.getLogger(__name__)
 LINE_ERRORS = (NotDelivered, AnswerLost, LinkDown)
 
 
+@dataclass(frozen=True)
+class Fresh:
+    """What this driver's last receipt left, each part proven by a read or by FD continuity: the FN (its number,
+    its last FD, that receipt's) and the shift (number, receipts, that receipt the last), with the device's
+    :meth:`~ShtrihDevice.generation` then. It stands only while the generation is unchanged."""
+
+    fn_number: str
+    last_fd: int
+    shift: commands.ShiftState
+    generation: tuple[int, int]
+
+
 class ShtrihDriver:
     """Prints on a Shtrih-M KKT through ``device``; keys are kept in ``state_dir``. ``paper_wait_s`` bounds the wait
     for paper after a paper-out during the close (the receipt is answered either way)."""
@@ -53,6 +75,7 @@ class ShtrihDriver:
         self.paper_wait_s = paper_wait_s
         self.sleep = sleep
         self.max_batch = 1
+        self.fresh: Fresh | None = None
 
     # -- printing -----------------------------------------------------------------------------------------------
 
@@ -75,6 +98,7 @@ class ShtrihDriver:
 
     def print_x_report(self) -> ShiftReport:
         """Print an X report (40h): not a fiscal document; the open shift's counters as the device reports them."""
+        self.fresh = None  # a report printed: the next receipt checks the KKT's state first
         if not self.device.shift().open:
             raise ShiftConflict("shift_not_open", "no shift is open: open one (or sell) before the X report")
         self.device.query(0x40, admin=True)
@@ -84,29 +108,78 @@ class ShtrihDriver:
         known = self._settle(key, plan)
         if known is not None:
             return known
-        status = self.device.prepare()
-        if plan.doc_type in (2, 5) and (status.mode in (2, 3)) == (plan.doc_type == 2):
-            raise shift_conflict(status.mode in (2, 3))
-        before = self.device.fn().last_fd
+        fresh, self.fresh = self._fresh(), None  # only a receipt that succeeds leaves the state known again
+        fn = self._open(plan, fresh) if plan.opens else self._prepare(plan)
+        before = fn.last_fd
         self.keys.put(KeyRecord(key, "printing", before, None, plan.doc_type, plan.operation, plan.total_kop))
         try:
-            signed = self._run(plan)
+            signed = self._run(plan, plan.steps[1:] if plan.opens else plan.steps)
         except DeviceRefused:
             self.keys.put(KeyRecord(key, "refused"))
             raise
         except (CommandFailed, *LINE_ERRORS) as exc:
             return self._after_failure(key, plan, before, exc)
         if signed is not None:
-            return self._done(key, plan, results.from_signed(signed, plan, self.device))
+            if not plan.opens:
+                return self._done(key, plan, results.from_signed(signed, plan, self.device, fn=fn))
+            shift = self._shift_after(fresh, fn, signed.fd_number)
+            result = results.from_signed(signed, plan, self.device, fn=fn, shift=shift)
+            if signed.fd_number == before + 1:
+                self.fresh = Fresh(fn.fn_number, signed.fd_number, shift, self.device.generation())
+            return self._done(key, plan, result)
         found = self._made_after(before, plan)  # a shift report answers no fiscal data: read it by number
         if found is None:
             raise ShtrihOutcomeUnknown(f"{plan.doc_type=}: the KKT answered, yet the FN holds no new document")
         return self._done(key, plan, results.from_document(found, plan, self.device))
 
-    def _run(self, plan: results.Plan) -> commands.Signed | None:
-        """The plan's commands; a refusal before the last one cancels the receipt and is raised as definite."""
-        *steps, (last, command) = plan.steps
-        for message, step_command in steps:
+    def _fresh(self) -> Fresh | None:
+        fresh = self.fresh
+        return fresh if fresh is not None and fresh.generation == self.device.generation() else None
+
+    def _prepare(self, plan: results.Plan) -> commands.FnState:
+        """A document of one command: the KKT prepared, the shift's state checked, then the FN's last FD read."""
+        status = self.device.prepare()
+        if plan.doc_type in (2, 5) and (status.mode in (2, 3)) == (plan.doc_type == 2):
+            raise shift_conflict(status.mode in (2, 3))
+        return self.device.fn()
+
+    def _open(self, plan: results.Plan, fresh: Fresh | None) -> commands.FnState:
+        """8Dh, the KKT prepared first unless ``fresh``; then FF01h with the receipt open: its last FD is exact (the
+        KKT makes no other document while a receipt is open), and the receipt, if made, is the next."""
+        message, command = plan.steps[0]
+        if fresh is None:
+            self.device.prepare()
+        try:
+            try:
+                self.device.send(message, command)
+            except CommandFailed as exc:
+                if fresh is None:
+                    raise
+                log.info("8Dh refused after a good print (%s): preparing the KKT and opening again", exc)
+                self.device.prepare()
+                self.device.send(message, command)
+            return self.device.fn()
+        except CommandFailed as exc:
+            self.device.cancel_quietly()
+            raise refusal(exc.code, exc.command) from exc
+        except LINE_ERRORS as exc:
+            self.device.cancel_quietly()
+            raise unavailable(str(exc)) from exc
+        except DeviceRefused:
+            self.device.cancel_quietly()
+            raise
+
+    def _shift_after(self, fresh: Fresh | None, fn: commands.FnState, fd: int) -> commands.ShiftState:
+        """The shift after receipt ``fd``: derived from ``fresh`` when no document of anyone came between (the same
+        FN, its last FD with this receipt open the one ``fresh`` left, and this receipt the next), else read."""
+        if fresh is not None and (fresh.fn_number, fresh.last_fd, fd) == (fn.fn_number, fn.last_fd, fn.last_fd + 1):
+            return replace(fresh.shift, receipts=fresh.shift.receipts + 1)
+        return self.device.shift()
+
+    def _run(self, plan: results.Plan, steps: tuple[results.Step, ...]) -> commands.Signed | None:
+        """``steps`` of ``plan``; a refusal before the last one cancels the receipt and is raised as definite."""
+        *before, (last, command) = steps
+        for message, step_command in before:
             try:
                 self.device.send(message, step_command)
             except CommandFailed as exc:
@@ -144,7 +217,10 @@ class ShtrihDriver:
         return document
 
     def _done(self, key: str, plan: results.Plan, result: FiscalResult) -> FiscalResult:
-        self.keys.put(KeyRecord(key, "printed", None, result.to_dict(), plan.doc_type, plan.operation, plan.total_kop))
+        """Record the key's document; not fsynced: lost in a power cut, the key's ``printing`` record settles to the
+        same document (:mod:`.keys`)."""
+        record = KeyRecord(key, "printed", None, result.to_dict(), plan.doc_type, plan.operation, plan.total_kop)
+        self.keys.put(record, durable=False)
         return result
 
     def _settle(self, key: str, plan: results.Plan | None) -> FiscalResult | None:

@@ -5,7 +5,19 @@ Why a file and not only the FN: after a restart the adapter asks :meth:`find_by_
 is document N", never "which document had key K". The file says which N to ask about, and the FN decides: a record
 is trusted only when the FN's document under that number has the same type, operation and total. A record "printing"
 without its document (the process died mid-print) is settled from the FN by the first document after its recorded
-number. The file is append-only JSON lines, fsynced per record; the last record of a key wins.
+number. The file is append-only JSON lines; the last record of a key wins.
+
+Which records are fsynced, and why the others need not be:
+
+- ``printing`` is fsynced before the document can be made (before the close command is sent): it is the only trace
+  of a print that a power cut may interrupt, and its ``before_fd`` is read from the FN while the key's receipt is
+  open, when no other document can be made, so the key's document, if made, is FD ``before_fd + 1``.
+- ``refused`` is fsynced: lost, the key would be left ``printing``, and a document made later at ``before_fd + 1``
+  by another program (or by a later print with the same type, operation and total) would be taken for the key's.
+- ``printed`` is written and flushed to the system, not fsynced: a process that dies keeps it (the system has it);
+  a power cut may lose it, and then the key's durable ``printing`` record is settled from the FN — FD
+  ``before_fd + 1`` matching the key's type, operation and total is its document — to the same result. The next
+  fsynced record of any key (the file is one inode) makes it durable anyway.
 """
 
 from __future__ import annotations
@@ -64,12 +76,13 @@ class KeyFile:
         with self._lock:
             return [record for record in self._records.values() if record.state == "printed"]
 
-    def put(self, record: KeyRecord) -> None:
-        """Append ``record`` durably (fsynced before returning)."""
+    def put(self, record: KeyRecord, *, durable: bool = True) -> None:
+        """Append ``record``, flushed to the system; ``durable``: also fsynced before returning (see the module)."""
         line = json.dumps(record.__dict__, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock:
             with open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(line)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    os.fsync(handle.fileno())
             self._records[record.key] = record

@@ -20,10 +20,17 @@ class LinkDown(OSError):
 
 
 class Link(Protocol):
-    """A byte stream to the KKT."""
+    """A byte stream to the KKT. ``opens`` counts the connections made (a reconnect raises it)."""
+
+    opens: int
 
     def read_byte(self, timeout: float) -> int | None:
         """The next byte, or ``None`` after ``timeout`` seconds of silence."""
+        ...
+
+    def read_upto(self, count: int, timeout: float) -> bytes:
+        """The next 1..``count`` bytes (those already received, else the first to arrive), or ``b""`` after
+        ``timeout`` seconds of silence: a frame whose length is known is read in a few calls, not one per byte."""
         ...
 
     def write(self, data: bytes) -> None:
@@ -81,6 +88,7 @@ class _Buffered:
 
     def __init__(self) -> None:
         self._pending = bytearray()
+        self.opens = 0
 
     def _chunk(self, timeout: float) -> bytes | None:
         raise NotImplementedError
@@ -92,6 +100,16 @@ class _Buffered:
                 return None
             self._pending += chunk
         return self._pending.pop(0)
+
+    def read_upto(self, count: int, timeout: float) -> bytes:
+        if not self._pending:
+            chunk = self._chunk(timeout)
+            if not chunk:
+                return b""
+            self._pending += chunk
+        data = bytes(self._pending[:count])
+        del self._pending[:count]
+        return data
 
     def discard_input(self) -> None:
         self._pending.clear()
@@ -115,6 +133,7 @@ class TcpLink(_Buffered):
                 raise LinkDown(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._sock = sock
+            self.opens += 1
         return self._sock
 
     def _chunk(self, timeout: float) -> bytes | None:
@@ -168,6 +187,7 @@ class SerialLink(_Buffered):
                 self._port = serial.Serial(self.path, self.baud, timeout=0.05, write_timeout=2.0)
             except (OSError, serial.SerialException) as exc:
                 raise LinkDown(f"cannot open {self.path}: {exc}") from exc
+            self.opens += 1
         return self._port
 
     def _chunk(self, timeout: float) -> bytes | None:

@@ -29,13 +29,15 @@ Step = tuple[bytes, int]
 
 @dataclass(frozen=True)
 class Plan:
-    """A document's commands and what the FN should hold once it is made (type, operation, total)."""
+    """A document's commands and what the FN should hold once it is made (type, operation, total). ``opens``: the
+    first command opens a receipt (8Dh), after which the KKT makes no other document until it is closed."""
 
     doc_type: int
     operation: int | None
     total_kop: int
     steps: tuple[Step, ...] = ()
     read: Callable[[bytes], commands.Signed | None] = lambda data: None
+    opens: bool = False
 
     def matches(self, document: commands.Document) -> bool:
         """Whether ``document`` is this plan's: same type, and a receipt's operation and total."""
@@ -87,7 +89,7 @@ def receipt_plan(receipt: Receipt, device: ShtrihDevice) -> Plan:
         steps.append((commands.tlv(admin, 1008, receipt.customer_contact), 0xFF0C))
     close = commands.close_receipt(admin, payments=_payments(receipt), taxation=receipt.taxation or 0)
     steps.append((close, 0xFF45))
-    return Plan(3, operation, receipt.total_kop, tuple(steps), lambda data: commands.signed(data, skip=5))
+    return Plan(3, operation, receipt.total_kop, tuple(steps), lambda data: commands.signed(data, skip=5), opens=True)
 
 
 def correction_plan(correction: Correction, device: ShtrihDevice) -> Plan:
@@ -133,10 +135,19 @@ def _qr(when: datetime, total: int, fn: str, fd: int, sign: int, operation: int)
 
 
 def _result(
-    *, doc_type: int, operation: int | None, total: int, fd: int, sign: int, when: datetime, device: ShtrihDevice
+    *,
+    doc_type: int,
+    operation: int | None,
+    total: int,
+    fd: int,
+    sign: int,
+    when: datetime,
+    device: ShtrihDevice,
+    fn: commands.FnState | None = None,
+    shift: commands.ShiftState | None = None,
 ) -> FiscalResult:
-    fn = device.fn()
-    shift = device.shift()
+    fn = fn or device.fn()
+    shift = shift or device.shift()
     reg = device.registration_number()
     receipt_no = shift.receipts if doc_type in (3, 31) else 0
     qr = _qr(when, total, fn.fn_number, fd, sign, operation or 0) if doc_type in (3, 31) else ""
@@ -159,8 +170,16 @@ def _result(
     )
 
 
-def from_signed(signed: commands.Signed, plan: Plan, device: ShtrihDevice) -> FiscalResult:
-    """The result of a document the close command answered."""
+def from_signed(
+    signed: commands.Signed,
+    plan: Plan,
+    device: ShtrihDevice,
+    *,
+    fn: commands.FnState | None = None,
+    shift: commands.ShiftState | None = None,
+) -> FiscalResult:
+    """The result of a document the close command answered; ``fn`` and ``shift`` when already known for it (else
+    read now)."""
     return _result(
         doc_type=plan.doc_type,
         operation=plan.operation,
@@ -169,6 +188,8 @@ def from_signed(signed: commands.Signed, plan: Plan, device: ShtrihDevice) -> Fi
         sign=signed.fiscal_sign,
         when=signed.when,
         device=device,
+        fn=fn,
+        shift=shift,
     )
 
 
