@@ -88,6 +88,21 @@ def test_lost_answer_on_close_leaves_one_document(server: MockShtrihServer, tmp_
     driver.close()
 
 
+def test_lost_answer_on_the_sale_that_opened_the_shift(server: MockShtrihServer, tmp_path: Path) -> None:
+    """The morning's first sale with the shift closed: the KKT opens the shift itself, so the FN holds the shift's
+    opening and then the receipt; FF45h's answer lost, the driver answers the receipt, and the key replays it."""
+    driver = make(server, tmp_path, "v1")
+    before = server.kkt.status().last_fd_number
+    assert not server.kkt.status().shift_open
+    _arm_on(server, "disconnect")
+    result = driver.print_receipt(sale(), idempotency_key="morning")
+    assert server.kkt.status().last_fd_number == result.fiscal_doc_number == before + 2
+    assert result.doc_type == 3 and server.kkt.status().shift_open
+    assert driver.print_receipt(sale(), idempotency_key="morning") == result
+    assert server.kkt.status().last_fd_number == before + 2
+    driver.close()
+
+
 def test_lost_answers_on_v2_replay_without_a_second_document(server: MockShtrihServer, tmp_path: Path) -> None:
     """v2: FF45h's answer lost; the repeat of its packet number returns it, no second receipt."""
     driver = make(server, tmp_path, "v2")

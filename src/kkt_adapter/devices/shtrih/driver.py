@@ -208,12 +208,20 @@ class ShtrihDriver:
         raise unavailable(f"{exc}; the FN holds no new document") from exc
 
     def _made_after(self, before: int, plan: results.Plan) -> commands.Document | None:
+        """The document ``plan`` made after FD ``before``, ``None`` if the FN holds none after it; unknown outcome
+        when the FN holds another. A receipt sold with the shift closed opens it itself: the FN then holds the shift's
+        opening (type 2) at ``before`` + 1 and the receipt next — nothing else can come between, the receipt being
+        open on the KKT since ``before`` was read."""
         last = self.device.fn().last_fd
         if last <= before:
             return None
-        document = self.device.find(before + 1)
+        number = before + 1
+        document = self.device.find(number)
+        if document is not None and document.doc_type == 2 and plan.doc_type == 3 and last > number:
+            number += 1
+            document = self.device.find(number)
         if document is None or not plan.matches(document):
-            raise ShtrihOutcomeUnknown(f"FD {before + 1} does not match the document printed ({document})")
+            raise ShtrihOutcomeUnknown(f"FD {number} does not match the document printed ({document})")
         return document
 
     def _done(self, key: str, plan: results.Plan, result: FiscalResult) -> FiscalResult:
