@@ -42,6 +42,10 @@ def test_a_russian_browser_reads_the_page_in_russian_with_rubles_and_dates(page:
     assert re.search(r"\d\d\.\d\d\.\d{4}", line.inner_text())
     refund = page.locator(f'#receipts tr[data-receipt-id="{answer.json()["receipt_id"]}"]')
     expect(refund.locator(".badge.refund")).to_have_text("Возврат прихода")
+    line.click()  # the audit trail names its events in Russian too
+    expect(page.get_by_test_id("detail-events").locator('td[data-kind="receipt"]').first).to_have_text(
+        "смена состояния"
+    )
     assert page.title().startswith("ККТ-адаптер")
     screenshot(page, "ui-ru")
 

@@ -141,7 +141,7 @@ export async function renderDetail() {
         "tr",
         {},
         el("td", {}, time(event.at)),
-        el("td", {}, event.kind),
+        el("td", { "data-kind": event.kind }, T.eventKinds[event.kind] || event.kind),
         el("td", {}, T.states[event.from_state] || event.from_state || ""),
         el("td", {}, T.states[event.to_state] || event.to_state || ""),
         el("td", {}, event.detail || ""),

@@ -60,6 +60,14 @@ export const EN = {
   footerRefresh: "Refreshes every 2 s. API:",
   // the verdict, states and document types from the API
   verdict: { healthy: "All is well", degraded: "Working, with problems", unhealthy: "Cannot fiscalize" },
+  // The audit trail's event kinds (the buffer's `events.kind`); an unknown kind is shown as it is.
+  eventKinds: {
+    receipt: "state change",
+    failover: "moved to another KKT",
+    delivered_by_device: "delivered by the KKT itself",
+    circuit_breaker: "OFD link",
+    restore: "restored from the KKT's journal",
+  },
   states: {
     accepted: "accepted",
     pending: "waiting for the OFD",

@@ -60,6 +60,14 @@ export const RU = {
   footerRefresh: "Обновляется каждые 2 с. API:",
   // the verdict, states and document types from the API
   verdict: { healthy: "Всё в порядке", degraded: "Работает, есть проблемы", unhealthy: "Чеки не пробиваются" },
+  // The audit trail's event kinds (the buffer's `events.kind`); an unknown kind is shown as it is.
+  eventKinds: {
+    receipt: "смена состояния",
+    failover: "передан другой ККТ",
+    delivered_by_device: "доставлен самой ККТ",
+    circuit_breaker: "связь с ОФД",
+    restore: "восстановлен из журнала ККТ",
+  },
   states: {
     accepted: "принят",
     pending: "ждёт отправки в ОФД",
