@@ -35,7 +35,7 @@ from kkt_adapter.devices.shtrih.keys import KeyFile, KeyRecord
 from kkt_adapter.devices.shtrih.link import LinkDown
 from kkt_adapter.domain.correction import Correction
 from kkt_adapter.domain.device import DeviceState, FNStatus, JournalEntry, ShiftReport
-from kkt_adapter.domain.errors import DeviceRefused, ShiftConflict
+from kkt_adapter.domain.errors import DeviceRefused, OutcomeUnknown, ShiftConflict
 from kkt_adapter.domain.fiscal import FiscalResult
 from kkt_adapter.domain.receipt import Cashier, Receipt
 from kkt_clock import Clock
@@ -108,10 +108,15 @@ class ShtrihDriver:
         known = self._settle(key, plan)
         if known is not None:
             return known
+        self._settle_others(key)
         fresh, self.fresh = self._fresh(), None  # only a receipt that succeeds leaves the state known again
         fn = self._open(plan, fresh) if plan.opens else self._prepare(plan)
         before = fn.last_fd
-        self.keys.put(KeyRecord(key, "printing", before, None, plan.doc_type, plan.operation, plan.total_kop))
+        try:
+            self.keys.put(KeyRecord(key, "printing", before, None, plan.doc_type, plan.operation, plan.total_kop))
+        except OSError as exc:
+            self.device.cancel_quietly()  # nothing may be signed without its record
+            raise unavailable(f"the key file cannot be written ({exc}): nothing printed") from exc
         try:
             signed = self._run(plan, plan.steps[1:] if plan.opens else plan.steps)
         except DeviceRefused:
@@ -119,6 +124,31 @@ class ShtrihDriver:
             raise
         except (CommandFailed, *LINE_ERRORS) as exc:
             return self._after_failure(key, plan, before, exc)
+        try:
+            return self._answered(key, plan, signed, fresh, fn)
+        except OutcomeUnknown:
+            raise
+        except Exception as exc:  # the document may be signed: nothing after the last command is a refusal
+            raise ShtrihOutcomeUnknown(f"the KKT took the document's last command, then: {exc}") from exc
+
+    def _settle_others(self, key: str) -> None:
+        """Settle every other key left ``printing`` before anything reaches the KKT: now the FN still tells whether
+        its document was made; after this print (whose preparation cancels a receipt left open, and whose document
+        takes the next number) it could not. One the FN cannot prove is recorded ``unknown`` for good."""
+        for record in self.keys.printing():
+            if record.key == key:
+                continue
+            try:
+                self._settle(record.key, None)
+            except OutcomeUnknown as exc:
+                log.error("a print's outcome cannot be proven from the FN; recorded as unknown: %s", exc)
+                self.keys.put(replace(record, state="unknown"))
+
+    def _answered(
+        self, key: str, plan: results.Plan, signed: commands.Signed | None, fresh: Fresh | None, fn: commands.FnState
+    ) -> FiscalResult:
+        """The document's last command answered: its result (fiscal data from the answer, the rest read)."""
+        before = fn.last_fd
         if signed is not None:
             if not plan.opens:
                 return self._done(key, plan, results.from_signed(signed, plan, self.device, fn=fn))
@@ -198,9 +228,12 @@ class ShtrihDriver:
             raise ShtrihOutcomeUnknown(f"{exc}; the FN cannot be read: {unreachable.reason}") from exc
         if found is not None:
             log.warning("the document was made despite %s: answering FD %s", exc, found.fd_number)
-            if isinstance(exc, CommandFailed) and exc.code == PAPER_OUT:
-                self.device.wait_continue(deadline_s=self.paper_wait_s, now=self.clock.time)
-            return self._done(key, plan, results.from_document(found, plan, self.device))
+            try:
+                if isinstance(exc, CommandFailed) and exc.code == PAPER_OUT:
+                    self.device.wait_continue(deadline_s=self.paper_wait_s, now=self.clock.time)
+                return self._done(key, plan, results.from_document(found, plan, self.device))
+            except DeviceRefused as unreadable:  # the document is made: never a refusal now
+                raise ShtrihOutcomeUnknown(f"FD {found.fd_number} made, then: {unreadable.reason}") from exc
         self.device.cancel_quietly()
         self.keys.put(KeyRecord(key, "refused"))
         if isinstance(exc, CommandFailed):
@@ -226,7 +259,7 @@ class ShtrihDriver:
 
     def _done(self, key: str, plan: results.Plan, result: FiscalResult) -> FiscalResult:
         """Record the key's document; not fsynced: lost in a power cut, the key's ``printing`` record settles to the
-        same document (:mod:`.keys`)."""
+        same document (:mod:`.keys`, with the shift's numbers as read then)."""
         record = KeyRecord(key, "printed", None, result.to_dict(), plan.doc_type, plan.operation, plan.total_kop)
         self.keys.put(record, durable=False)
         return result
@@ -236,6 +269,10 @@ class ShtrihDriver:
         record = self.keys.get(key)
         if record is None or record.state == "refused":
             return None
+        if record.state == "unknown":
+            raise ShtrihOutcomeUnknown(
+                f"key {key!r}: FD {record.before_fd} + 1 in the FN was not its document when it was settled"
+            )
         if record.state == "printed" and record.result is not None:
             result = FiscalResult.from_dict(record.result)
             document = self.device.find(result.fiscal_doc_number)
@@ -278,7 +315,12 @@ class ShtrihDriver:
     def shift_report(self) -> ShiftReport:
         """The shift's counters; an open shift's totals too, from the registers (read before a Z report clears them)."""
         shift = self.device.shift()
-        totals = registers.read_totals(self.device) if shift.open else None
+        totals = None
+        if shift.open:
+            try:
+                totals = registers.read_totals(self.device)
+            except DeviceRefused as exc:  # the totals are for people: they never stop a Z report
+                log.warning("the shift's totals could not be read from the KKT's registers: %s", exc.reason)
         return results.shift_report(shift, self.device.status(), totals)
 
     def fn_status(self) -> FNStatus:

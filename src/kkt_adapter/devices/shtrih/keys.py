@@ -16,8 +16,17 @@ Which records are fsynced, and why the others need not be:
   by another program (or by a later print with the same type, operation and total) would be taken for the key's.
 - ``printed`` is written and flushed to the system, not fsynced: a process that dies keeps it (the system has it);
   a power cut may lose it, and then the key's durable ``printing`` record is settled from the FN — FD
-  ``before_fd + 1`` matching the key's type, operation and total is its document — to the same result. The next
-  fsynced record of any key (the file is one inode) makes it durable anyway.
+  ``before_fd + 1`` matching the key's type, operation and total is its document — to the same document (its FD
+  number, fiscal sign, date-time and total; the shift and receipt numbers of the answer are then those the KKT
+  reports at settlement, as FF0Ah does not give them). The next fsynced record of any key (the file is one inode)
+  makes it durable anyway.
+- ``unknown`` is fsynced: a ``printing`` record whose outcome the FN could not prove when the driver settled it
+  before printing anything else (a document at ``before_fd + 1`` that is not the key's). Judged again after later
+  prints, it could be taken for a later document; it stays unknown for a person to resolve.
+
+A record left ``printing`` is settled before the driver sends anything that could make or cancel a document for
+another key: while nothing else was printed the FN still tells whether the key's document was made (the driver's
+next print would cancel a receipt left open and take ``before_fd + 1`` itself).
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ FILE_NAME = "shtrih-keys.jsonl"
 
 @dataclass(frozen=True)
 class KeyRecord:
-    """One key's state: ``printing`` (with the last FD before it), ``printed`` (with its result) or ``refused``."""
+    """One key's state: ``printing`` (with the last FD before it), ``printed`` (with its result), ``refused``, or
+    ``unknown`` (the FN could not prove what became of it)."""
 
     key: str
     state: str
@@ -53,13 +63,22 @@ class KeyFile:
         self.path = directory / FILE_NAME
         self._lock = threading.Lock()
         self._records: dict[str, KeyRecord] = {}
+        #: The keys whose last record is ``printing`` (a handful at most: each is settled before the next print).
+        self._pending: set[str] = set()
         if self.path.exists():
             for line in self.path.read_text(encoding="utf-8").splitlines():
                 try:
                     record = KeyRecord(**json.loads(line))
                 except (ValueError, TypeError):
                     continue  # a line cut by a crash mid-write: the record before it stands
-                self._records[record.key] = record
+                self._keep(record)
+
+    def _keep(self, record: KeyRecord) -> None:
+        self._records[record.key] = record
+        if record.state == "printing":
+            self._pending.add(record.key)
+        else:
+            self._pending.discard(record.key)
 
     def get(self, key: str) -> KeyRecord | None:
         """The key's last record."""
@@ -69,7 +88,7 @@ class KeyFile:
     def printing(self) -> list[KeyRecord]:
         """The records left ``printing`` (a print whose end was not recorded)."""
         with self._lock:
-            return [record for record in self._records.values() if record.state == "printing"]
+            return [self._records[key] for key in sorted(self._pending)]
 
     def printed(self) -> list[KeyRecord]:
         """The records of documents printed."""
@@ -85,4 +104,4 @@ class KeyFile:
                 handle.flush()
                 if durable:
                     os.fsync(handle.fileno())
-            self._records[record.key] = record
+            self._keep(record)

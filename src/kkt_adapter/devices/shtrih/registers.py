@@ -3,13 +3,14 @@ operating registers) for the X report and before the Z report, which clears them
 
 The numbers are those of Shtrih's "General KKT setup guide" (2018, "О денежных и операционных регистрах ККТ"), which
 Shtrih's own JavaPOS driver reads too: every group is four registers in 8Dh's receipt-type order, +0 sale (приход),
-+1 purchase (расход), +2 sale return (возврат прихода), +3 purchase return (возврат расхода). The shift's payments of
-type 1 (cash) are 193–196, types 2–4 follow from 197, types 5–16 are the two-byte "К-registers" from 4144; the
++1 purchase (расход), +2 sale return (возврат прихода), +3 purchase return (возврат расхода). The shift's payments
+of type 1 (cash) are 193–196, types 2–4 follow from 197, types 5–16 are the two-byte "К-registers" from 4144; the
 receipts of the shift are operating registers 144–147. The driver pays in types 1 (cash), 2 (electronic), 14
 (prepayment), 15 (postpayment, credit) and 16 (counter-provision), so those are the ones read: 20 cash registers and
-4 operating ones. A KKT that refuses the two-byte numbers (the guide makes them model-dependent) reports no totals
-for prepayment, credit and provision rather than zeros. Whether a real KKT counts correction receipts in these
-registers is not said by any source found (the guide lists correction receipts' own registers from 4363); the
+4 operating ones. Any other refusal, or the line failing, leaves the report without totals (the driver logs why):
+they never stop a Z report. A KKT that refuses the two-byte numbers (the guide makes them model-dependent) reports
+no totals for prepayment, credit and provision rather than zeros. Whether a real KKT counts correction receipts in
+these registers is not said by any source found (the guide lists correction receipts' own registers from 4363); the
 emulator does.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from kkt_adapter.domain.errors import DeviceRefused
+from kkt_adapter.domain.errors import DeviceRefused, DeviceUnavailable
 
 if TYPE_CHECKING:
     from kkt_adapter.devices.shtrih.device import ShtrihDevice
@@ -51,7 +52,7 @@ def read_totals(device: ShtrihDevice) -> Totals:
         try:
             paid = {name: device.cash_register(payment_register(payment_type, at)) for name, (at, _) in ORDER}
         except DeviceRefused as refused:
-            if payment_type <= 4:
+            if payment_type <= 4 or isinstance(refused, DeviceUnavailable):
                 raise
             number = payment_register(payment_type, 0)
             log.warning("the KKT does not read register %s (%s): no %s totals", number, refused.reason, kind)
