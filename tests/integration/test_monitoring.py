@@ -112,9 +112,9 @@ def exported(tmp_path: Path) -> str:
 
 def test_a_scrape_reports_devices_as_last_seen_without_asking_them(tmp_path: Path) -> None:
     """A scrape never asks a device (its cost does not grow with devices or scrapes, and it never queues behind a
-    print): a fault appears after something looked at the device — here a health check, the periodic check being an
-    hour away — and the moment of that look is exported."""
-    with TestClient(create_app(_settings(tmp_path, "3600"))) as client:
+    print): a fault appears after something looked at the device — here a health check, the periodic check being
+    five minutes away — and the moment of that look is exported."""
+    with TestClient(create_app(_settings(tmp_path, "300"))) as client:
         assert client.post("/v1/kkt/receipt", json=bodies.sale(), headers={"Idempotency-Key": "k1"}).status_code == 200
         first = _values(client.get("/metrics").text)
         with EmulatedKKT(tmp_path / "kkt", print_delay_ms=0, create=False) as kkt:

@@ -39,6 +39,7 @@ def test_fractional_intervals_allowed() -> None:
         ("KKT_API_PORT", "70000", "less than or equal to 65535"),
         ("KKT_EMULATOR_PRINT_DELAY_MS", "-5", "greater than or equal to 0"),
         ("KKT_LOG_FORMAT", "xml", "'text' or 'json'"),
+        ("KKT_DEVICE_CHECK_INTERVAL", "600", "less than or equal to 300"),
     ],
 )
 def test_wrong_value_names_variable(name: str, value: str, allowed: str) -> None:

@@ -92,8 +92,9 @@ class Settings(BaseSettings):
     shift_expired_policy: Literal["auto", "refuse"] = "auto"
     shift_close_at: dt.time | None = None
     shift_check_interval: float = Field(default=30.0, gt=0)
-    #: Seconds between looks at each idle device's state (paper, cover, shift, FN), which metrics report as last seen.
-    device_check_interval: float = Field(default=15.0, gt=0, le=3600)
+    #: Seconds between looks at each idle device's state (paper, cover, shift, FN), which metrics report as last seen;
+    #: at most 5 minutes, as the alert on a device not heard from for 10 minutes assumes.
+    device_check_interval: float = Field(default=15.0, gt=0, le=300)
     timezone: str = "Europe/Moscow"
 
     # Several KKTs behind one adapter (docs/operations.md, "Several devices"): a JSON list, the first is the primary.
