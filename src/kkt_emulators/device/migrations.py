@@ -11,6 +11,7 @@ change to the store cannot change how an old file is brought up to date.
 - 2: the FN's life (registration time, validity date, archive capacity), each document's time and OFD
   acknowledgement, and per-shift counters and running totals (``shifts``, ``shift_totals``), rebuilt from the
   journal for a file that has documents already.
+- 3: the count of unsent documents kept by triggers (``unsent_documents``), counted once from the journal.
 """
 
 from __future__ import annotations
@@ -150,8 +151,36 @@ def _replay_shift(conn: sqlite3.Connection, doc_type: int, tags: dict[str, objec
         conn.execute("UPDATE shifts SET documents = documents + 1, closed_at = ? WHERE shift_number = ?", (when, shift))
 
 
+#: Version 3: the FN's count of documents the OFD has not acknowledged, kept as the FN keeps it (a counter, read in
+#: O(1)) by triggers on the journal, instead of counted at every status and print.
+V3 = (
+    """CREATE TABLE IF NOT EXISTS unsent_documents (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        count INTEGER NOT NULL
+    )""",
+    "INSERT INTO unsent_documents (id, count) SELECT 1, count(*) FROM documents WHERE acknowledged_at IS NULL",
+    """CREATE TRIGGER IF NOT EXISTS documents_unsent_on_insert AFTER INSERT ON documents
+    WHEN NEW.acknowledged_at IS NULL
+    BEGIN UPDATE unsent_documents SET count = count + 1 WHERE id = 1; END""",
+    """CREATE TRIGGER IF NOT EXISTS documents_unsent_on_ack AFTER UPDATE OF acknowledged_at ON documents
+    WHEN (OLD.acknowledged_at IS NULL) <> (NEW.acknowledged_at IS NULL)
+    BEGIN
+        UPDATE unsent_documents SET count = count + (CASE WHEN NEW.acknowledged_at IS NULL THEN 1 ELSE -1 END)
+        WHERE id = 1;
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS documents_unsent_on_delete AFTER DELETE ON documents
+    WHEN OLD.acknowledged_at IS NULL
+    BEGIN UPDATE unsent_documents SET count = count - 1 WHERE id = 1; END""",
+)
+
+
+def _to_v3(conn: sqlite3.Connection) -> None:
+    for statement in V3:
+        conn.execute(statement)
+
+
 #: Version reached → the step that reaches it from the version before. The last key is the code's version.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _to_v1, 2: _to_v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

@@ -240,8 +240,8 @@ class Store:
 
     @staticmethod
     def unsent(conn: sqlite3.Connection) -> Unsent:
-        """How many documents the OFD has not acknowledged, and the first of them."""
-        count = conn.execute("SELECT count(*) FROM documents WHERE acknowledged_at IS NULL").fetchone()[0]
+        """How many documents the OFD has not acknowledged (a counter kept by triggers), and the first of them."""
+        count = conn.execute("SELECT count FROM unsent_documents WHERE id = 1").fetchone()[0]
         first = conn.execute(
             "SELECT fd_number, issued_at FROM documents WHERE acknowledged_at IS NULL ORDER BY fd_number LIMIT 1"
         ).fetchone()

@@ -164,3 +164,27 @@ def test_documents_of_a_migrated_device_are_unsent_and_counted(v1_dir: Path, mak
     receipts = [doc.fd_number for doc in kkt.journal() if doc.doc_type in (DOC_RECEIPT, DOC_SHIFT_OPENING)]
     assert kkt.acknowledge(receipts) == len(receipts)
     assert kkt.fn_status().unsent_count == 10 - len(receipts)
+
+
+def _counted(state_dir: Path) -> tuple[int, int]:
+    """The FN's kept count of unsent documents, and the journal's unacknowledged documents counted one by one."""
+    conn = sqlite3.connect(state_dir / DB_FILE)
+    try:
+        kept = conn.execute("SELECT count FROM unsent_documents WHERE id = 1").fetchone()[0]
+        counted = conn.execute("SELECT count(*) FROM documents WHERE acknowledged_at IS NULL").fetchone()[0]
+        return kept, counted
+    finally:
+        conn.close()
+
+
+def test_the_unsent_count_is_kept_exact_through_prints_and_acknowledgements(v1_dir: Path, make_kkt: KKTFactory) -> None:
+    """Version 3 keeps the FN's unsent count as a counter: counted once from an old journal, then moved by every
+    document and every first acknowledgement (a repeated one, or one of an unknown number, moves nothing)."""
+    kkt = make_kkt(v1_dir, create=False, clock=ManualClock(start_wall=LATER))
+    assert _counted(v1_dir) == (10, 10)
+    for n in range(5):
+        kkt.print_receipt(sale(100 + n), idempotency_key=f"count-{n}")
+    assert _counted(v1_dir) == (15, 15) and kkt.fn_status().unsent_count == 15
+    kkt.acknowledge([1, 2, 3])
+    kkt.acknowledge([2, 3, 4, 999])
+    assert _counted(v1_dir) == (11, 11) and kkt.fn_status().unsent_count == 11
