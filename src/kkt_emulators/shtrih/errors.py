@@ -48,24 +48,21 @@ class ShtrihError(Exception):
         self.code = code
 
 
+#: The emulated device's refusals as Shtrih-M error codes, the first class that matches winning (a 30-day block is
+#: an FN block too).
+_CODES: tuple[tuple[type[DeviceError] | tuple[type[DeviceError], ...], int], ...] = (
+    (PaperOut, NO_PAPER),
+    (DeviceOffline, FN_NOT_ANSWERING),
+    (ShiftExpired, SHIFT_OVER_24H),
+    ((ShiftAlreadyOpen, ShiftNotOpen), WRONG_MODE),
+    (FNExpired, FN_LIFE_OVER),
+    (FNArchiveFull, FN_ARCHIVE_FULL),
+    (FNOfdTimeout, FN_OFD_30_DAYS),
+    (FNBlocked, FN_RESOURCE_EXHAUSTED),
+    (InvalidTask, BAD_PARAMS),
+)
+
+
 def device_error_code(exc: DeviceError) -> int:
-    """The Shtrih-M error code for the emulated device's refusal."""
-    if isinstance(exc, PaperOut):
-        return NO_PAPER
-    if isinstance(exc, DeviceOffline):
-        return FN_NOT_ANSWERING
-    if isinstance(exc, ShiftExpired):
-        return SHIFT_OVER_24H
-    if isinstance(exc, ShiftAlreadyOpen | ShiftNotOpen):
-        return WRONG_MODE
-    if isinstance(exc, FNExpired):
-        return FN_LIFE_OVER
-    if isinstance(exc, FNArchiveFull):
-        return FN_ARCHIVE_FULL
-    if isinstance(exc, FNOfdTimeout):
-        return FN_OFD_30_DAYS
-    if isinstance(exc, FNBlocked):
-        return FN_RESOURCE_EXHAUSTED
-    if isinstance(exc, InvalidTask):
-        return BAD_PARAMS
-    return FN_FAILURE
+    """The Shtrih-M error code for the emulated device's refusal (03h, FN failure, for any other)."""
+    return next((code for kinds, code in _CODES if isinstance(exc, kinds)), FN_FAILURE)

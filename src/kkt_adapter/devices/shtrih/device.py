@@ -58,18 +58,11 @@ class ShtrihDevice:
         """Run ``command`` and return its answer's data. :class:`CommandFailed` for the KKT's error code;
         :class:`NotDelivered` or :class:`AnswerLost` from the line."""
         password = self.admin_password if admin else self.password
-        message = commands.request(command, password, data)
-        for _ in range(BUSY_RETRIES):
-            try:
-                return commands.payload(command, self._exchange(message))
-            except CommandFailed as exc:
-                if exc.code != BUSY:
-                    raise
-            self.sleep(BUSY_PAUSE_S)
-        return commands.payload(command, self._exchange(message))
+        return self.send(commands.request(command, password, data), command)
 
     def send(self, message: bytes, command: int) -> bytes:
-        """Run a request built by :mod:`.commands` (its password inside) and return its answer's data."""
+        """Run a request built by :mod:`.commands` (its password inside) and return its answer's data; a busy KKT
+        (50h) is asked again after a pause, a few times."""
         for _ in range(BUSY_RETRIES):
             try:
                 return commands.payload(command, self._exchange(message))

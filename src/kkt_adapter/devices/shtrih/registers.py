@@ -31,7 +31,6 @@ OPERATIONS = {"sale": (0, 1), "expense": (1, -1), "refund": (2, -1), "expense_re
 #: The payment type FF45h sends each payment kind in (results._payments).
 PAYMENT_TYPES = {"cash": 1, "electronic": 2, "prepaid": 14, "credit": 15, "provision": 16}
 FIRST_RECEIPT_COUNT = 144
-ORDER = tuple(OPERATIONS.items())
 
 Totals = tuple[dict[str, int], dict[str, int], dict[str, int]]
 
@@ -49,13 +48,13 @@ def read_totals(device: ShtrihDevice) -> Totals:
     by_operation = dict.fromkeys(OPERATIONS, 0)
     by_payment: dict[str, int] = {}
     for kind, payment_type in PAYMENT_TYPES.items():
+        numbers = {name: payment_register(payment_type, offset) for name, (offset, _) in OPERATIONS.items()}
         try:
-            paid = {name: device.cash_register(payment_register(payment_type, at)) for name, (at, _) in ORDER}
+            paid = {name: device.cash_register(number) for name, number in numbers.items()}
         except DeviceRefused as refused:
             if payment_type <= 4 or isinstance(refused, DeviceUnavailable):
                 raise
-            number = payment_register(payment_type, 0)
-            log.warning("the KKT does not read register %s (%s): no %s totals", number, refused.reason, kind)
+            log.warning("the KKT does not read register %s (%s): no %s totals", numbers["sale"], refused.reason, kind)
             continue
         by_payment[kind] = sum(OPERATIONS[name][1] * amount for name, amount in paid.items())
         for name, amount in paid.items():
