@@ -10,7 +10,6 @@ Faults are injected on the buffer's writer connection with an SQLite authorizer 
 from __future__ import annotations
 
 import random
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,13 +22,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from integration.storage_support import allow_writes, deny_writes
 from kkt_adapter.api.app import create_app
 from kkt_adapter.buffer import Buffer
 from kkt_adapter.buffer.connection import Database
 from kkt_adapter.config import load_settings
 from kkt_adapter.testing import AdapterProcess, FakeClock, FakeDriver, bodies, wait_for
 
-WRITES = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
 #: Phase 1 alone: nothing is acknowledged by an OFD, so every document the device signed stays unsent.
 NO_SYNC = {"KKT_SYNC_ENABLED": "false"}
 
@@ -223,19 +222,6 @@ def client(tmp_path: Path, driver: FakeDriver) -> Iterator[TestClient]:
 def writer(client: TestClient) -> Database:
     db: Database = client.app.state.adapter.buffer.db  # type: ignore[attr-defined]
     return db
-
-
-def deny_writes(db: Database) -> None:
-    def authorize(action: int, *_: object) -> int:
-        return sqlite3.SQLITE_DENY if action in WRITES else sqlite3.SQLITE_OK
-
-    with db._lock:  # between the writer's transactions
-        db._conn.set_authorizer(authorize)
-
-
-def allow_writes(db: Database) -> None:
-    with db._lock:
-        db._conn.set_authorizer(None)
 
 
 def post(client: TestClient, key: str, body: dict[str, Any] | None = None) -> Any:

@@ -15,13 +15,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from integration.storage_support import allow_writes, deny_writes
 from kkt_adapter.api.app import create_app
 from kkt_adapter.buffer import Buffer
-from kkt_adapter.buffer.connection import Database
 from kkt_adapter.config import load_settings
 from kkt_adapter.testing import FakeClock, FakeDriver, bodies
 
-WRITES = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
 CORRECTION = bodies.correction("89.90", name="Молоко", correction_type="self", basis_date="2026-11-20")
 
 
@@ -44,19 +43,6 @@ def adapter(client: TestClient) -> Any:
 def buffer(client: TestClient) -> Buffer:
     found: Buffer = adapter(client).buffer
     return found
-
-
-def deny_writes(db: Database) -> None:
-    def authorize(action: int, *_: object) -> int:
-        return sqlite3.SQLITE_DENY if action in WRITES else sqlite3.SQLITE_OK
-
-    with db._lock:  # between the writer's transactions
-        db._conn.set_authorizer(authorize)
-
-
-def allow_writes(db: Database) -> None:
-    with db._lock:
-        db._conn.set_authorizer(None)
 
 
 def assert_unavailable(response: Any, *phrases: str) -> str:
